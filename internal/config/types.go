@@ -1,0 +1,243 @@
+// Package config holds wbo-deploy's configuration: the typed structure, its
+// built-in defaults (the brief's architecture), loading with the documented
+// precedence (flags > WBO_DEPLOY_* environment > config file > defaults) and
+// validation that names every bad field before any AWS call is made.
+package config
+
+// DefaultImage is the pinned WBO image used when app.image is not set. A
+// version tag, never `latest`, so a re-run never changes the app under the user.
+const DefaultImage = "lovasoa/wbo:v2.17.0"
+
+// Config is the whole configuration. Field tags: `mapstructure` is the key in
+// the YAML file, in viper and (upper-cased, dots as underscores, prefixed
+// WBO_DEPLOY_) in the environment.
+type Config struct {
+	Stack  string            `mapstructure:"stack"`
+	Region string            `mapstructure:"region"`
+	Tags   map[string]string `mapstructure:"tags"`
+
+	Network      Network      `mapstructure:"network"`
+	Storage      Storage      `mapstructure:"storage"`
+	Logs         Logs         `mapstructure:"logs"`
+	Redis        Redis        `mapstructure:"redis"`
+	LoadBalancer LoadBalancer `mapstructure:"load_balancer"`
+	ECS          ECS          `mapstructure:"ecs"`
+	App          App          `mapstructure:"app"`
+	Autoscaling  Autoscaling  `mapstructure:"autoscaling"`
+	Alarms       Alarms       `mapstructure:"alarms"`
+	Dashboard    Dashboard    `mapstructure:"dashboard"`
+	Cost         Cost         `mapstructure:"cost"`
+}
+
+// Network is the VPC tier.
+type Network struct {
+	VPCCIDR           string   `mapstructure:"vpc_cidr"`
+	PublicSubnets     []string `mapstructure:"public_subnets"`
+	PrivateSubnets    []string `mapstructure:"private_subnets"`
+	AvailabilityZones []string `mapstructure:"availability_zones"` // empty = first two of the region
+}
+
+// Storage is the S3 board bucket and the sidecars that sync boards to it.
+type Storage struct {
+	Bucket                string `mapstructure:"bucket"` // empty = derived from stack, account and region
+	Prefix                string `mapstructure:"prefix"` // board objects live under this key prefix
+	NoncurrentVersionDays int    `mapstructure:"noncurrent_version_days"`
+	KMSKeyID              string `mapstructure:"kms_key_id"`    // empty = SSE-S3
+	SyncInterval          int    `mapstructure:"sync_interval"` // seconds between backups
+}
+
+// Logs is the CloudWatch Logs group of the app (and the access-log bucket expiry).
+type Logs struct {
+	RetentionDays int `mapstructure:"retention_days"`
+}
+
+// Redis is the ElastiCache replication group.
+type Redis struct {
+	Mode                  string `mapstructure:"mode"`   // elasticache | none
+	Engine                string `mapstructure:"engine"` // redis | valkey
+	NodeType              string `mapstructure:"node_type"`
+	Replicas              int    `mapstructure:"replicas"`
+	SnapshotRetentionDays int    `mapstructure:"snapshot_retention_days"`
+}
+
+// LoadBalancer is the ALB, its target groups and listeners.
+type LoadBalancer struct {
+	IdleTimeout         int    `mapstructure:"idle_timeout"` // seconds
+	DeletionProtection  bool   `mapstructure:"deletion_protection"`
+	HealthCheckPath     string `mapstructure:"health_check_path"`
+	Stickiness          bool   `mapstructure:"stickiness"`
+	StickinessDuration  int    `mapstructure:"stickiness_duration"` // seconds
+	CertificateARN      string `mapstructure:"certificate_arn"`
+	SSLPolicy           string `mapstructure:"ssl_policy"`
+	AccessLogs          bool   `mapstructure:"access_logs"`
+	DeregistrationDelay int    `mapstructure:"deregistration_delay"` // seconds
+}
+
+// ECS is the cluster.
+type ECS struct {
+	ContainerInsights bool `mapstructure:"container_insights"`
+}
+
+// App is the WBO service.
+type App struct {
+	Mode                   string            `mapstructure:"mode"` // sharded | single | shared
+	Shards                 int               `mapstructure:"shards"`
+	SharesState            bool              `mapstructure:"shares_state"`
+	Image                  string            `mapstructure:"image"`
+	Port                   int               `mapstructure:"port"`
+	CPU                    int               `mapstructure:"cpu"`           // CPU units (1024 = 1 vCPU)
+	Memory                 int               `mapstructure:"memory"`        // MiB
+	Architecture           string            `mapstructure:"architecture"`  // x86_64 | arm64
+	DesiredCount           int               `mapstructure:"desired_count"` // shared mode only
+	Env                    map[string]string `mapstructure:"env"`
+	HealthCheckGracePeriod int               `mapstructure:"health_check_grace_period"` // seconds
+	EphemeralStorageGB     int               `mapstructure:"ephemeral_storage_gb"`      // 20..200
+}
+
+// Autoscaling applies in shared mode.
+type Autoscaling struct {
+	Policy            string `mapstructure:"policy"` // target-tracking | step
+	MinCapacity       int    `mapstructure:"min_capacity"`
+	MaxCapacity       int    `mapstructure:"max_capacity"`
+	CPUTarget         int    `mapstructure:"cpu_target"`          // percent
+	MemoryTarget      int    `mapstructure:"memory_target"`       // percent
+	RequestsPerTarget int    `mapstructure:"requests_per_target"` // ALB requests per target per minute
+	ScaleOutCooldown  int    `mapstructure:"scale_out_cooldown"`  // seconds
+	ScaleInCooldown   int    `mapstructure:"scale_in_cooldown"`   // seconds
+}
+
+// Alarms are the CloudWatch alarms and their SNS topic.
+type Alarms struct {
+	Enabled                 bool     `mapstructure:"enabled"`
+	Email                   []string `mapstructure:"email"`
+	SMS                     []string `mapstructure:"sms"` // E.164
+	CPUThreshold            float64  `mapstructure:"cpu_threshold"`
+	MemoryThreshold         float64  `mapstructure:"memory_threshold"`
+	LatencyThresholdSeconds float64  `mapstructure:"latency_threshold_seconds"`
+	HTTP5xxThreshold        int      `mapstructure:"http_5xx_threshold"` // target 5xx per 5 minutes
+}
+
+// Dashboard is the CloudWatch dashboard.
+type Dashboard struct {
+	Enabled bool `mapstructure:"enabled"`
+}
+
+// Cost holds the traffic assumptions of `wbo-deploy cost`.
+type Cost struct {
+	Assumptions CostAssumptions `mapstructure:"assumptions"`
+}
+
+// CostAssumptions are stated, not measured: the estimate is only as good as they are.
+type CostAssumptions struct {
+	ActiveUsers       int     `mapstructure:"active_users"`        // concurrent users at a typical hour
+	GBTransferred     float64 `mapstructure:"gb_transferred"`      // GB out to the internet per month
+	RequestsPerSecond float64 `mapstructure:"requests_per_second"` // average new HTTP requests per second
+	LogGBPerMonth     float64 `mapstructure:"log_gb_per_month"`    // app log ingestion per month
+	BoardStorageGB    float64 `mapstructure:"board_storage_gb"`    // board data in S3, all versions
+}
+
+// Modes of app.mode.
+const (
+	ModeSharded = "sharded"
+	ModeSingle  = "single"
+	ModeShared  = "shared"
+)
+
+// Default returns the built-in defaults: the brief's architecture, with the
+// sharded topology the stock WBO image needs. config.example.yaml must equal it
+// (a test checks this).
+func Default() Config {
+	return Config{
+		Stack:  "wbo",
+		Region: "",
+		Tags:   map[string]string{},
+		Network: Network{
+			VPCCIDR:           "10.0.0.0/16",
+			PublicSubnets:     []string{"10.0.1.0/24", "10.0.2.0/24"},
+			PrivateSubnets:    []string{"10.0.10.0/24", "10.0.11.0/24"},
+			AvailabilityZones: []string{},
+		},
+		Storage: Storage{
+			Prefix:                "boards/",
+			NoncurrentVersionDays: 30,
+			SyncInterval:          10,
+		},
+		Logs: Logs{RetentionDays: 30},
+		Redis: Redis{
+			Mode:                  "elasticache",
+			Engine:                "redis",
+			NodeType:              "cache.t3.micro",
+			Replicas:              1,
+			SnapshotRetentionDays: 1,
+		},
+		LoadBalancer: LoadBalancer{
+			IdleTimeout:         60,
+			HealthCheckPath:     "/",
+			Stickiness:          true,
+			StickinessDuration:  86400,
+			SSLPolicy:           "ELBSecurityPolicy-TLS13-1-2-2021-06",
+			AccessLogs:          true,
+			DeregistrationDelay: 30,
+		},
+		ECS: ECS{ContainerInsights: true},
+		App: App{
+			Mode:                   ModeSharded,
+			Shards:                 2,
+			Image:                  DefaultImage,
+			Port:                   80,
+			CPU:                    256,
+			Memory:                 512,
+			Architecture:           "x86_64",
+			DesiredCount:           2,
+			Env:                    map[string]string{},
+			HealthCheckGracePeriod: 60,
+			EphemeralStorageGB:     20,
+		},
+		Autoscaling: Autoscaling{
+			Policy:            "target-tracking",
+			MinCapacity:       1,
+			MaxCapacity:       10,
+			CPUTarget:         70,
+			MemoryTarget:      80,
+			RequestsPerTarget: 1000,
+			ScaleOutCooldown:  60,
+			ScaleInCooldown:   300,
+		},
+		Alarms: Alarms{
+			Enabled:                 true,
+			Email:                   []string{},
+			SMS:                     []string{},
+			CPUThreshold:            85,
+			MemoryThreshold:         90,
+			LatencyThresholdSeconds: 1,
+			HTTP5xxThreshold:        10,
+		},
+		Dashboard: Dashboard{Enabled: true},
+		Cost: Cost{Assumptions: CostAssumptions{
+			ActiveUsers:       20,
+			GBTransferred:     10,
+			RequestsPerSecond: 1,
+			LogGBPerMonth:     1,
+			BoardStorageGB:    1,
+		}},
+	}
+}
+
+// TaskCount is the number of WBO tasks normally running: one per shard in
+// sharded mode, one in single mode, desired_count in shared mode.
+func (c *Config) TaskCount() int {
+	switch c.App.Mode {
+	case ModeShared:
+		return c.App.DesiredCount
+	case ModeSingle:
+		return 1
+	default:
+		return c.App.Shards
+	}
+}
+
+// RedisEnabled reports whether an ElastiCache replication group is part of the stack.
+func (c *Config) RedisEnabled() bool { return c.Redis.Mode == "elasticache" }
+
+// HTTPS reports whether the load balancer serves HTTPS (a certificate is configured).
+func (c *Config) HTTPS() bool { return c.LoadBalancer.CertificateARN != "" }
