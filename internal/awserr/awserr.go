@@ -1,0 +1,115 @@
+// Package awserr classifies AWS errors in one place. Callers branch on these
+// predicates, never on message text; every predicate looks at the smithy API
+// error code (see ../shared/reference/aws-behaviour.md and the service API
+// references for the codes).
+package awserr
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/aws/smithy-go"
+)
+
+// Code returns the AWS error code of err, or "" when err carries none.
+func Code(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// Message returns the AWS error message of err, or err.Error().
+func Message(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorMessage()
+	}
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// HasCode reports whether err's code is one of codes.
+func HasCode(err error, codes ...string) bool {
+	c := Code(err)
+	if c == "" {
+		return false
+	}
+	for _, x := range codes {
+		if c == x {
+			return true
+		}
+	}
+	return false
+}
+
+// notFound lists the codes AWS uses for "that resource does not exist".
+var notFound = map[string]bool{
+	// EC2
+	"InvalidVpcID.NotFound": true, "InvalidSubnetID.NotFound": true, "InvalidGroup.NotFound": true,
+	"InvalidInternetGatewayID.NotFound": true, "InvalidRouteTableID.NotFound": true,
+	"InvalidNetworkInterfaceID.NotFound": true, "InvalidAssociationID.NotFound": true,
+	"InvalidRoute.NotFound": true, "InvalidPermission.NotFound": true,
+	// ELBv2
+	"LoadBalancerNotFound": true, "TargetGroupNotFound": true, "ListenerNotFound": true, "RuleNotFound": true,
+	// ECS
+	"ClusterNotFoundException": true, "ServiceNotFoundException": true,
+	// IAM
+	"NoSuchEntity": true,
+	// S3
+	"NoSuchBucket": true, "NotFound": true, "NoSuchKey": true, "NoSuchLifecycleConfiguration": true,
+	"NoSuchBucketPolicy": true, "ServerSideEncryptionConfigurationNotFoundError": true,
+	"NoSuchPublicAccessBlockConfiguration": true, "NoSuchTagSet": true, "OwnershipControlsNotFoundError": true,
+	// Logs
+	"ResourceNotFoundException": true,
+	// ElastiCache
+	"CacheSubnetGroupNotFoundFault": true, "ReplicationGroupNotFoundFault": true, "CacheClusterNotFound": true,
+	// CloudWatch, SNS
+	"ResourceNotFound": true, "NotFoundException": true,
+	// Application Auto Scaling
+	"ObjectNotFoundException": true,
+}
+
+// IsNotFound reports whether err says the resource does not exist.
+func IsNotFound(err error) bool {
+	return notFound[Code(err)]
+}
+
+// IsDuplicate reports whether err says the resource or rule already exists.
+func IsDuplicate(err error) bool {
+	return HasCode(err, "InvalidGroup.Duplicate", "InvalidPermission.Duplicate", "RouteAlreadyExists",
+		"DuplicateLoadBalancerName", "DuplicateTargetGroupName", "DuplicateListener", "PriorityInUse",
+		"EntityAlreadyExists", "BucketAlreadyOwnedByYou", "ResourceAlreadyExistsException",
+		"CacheSubnetGroupAlreadyExists", "ReplicationGroupAlreadyExists", "Resource.AlreadyAssociated")
+}
+
+// IsDependency reports whether err says something else still uses the
+// resource; deleting again later usually succeeds.
+func IsDependency(err error) bool {
+	return HasCode(err, "DependencyViolation", "ResourceInUse", "DeleteConflict", "CacheSubnetGroupInUse",
+		"InvalidReplicationGroupState", "InvalidCacheClusterState", "ClusterContainsServicesException",
+		"ClusterContainsTasksException", "ClusterContainsContainerInstancesException", "BucketNotEmpty")
+}
+
+// IsThrottle reports whether err is a throttling answer (the SDK retries
+// these itself; this is for errors that exhausted its attempts).
+func IsThrottle(err error) bool {
+	return HasCode(err, "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+		"TooManyRequestsException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete")
+}
+
+// IsAccessDenied reports a permission problem: the user must act.
+func IsAccessDenied(err error) bool {
+	c := Code(err)
+	return c == "AccessDenied" || c == "AccessDeniedException" || c == "UnauthorizedOperation" ||
+		strings.HasSuffix(c, ".Unauthorized")
+}
+
+// IsCredentials reports missing or expired credentials.
+func IsCredentials(err error) bool {
+	return HasCode(err, "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
+		"AuthFailure", "SignatureDoesNotMatch", "InvalidAccessKeyId")
+}

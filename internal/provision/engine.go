@@ -1,0 +1,417 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/awserr"
+	"github.com/wbo-deploy/wbo-deploy/internal/state"
+)
+
+// Engine runs the graph.
+type Engine struct {
+	Graph *Graph
+	Env   *Env
+	// Concurrency bounds how many resources are worked on at once (default 8).
+	Concurrency int
+	// Stop, when closed, stops starting new work (Ctrl-C); in-flight calls finish.
+	Stop <-chan struct{}
+	// DeleteTimeout bounds retries of deletions blocked by dependencies that
+	// go away by themselves (lingering ENIs), in AWS time (default 30 min).
+	DeleteTimeout time.Duration
+}
+
+// Action is what happens (or would happen) to one resource.
+type Action string
+
+// Actions, as plan and up report them.
+const (
+	ActCreate  Action = "create"
+	ActAdopt   Action = "adopt"
+	ActUpdate  Action = "update"
+	ActReplace Action = "replace"
+	ActNoop    Action = "no-op"
+	ActDelete  Action = "delete"
+	ActKeep    Action = "keep"
+)
+
+// NodeResult is the outcome for one resource.
+type NodeResult struct {
+	Name    string
+	Kind    string
+	ID      string
+	Action  Action
+	Changes []Change
+	Note    string
+	Err     error
+}
+
+// Result is the outcome of a run.
+type Result struct {
+	Nodes []NodeResult
+}
+
+// Failed returns the results that ended in an error.
+func (r *Result) Failed() []NodeResult {
+	var out []NodeResult
+	for _, n := range r.Nodes {
+		if n.Err != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Err summarises the failures, or nil.
+func (r *Result) Err() error {
+	f := r.Failed()
+	if len(f) == 0 {
+		return nil
+	}
+	var root []string
+	skipped := 0
+	interrupted := false
+	for _, n := range f {
+		if errors.Is(n.Err, ErrSkipped) {
+			skipped++
+			continue
+		}
+		if errors.Is(n.Err, ErrInterrupted) || errors.Is(n.Err, context.Canceled) {
+			interrupted = true
+		}
+		root = append(root, fmt.Sprintf("%s (%s): %v", n.Name, n.Kind, n.Err))
+	}
+	if len(root) == 0 && skipped > 0 {
+		return &RunError{Msg: fmt.Sprintf("interrupted: %d resources not processed", skipped), Interrupted: true}
+	}
+	msg := strings.Join(root, "\n  ")
+	if skipped > 0 {
+		msg += fmt.Sprintf("\n  (%d dependent resources skipped)", skipped)
+	}
+	return &RunError{Msg: msg, Interrupted: interrupted}
+}
+
+// RunError is a run that did not complete.
+type RunError struct {
+	Msg         string
+	Interrupted bool
+}
+
+func (e *RunError) Error() string { return e.Msg }
+
+func (e *Engine) limit() int {
+	if e.Concurrency <= 0 {
+		return 8
+	}
+	return e.Concurrency
+}
+
+func (e *Engine) deps(nodes []*Node) ([]string, map[string][]string) {
+	names := make([]string, 0, len(nodes))
+	deps := map[string][]string{}
+	for _, n := range nodes {
+		names = append(names, n.Name)
+		deps[n.Name] = n.Deps
+	}
+	return names, deps
+}
+
+func (e *Engine) kind(n *Node) (Kind, error) {
+	k, ok := KindOf(n.Kind)
+	if !ok {
+		return nil, fmt.Errorf("no provisioner for kind %s", n.Kind)
+	}
+	return k, nil
+}
+
+// Up creates, adopts and converges every node, then deletes resources in
+// state that the configuration no longer has.
+func (e *Engine) Up(ctx context.Context) *Result {
+	if err := e.Graph.Check(); err != nil {
+		return &Result{Nodes: []NodeResult{{Name: "graph", Err: err}}}
+	}
+	nodes := e.Graph.Nodes()
+	names, deps := e.deps(nodes)
+	var mu sync.Mutex
+	results := map[string]NodeResult{}
+	errs := runDAG(ctx, names, deps, e.limit(), e.Stop, func(ctx context.Context, name string) error {
+		n, _ := e.Graph.Node(name)
+		r := e.ensure(ctx, n)
+		mu.Lock()
+		results[name] = r
+		mu.Unlock()
+		return r.Err
+	})
+	res := &Result{}
+	for _, n := range nodes {
+		r, ok := results[n.Name]
+		if !ok {
+			r = NodeResult{Name: n.Name, Kind: n.Kind, Err: errs[n.Name]}
+			e.Env.Emit(Event{Node: n.Name, Kind: n.Kind, Phase: PhaseSkipped, Message: fmt.Sprint(errs[n.Name])})
+		}
+		res.Nodes = append(res.Nodes, r)
+	}
+	if res.Err() != nil {
+		return res
+	}
+	// Resources recorded in state but no longer in the configuration.
+	orphans := e.orphans()
+	if len(orphans) > 0 {
+		d := e.destroy(ctx, orphans)
+		res.Nodes = append(res.Nodes, d.Nodes...)
+	}
+	return res
+}
+
+func (e *Engine) ensure(ctx context.Context, n *Node) NodeResult {
+	r := NodeResult{Name: n.Name, Kind: n.Kind}
+	k, err := e.kind(n)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	var rec *state.Resource
+	if e.Env.store != nil {
+		if s, ok := e.Env.store.Get(n.Name); ok {
+			rec = &s
+		}
+	}
+	e.Env.Emit(Event{Node: n.Name, Kind: n.Kind, Phase: PhaseStart})
+	obs, err := k.Find(ctx, e.Env, n, rec)
+	if err != nil {
+		return e.fail(r, fmt.Errorf("find: %w", err))
+	}
+	if obs == nil {
+		r.Action = ActCreate
+		e.Env.Emit(Event{Node: n.Name, Kind: n.Kind, Phase: PhaseStart, Action: "create"})
+		obs, err = k.Create(ctx, e.Env, n)
+		if err != nil {
+			return e.fail(r, fmt.Errorf("create: %w", err))
+		}
+	} else {
+		r.Action = ActNoop
+		if rec == nil || rec.ID != obs.Rec.ID {
+			r.Action = ActAdopt
+		}
+	}
+	obs.Rec.Name, obs.Rec.Kind = n.Name, n.Kind
+	if len(obs.Rec.Deps) == 0 {
+		obs.Rec.Deps = append([]string(nil), n.Deps...)
+	}
+	if rec != nil && obs.Rec.CreatedAt.IsZero() {
+		obs.Rec.CreatedAt = rec.CreatedAt
+	}
+	if err := e.Env.Record(obs.Rec); err != nil {
+		return e.fail(r, err)
+	}
+	r.ID = obs.Rec.ID
+	changes := k.Diff(e.Env, n, obs)
+	if len(changes) > 0 {
+		for _, c := range changes {
+			if c.Replace {
+				return e.fail(r, &ReplaceError{Node: n.Name, Change: c})
+			}
+		}
+		r.Changes = changes
+		if r.Action == ActNoop {
+			r.Action = ActUpdate
+		}
+		e.Env.Emit(Event{Node: n.Name, Kind: n.Kind, Phase: PhaseStart, Action: "update", Message: changeList(changes)})
+		if err := k.Update(ctx, e.Env, n, obs, changes); err != nil {
+			return e.fail(r, fmt.Errorf("update: %w", err))
+		}
+		// Update may have refreshed attributes dependents need.
+		if err := e.Env.Record(obs.Rec); err != nil {
+			return e.fail(r, err)
+		}
+	}
+	e.Env.Emit(Event{Node: n.Name, Kind: n.Kind, Phase: PhaseDone, Action: string(r.Action), Message: r.ID})
+	return r
+}
+
+func changeList(cs []Change) string {
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, c.String())
+	}
+	return strings.Join(parts, "; ")
+}
+
+func (e *Engine) fail(r NodeResult, err error) NodeResult {
+	r.Err = err
+	e.Env.Emit(Event{Node: r.Name, Kind: r.Kind, Phase: PhaseFailed, Message: err.Error()})
+	return r
+}
+
+// ReplaceError refuses a replacement that was not allowed.
+type ReplaceError struct {
+	Node   string
+	Change Change
+}
+
+func (e *ReplaceError) Error() string {
+	return fmt.Sprintf("%s must be replaced to change %s (%s → %s): %s; run `wbo-deploy up --allow-replace` to do it",
+		e.Node, e.Change.Field, e.Change.Old, e.Change.New, e.Change.Why)
+}
+
+func (e *Engine) orphans() []state.Resource {
+	if e.Env.store == nil {
+		return nil
+	}
+	var out []state.Resource
+	for _, r := range e.Env.store.All() {
+		if _, ok := e.Graph.Node(r.Name); !ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Destroy deletes the given resources (from state or discovery) in reverse
+// dependency order, independent ones in parallel.
+func (e *Engine) Destroy(ctx context.Context, recs []state.Resource) *Result {
+	return e.destroy(ctx, recs)
+}
+
+// KeptError is returned by Delete for a resource deliberately left in place
+// (the board bucket without --delete-data). The engine forgets it in state.
+type KeptError struct{ Reason string }
+
+func (e *KeptError) Error() string { return "kept: " + e.Reason }
+
+func (e *Engine) destroy(ctx context.Context, recs []state.Resource) *Result {
+	byName := map[string]state.Resource{}
+	for _, r := range recs {
+		byName[r.Name] = r
+	}
+	ranks := e.Graph.kindRanks()
+	// dependents[x] = resources that depend on x: they go first.
+	dependents := map[string][]string{}
+	for _, r := range recs {
+		var ds []string
+		switch {
+		case len(r.Deps) > 0:
+			ds = r.Deps
+		default:
+			if n, ok := e.Graph.Node(r.Name); ok {
+				ds = n.Deps
+			} else if rank, ok := ranks[r.Kind]; ok {
+				for _, o := range recs {
+					if or, ok := ranks[o.Kind]; ok && or < rank {
+						ds = append(ds, o.Name)
+					}
+				}
+			}
+		}
+		for _, d := range ds {
+			if _, ok := byName[d]; ok && d != r.Name {
+				dependents[d] = append(dependents[d], r.Name)
+			}
+		}
+	}
+	names := make([]string, 0, len(recs))
+	for _, r := range recs {
+		names = append(names, r.Name)
+	}
+	sort.Strings(names)
+	var mu sync.Mutex
+	results := map[string]NodeResult{}
+	timeout := e.DeleteTimeout
+	if timeout == 0 {
+		timeout = 30 * time.Minute
+	}
+	errs := runDAG(ctx, names, dependents, e.limit(), e.Stop, func(ctx context.Context, name string) error {
+		rec := byName[name]
+		r := NodeResult{Name: name, Kind: rec.Kind, ID: rec.ID, Action: ActDelete}
+		defer func() {
+			mu.Lock()
+			results[name] = r
+			mu.Unlock()
+		}()
+		k, ok := KindOf(rec.Kind)
+		if !ok {
+			r.Err = fmt.Errorf("no provisioner for kind %s (state written by a newer wbo-deploy?)", rec.Kind)
+			return r.Err
+		}
+		e.Env.Emit(Event{Node: name, Kind: rec.Kind, Phase: PhaseStart, Action: "delete", Message: rec.ID})
+		err := e.Env.Clock.RetryDependency(ctx, timeout, func(status string, elapsed time.Duration) {
+			e.Env.Emit(Event{Node: name, Kind: rec.Kind, Phase: PhaseWait, Message: status, Elapsed: elapsed})
+		}, func(ctx context.Context) error { return k.Delete(ctx, e.Env, rec) })
+		var kept *KeptError
+		switch {
+		case errors.As(err, &kept):
+			r.Action, r.Note = ActKeep, kept.Reason
+			err = nil
+		case err != nil && awserr.IsNotFound(err):
+			err = nil
+		}
+		if err != nil {
+			if awserr.IsDependency(err) {
+				err = fmt.Errorf("still blocked after %s: %w (find what uses %s %s in the AWS console or with the AWS CLI and remove it, then run destroy again)",
+					timeout, err, rec.Kind, rec.ID)
+			}
+			r.Err = err
+			e.Env.Emit(Event{Node: name, Kind: rec.Kind, Phase: PhaseFailed, Message: err.Error()})
+			return err
+		}
+		if ferr := e.Env.Forget(name); ferr != nil {
+			r.Err = ferr
+			return ferr
+		}
+		e.Env.Emit(Event{Node: name, Kind: rec.Kind, Phase: PhaseDone, Action: string(r.Action), Message: r.Note})
+		return nil
+	})
+	res := &Result{}
+	for _, name := range names {
+		r, ok := results[name]
+		if !ok {
+			r = NodeResult{Name: name, Kind: byName[name].Kind, ID: byName[name].ID, Action: ActDelete, Err: errs[name]}
+		}
+		res.Nodes = append(res.Nodes, r)
+	}
+	return res
+}
+
+// Discover finds the stack's resources by their tags, for destroy without a
+// state file. Resources of kinds that cannot be discovered are not listed.
+func (e *Engine) Discover(ctx context.Context) ([]state.Resource, error) {
+	var out []state.Resource
+	seen := map[string]bool{}
+	for _, t := range Kinds() {
+		k, _ := KindOf(t)
+		d, ok := k.(Discoverer)
+		if !ok {
+			continue
+		}
+		recs, err := d.Discover(ctx, e.Env)
+		if err != nil {
+			return nil, fmt.Errorf("discover %s: %w", t, err)
+		}
+		for _, r := range recs {
+			key := r.Kind + "/" + r.ID
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			if r.Name == "" {
+				r.Name = t + ":" + r.ID
+			}
+			out = append(out, r)
+		}
+	}
+	// Two resources claiming one logical name (a duplicate left by a crash in
+	// some older version or by hand): keep both, with distinct names.
+	names := map[string]int{}
+	for i := range out {
+		names[out[i].Name]++
+		if names[out[i].Name] > 1 {
+			out[i].Name = fmt.Sprintf("%s#%d", out[i].Name, names[out[i].Name])
+		}
+	}
+	return out, nil
+}

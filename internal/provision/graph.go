@@ -1,0 +1,53 @@
+package provision
+
+import (
+	"fmt"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/config"
+)
+
+// Build declares every resource of the stack and what it depends on: the
+// whole dependency graph in one place. Each tier below adds its nodes; the
+// provisioners (one file per kind) know how to make them.
+func Build(cfg *config.Config) *Graph {
+	g := NewGraph()
+	add := func(name, kind string, deps ...string) *Node {
+		n := &Node{Name: name, Kind: kind, Deps: deps}
+		g.Add(n)
+		return n
+	}
+
+	// ---- Network tier ----------------------------------------------------
+	add("vpc", "ec2.vpc")
+	add("igw", "ec2.internet-gateway", "vpc")
+	var public, private []string
+	for i := range cfg.Network.PublicSubnets {
+		n := add(fmt.Sprintf("subnet-public-%d", i), "ec2.subnet", "vpc")
+		n.Index, n.Role = i, "public"
+		public = append(public, n.Name)
+	}
+	for i := range cfg.Network.PrivateSubnets {
+		n := add(fmt.Sprintf("subnet-private-%d", i), "ec2.subnet", "vpc")
+		n.Index, n.Role = i, "private"
+		private = append(private, n.Name)
+	}
+	add("rt-public", "ec2.route-table", append([]string{"vpc", "igw"}, public...)...).Role = "public"
+	add("rt-private", "ec2.route-table", append([]string{"vpc"}, private...)...).Role = "private"
+	add("sg-alb", "ec2.security-group", "vpc").Role = "alb"
+	add("sg-tasks", "ec2.security-group", "vpc", "sg-alb").Role = "tasks"
+	add("sg-redis", "ec2.security-group", "vpc", "sg-tasks").Role = "redis"
+
+	// ---- Data and identity tier (issue: S3, IAM, logs, ElastiCache) --------
+	// DATA-TIER-NODES
+
+	// ---- Load balancer tier ------------------------------------------------
+	// LB-TIER-NODES
+
+	// ---- Compute tier and shards --------------------------------------------
+	// COMPUTE-TIER-NODES
+
+	// ---- Observability -----------------------------------------------------
+	// OBSERVABILITY-NODES
+
+	return g
+}

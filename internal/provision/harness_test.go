@@ -1,0 +1,105 @@
+package provision
+
+import (
+	"context"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
+	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
+	"github.com/wbo-deploy/wbo-deploy/internal/config"
+	"github.com/wbo-deploy/wbo-deploy/internal/state"
+)
+
+// rig is one test deployment: a simulated account, a config, a state path.
+type rig struct {
+	t     *testing.T
+	cloud *awssim.Cloud
+	cfg   *config.Config
+	path  string
+	scale float64
+}
+
+func newRig(t *testing.T, cfg *config.Config) *rig {
+	t.Helper()
+	if cfg == nil {
+		c := config.Default()
+		cfg = &c
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	return &rig{t: t, cloud: awssim.New(awssim.Options{Region: cfg.Region}), cfg: cfg,
+		path: filepath.Join(t.TempDir(), cfg.Stack+".json"), scale: 1e-4}
+}
+
+func (r *rig) clients() *awsclients.Clients {
+	r.t.Helper()
+	c, err := awsclients.New(context.Background(), awsclients.Options{
+		Region:      r.cfg.Region,
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+		APIOptions:  r.cloud.APIOptions(),
+		RetryMode:   "standard",
+		MaxAttempts: 20,
+		MaxBackoff:  time.Millisecond,
+		Getenv:      func(string) string { return "" },
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := c.Identify(context.Background()); err != nil {
+		r.t.Fatal(err)
+	}
+	return c
+}
+
+// engine opens the state and returns an engine; call done() to close.
+func (r *rig) engine(g *Graph) (*Engine, func()) {
+	r.t.Helper()
+	st, err := state.Open(r.path, r.cfg.Stack, state.Options{ToolVersion: "test"})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	c := r.clients()
+	if err := st.Bind(c.Account, c.Region); err != nil {
+		r.t.Fatal(err)
+	}
+	env := NewEnv(c, r.cfg, st, &Clock{Scale: r.scale}, nil)
+	return &Engine{Graph: g, Env: env}, func() { _ = st.Close() }
+}
+
+func (r *rig) up(g *Graph) *Result {
+	e, done := r.engine(g)
+	defer done()
+	return e.Up(context.Background())
+}
+
+func (r *rig) records() []state.Resource {
+	st, err := state.Open(r.path, r.cfg.Stack, state.Options{ReadOnly: true})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	defer st.Close()
+	return st.All()
+}
+
+func (r *rig) destroy(g *Graph) *Result {
+	e, done := r.engine(g)
+	defer done()
+	return e.Destroy(context.Background(), e.Env.store.All())
+}
+
+// owned lists the live resources tagged for the stack, as "kind name".
+func (r *rig) owned() []string {
+	var out []string
+	for _, res := range r.cloud.Inventory() {
+		if res.Tags[TagStack] == r.cfg.Stack {
+			out = append(out, res.Kind+" "+res.Tags[TagResource])
+		}
+	}
+	sort.Strings(out)
+	return out
+}
