@@ -141,3 +141,8 @@ func (c *Clock) Retry(ctx context.Context, timeout time.Duration, retryable func
 		}
 	}
 }
+
+// NewClock makes a clock at the given scale whose waits end when stop closes.
+func NewClock(scale float64, stop <-chan struct{}) *Clock {
+	return &Clock{Scale: scale, stop: stop}
+}

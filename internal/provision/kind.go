@@ -134,3 +134,11 @@ func Kinds() []string {
 	sort.Strings(out)
 	return out
 }
+
+// Keeper is implemented by kinds that keep some resources on destroy (the
+// board bucket without --delete-data, logs with --keep-logs). Keeps returns
+// the reason when rec would be kept under env.Destroy, "" otherwise; destroy
+// shows it before asking for confirmation.
+type Keeper interface {
+	Keeps(env *Env, rec state.Resource) string
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"github.com/wbo-deploy/wbo-deploy/internal/app"
+	"github.com/wbo-deploy/wbo-deploy/internal/ui"
+)
+
+// newRootCmd builds the command tree around g; streams is called once flags
+// are parsed (tests pass their own).
+func newRootCmd(g *app.Globals, streams func() *ui.Streams) *cobra.Command {
+	var stack, region string
+	root := &cobra.Command{
+		Use:   "wbo-deploy",
+		Short: "Deploy WBO, the collaborative whiteboard, on AWS (VPC, ALB, ECS Fargate, S3, ElastiCache, CloudWatch)",
+		Long: `wbo-deploy stands up, operates and tears down a production WBO deployment on AWS
+by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would create
+(no AWS account needed), 'wbo-deploy cost' for the monthly bill, then 'wbo-deploy up'.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if g.IO == nil {
+				g.IO = streams()
+			}
+			g.Overrides = map[string]any{}
+			if cmd.Flags().Changed("stack") {
+				g.Overrides["stack"] = stack
+			}
+			if cmd.Flags().Changed("region") {
+				g.Overrides["region"] = region
+			}
+			return g.CheckOutput()
+		},
+	}
+	pf := root.PersistentFlags()
+	pf.StringVar(&g.ConfigFile, "config", "", "config file (default ./wbo-deploy.yaml when present)")
+	pf.StringVar(&stack, "stack", "wbo", "stack name")
+	pf.StringVar(&region, "region", "", "AWS region (default: config, WBO_DEPLOY_REGION, AWS_REGION, profile)")
+	pf.StringVar(&g.Profile, "profile", "", "AWS shared config profile")
+	pf.StringVar(&g.EndpointURL, "endpoint-url", "", "AWS API endpoint, for emulators (also AWS_ENDPOINT_URL)")
+	pf.StringVar(&g.StateFile, "state", "", "state file (default .wbo-deploy/<stack>.json)")
+	pf.StringVarP(&g.Output, "output", "o", "text", "output format: text or json")
+	pf.BoolVar(&g.Yes, "yes", false, "do not ask for confirmation")
+	pf.BoolVar(&g.NoColorFlag, "no-color", false, "no colour (also NO_COLOR)")
+	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "show every resource checked")
+
+	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newVersionCmd(g))
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &app.ExitError{Code: app.ExitUsage, Err: err}
+	})
+	return root
+}
+
+func usageArgs(cmd *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("%s takes no arguments (got %q)", cmd.Name(), args)}
+	}
+	return nil
+}
+
+func newUpCmd(g *app.Globals) *cobra.Command {
+	var o app.UpOptions
+	c := &cobra.Command{
+		Use:   "up",
+		Short: "Create or update the stack (prints the plan first)",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Up(cmd.Context(), g, o) },
+	}
+	c.Flags().BoolVar(&o.AllowReplace, "allow-replace", false, "allow replacing resources that cannot change in place")
+	c.Flags().BoolVar(&o.NoWait, "no-wait", false, "return after update calls without waiting for deployments")
+	return c
+}
+
+func newPlanCmd(g *app.Globals) *cobra.Command {
+	var o app.PlanOptions
+	c := &cobra.Command{
+		Use:   "plan",
+		Short: "Show what up would do (offline when nothing is deployed yet)",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Plan(cmd.Context(), g, o) },
+	}
+	c.Flags().BoolVar(&o.DetailedExitCode, "detailed-exitcode", false, "exit 0 without changes, 2 with changes")
+	return c
+}
+
+func newStatusCmd(g *app.Globals) *cobra.Command {
+	var o app.StatusOptions
+	c := &cobra.Command{
+		Use:   "status",
+		Short: "Describe every resource and the app's health (exit 0 healthy, 3 degraded, 4 not deployed)",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Status(cmd.Context(), g, o) },
+	}
+	c.Flags().DurationVar(&o.WaitHealthy, "wait-healthy", 0, "poll until healthy or this timeout (e.g. 10m)")
+	return c
+}
+
+func newDestroyCmd(g *app.Globals) *cobra.Command {
+	var o app.DestroyOptions
+	c := &cobra.Command{
+		Use:   "destroy",
+		Short: "Delete the stack (keeps the board bucket unless --delete-data)",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Destroy(cmd.Context(), g, o) },
+	}
+	c.Flags().BoolVar(&o.DeleteData, "delete-data", false, "also empty and delete the board bucket (every board version)")
+	c.Flags().BoolVar(&o.KeepLogs, "keep-logs", false, "keep the log group and the access-log bucket")
+	c.Flags().BoolVar(&o.Force, "force", false, "turn off load balancer deletion protection if it is on")
+	c.Flags().BoolVar(&o.DryRun, "dry-run", false, "list what would be deleted and kept, change nothing")
+	return c
+}
+
+func newVersionCmd(g *app.Globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  usageArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if g.JSON() {
+				return ui.JSON(g.IO.Out, map[string]string{"schema": "wbo-deploy.version/v1", "version": g.Version})
+			}
+			fmt.Fprintf(g.IO.Out, "wbo-deploy %s\n", g.Version)
+			return nil
+		},
+	}
+}

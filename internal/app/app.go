@@ -1,0 +1,211 @@
+// Package app carries out wbo-deploy's commands: it loads and validates the
+// configuration, opens the state, connects to AWS and runs the engine. The
+// cobra commands in cmd/wbo-deploy only parse flags and call these functions,
+// which tests call directly.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
+	"github.com/wbo-deploy/wbo-deploy/internal/config"
+	"github.com/wbo-deploy/wbo-deploy/internal/provision"
+	"github.com/wbo-deploy/wbo-deploy/internal/state"
+	"github.com/wbo-deploy/wbo-deploy/internal/ui"
+)
+
+// Exit codes (documented in the README).
+const (
+	ExitOK          = 0
+	ExitFailure     = 1
+	ExitUsage       = 2 // invalid usage, configuration or state file
+	ExitDegraded    = 3 // status: deployed but degraded or drifted
+	ExitNotDeployed = 4 // status: nothing deployed
+	ExitInterrupted = 130
+)
+
+// ExitError carries an exit code.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// ExitCode maps an error to the process exit code.
+func ExitCode(err error) int {
+	if err == nil {
+		return ExitOK
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
+	}
+	var re *provision.RunError
+	if errors.As(err, &re) && re.Interrupted {
+		return ExitInterrupted
+	}
+	if errors.Is(err, provision.ErrInterrupted) || errors.Is(err, context.Canceled) {
+		return ExitInterrupted
+	}
+	return ExitFailure
+}
+
+// Globals are the global flags and the process context of a command.
+type Globals struct {
+	ConfigFile  string
+	StateFile   string
+	Profile     string
+	EndpointURL string
+	Output      string // text | json
+	Yes         bool
+	Verbose     bool
+	NoColorFlag bool
+	// Overrides are the config keys set by flags the user gave ("stack", "region").
+	Overrides map[string]any
+	// Env is the environment (nil = the process's).
+	Env []string
+
+	IO      *ui.Streams
+	Version string
+
+	// AWS lets tests (and future flags) shape the clients: the simulated
+	// cloud goes in AWS.APIOptions.
+	AWS awsclients.Options
+	// ClockScale is wall seconds per AWS second (0 = 1).
+	ClockScale float64
+	// Stop is closed on the first Ctrl-C: no new work starts, waits end.
+	Stop <-chan struct{}
+}
+
+// NoColor reports whether colour is turned off by flag.
+func (g *Globals) NoColor() bool { return g.NoColorFlag }
+
+// JSON reports whether -o json was asked for.
+func (g *Globals) JSON() bool { return g.Output == "json" }
+
+func (g *Globals) getenv(key string) string {
+	if g.Env == nil {
+		return os.Getenv(key)
+	}
+	prefix := key + "="
+	for _, kv := range g.Env {
+		if strings.HasPrefix(kv, prefix) {
+			return kv[len(prefix):]
+		}
+	}
+	return ""
+}
+
+// CheckOutput validates -o.
+func (g *Globals) CheckOutput() error {
+	if g.Output != "" && g.Output != "text" && g.Output != "json" {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--output: %q is not one of text, json", g.Output)}
+	}
+	return nil
+}
+
+// LoadConfig loads and validates the configuration; every problem is
+// reported at once, before any AWS call.
+func (g *Globals) LoadConfig() (*config.Config, error) {
+	if err := g.CheckOutput(); err != nil {
+		return nil, err
+	}
+	cfg, err := config.Load(config.LoadOptions{ConfigFile: g.ConfigFile, SearchDefault: true, Env: g.Env, Overrides: g.Overrides})
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// StatePath is --state or .wbo-deploy/<stack>.json.
+func (g *Globals) StatePath(cfg *config.Config) string {
+	if g.StateFile != "" {
+		return g.StateFile
+	}
+	return filepath.Join(".wbo-deploy", cfg.Stack+".json")
+}
+
+// Connect builds the AWS clients, checks credentials and identifies the
+// account (one STS call).
+func (g *Globals) Connect(ctx context.Context, cfg *config.Config) (*awsclients.Clients, error) {
+	o := g.AWS
+	o.Region = cfg.Region
+	if g.Profile != "" {
+		o.Profile = g.Profile
+	}
+	if g.EndpointURL != "" {
+		o.EndpointURL = g.EndpointURL
+	}
+	if o.Version == "" {
+		o.Version = g.Version
+	}
+	if o.Getenv == nil {
+		o.Getenv = g.getenv
+	}
+	c, err := awsclients.New(ctx, o)
+	if err != nil {
+		if errors.Is(err, awsclients.ErrNoRegion) {
+			return nil, &ExitError{Code: ExitFailure, Err: err}
+		}
+		return nil, err
+	}
+	if err := c.CheckCredentials(ctx); err != nil {
+		return nil, err
+	}
+	if err := c.Identify(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (g *Globals) clock() *provision.Clock {
+	scale := g.ClockScale
+	if scale == 0 {
+		scale = 1
+	}
+	return provision.NewClock(scale, g.Stop)
+}
+
+// openState opens the stack's state with the run lock.
+func (g *Globals) openState(cfg *config.Config, readOnly bool) (*state.Store, error) {
+	st, err := state.Open(g.StatePath(cfg), cfg.Stack, state.Options{ToolVersion: g.Version, ReadOnly: readOnly})
+	if err != nil {
+		return nil, err
+	}
+	if h := st.StaleLock(); h != nil && !readOnly {
+		fmt.Fprintf(g.IO.Err, "note: took over a stale lock left by pid %d (no longer running)\n", h.PID)
+	}
+	return st, nil
+}
+
+// interrupted reports whether the user pressed Ctrl-C.
+func (g *Globals) interrupted() bool {
+	if g.Stop == nil {
+		return false
+	}
+	select {
+	case <-g.Stop:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,200 @@
+package app
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/config"
+	"github.com/wbo-deploy/wbo-deploy/internal/provision"
+	"github.com/wbo-deploy/wbo-deploy/internal/state"
+	"github.com/wbo-deploy/wbo-deploy/internal/ui"
+)
+
+// UpOptions are up's own flags.
+type UpOptions struct {
+	AllowReplace bool
+	NoWait       bool
+}
+
+// Up deploys or converges the stack.
+func Up(ctx context.Context, g *Globals, o UpOptions) error {
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return err
+	}
+	st, err := g.openState(cfg, false)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	clients, err := g.Connect(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	if err := st.Bind(clients.Account, clients.Region); err != nil {
+		return err
+	}
+	progress := ui.NewProgress(g.IO, g.Verbose)
+	env := provision.NewEnv(clients, cfg, st, g.clock(), progress.Sink())
+	env.AllowReplace, env.NoWait = o.AllowReplace, o.NoWait
+	eng := &provision.Engine{Graph: provision.Build(cfg), Env: env, Stop: g.Stop}
+
+	// The plan first: what will change, and a confirmation when something
+	// will be replaced or deleted.
+	plan := eng.Plan(ctx, !st.Exists())
+	if err := plan.Err(); err != nil {
+		return fmt.Errorf("plan: %w", err)
+	}
+	if !g.JSON() {
+		renderPlanText(g.IO.Err, g.IO, cfg, plan, st.Exists())
+	}
+	if n := destructive(plan); n > 0 {
+		if o.AllowReplace || !hasReplace(plan) {
+			if err := confirm(g, fmt.Sprintf("%d resources will be replaced or deleted.", n)); err != nil {
+				return err
+			}
+		} else {
+			for _, r := range plan.Nodes {
+				if r.Action == provision.ActReplace {
+					for _, c := range r.Changes {
+						if c.Replace {
+							return &ExitError{Code: ExitFailure, Err: &provision.ReplaceError{Node: r.Name, Change: c}}
+						}
+					}
+				}
+			}
+		}
+	}
+	res := eng.Up(ctx)
+	progress.Finish()
+	out := upDocument(cfg, clients.Account, clients.Region, res, st)
+	if g.JSON() {
+		if err := ui.JSON(g.IO.Out, out); err != nil {
+			return err
+		}
+	} else {
+		renderUpText(g.IO, out)
+	}
+	if err := res.Err(); err != nil {
+		if g.interrupted() {
+			return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted: state saved in %s; run `wbo-deploy up` again to finish", st.Path())}
+		}
+		return err
+	}
+	return nil
+}
+
+func destructive(plan *provision.Result) int {
+	n := 0
+	for _, r := range plan.Nodes {
+		if r.Action == provision.ActReplace || r.Action == provision.ActDelete {
+			n++
+		}
+	}
+	return n
+}
+
+func hasReplace(plan *provision.Result) bool {
+	for _, r := range plan.Nodes {
+		if r.Action == provision.ActReplace {
+			return true
+		}
+	}
+	return false
+}
+
+// confirm asks on a terminal; without one it requires --yes (exit 2).
+func confirm(g *Globals, what string) error {
+	if g.Yes {
+		return nil
+	}
+	if !g.IO.InTTY {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s Not a terminal: pass --yes to proceed", what)}
+	}
+	fmt.Fprintf(g.IO.Err, "%s Proceed? [y/N] ", what)
+	line, _ := bufio.NewReader(g.IO.In).ReadString('\n')
+	if a := strings.ToLower(strings.TrimSpace(line)); a == "y" || a == "yes" {
+		return nil
+	}
+	return &ExitError{Code: ExitFailure, Err: fmt.Errorf("cancelled: nothing was changed")}
+}
+
+// UpDocument is up's JSON output (schema wbo-deploy.up/v1).
+type UpDocument struct {
+	Schema    string        `json:"schema"`
+	Stack     string        `json:"stack"`
+	Account   string        `json:"account"`
+	Region    string        `json:"region"`
+	OK        bool          `json:"ok"`
+	URL       string        `json:"url,omitempty"`
+	Resources []ResourceRun `json:"resources"`
+}
+
+// ResourceRun is one resource's outcome in up and destroy documents.
+type ResourceRun struct {
+	Name    string   `json:"name"`
+	Kind    string   `json:"kind"`
+	ID      string   `json:"id,omitempty"`
+	Action  string   `json:"action"`
+	Changes []string `json:"changes,omitempty"`
+	Note    string   `json:"note,omitempty"`
+	Error   string   `json:"error,omitempty"`
+}
+
+func runs(res *provision.Result) []ResourceRun {
+	out := []ResourceRun{}
+	for _, r := range res.Nodes {
+		rr := ResourceRun{Name: r.Name, Kind: r.Kind, ID: r.ID, Action: string(r.Action), Note: r.Note}
+		for _, c := range r.Changes {
+			rr.Changes = append(rr.Changes, c.String())
+		}
+		if r.Err != nil {
+			rr.Error = r.Err.Error()
+		}
+		out = append(out, rr)
+	}
+	return out
+}
+
+func upDocument(cfg *config.Config, account, region string, res *provision.Result, st *state.Store) UpDocument {
+	doc := UpDocument{Schema: "wbo-deploy.up/v1", Stack: cfg.Stack, Account: account, Region: region,
+		OK: res.Err() == nil, Resources: runs(res)}
+	doc.URL = stackURL(cfg, st.All())
+	return doc
+}
+
+// stackURL is the load balancer's URL, from its state record.
+func stackURL(cfg *config.Config, recs []state.Resource) string {
+	for _, r := range recs {
+		if r.Name == "alb" && r.Attrs["dns_name"] != "" {
+			if cfg.HTTPS() {
+				return "https://" + r.Attrs["dns_name"]
+			}
+			return "http://" + r.Attrs["dns_name"]
+		}
+	}
+	return ""
+}
+
+func renderUpText(s *ui.Streams, doc UpDocument) {
+	counts := map[string]int{}
+	for _, r := range doc.Resources {
+		counts[r.Action]++
+	}
+	if !doc.OK {
+		fmt.Fprintln(s.Err, s.Bad("up did not complete:"))
+		for _, r := range doc.Resources {
+			if r.Error != "" && !strings.Contains(r.Error, "skipped") {
+				fmt.Fprintf(s.Err, "  %s (%s): %s\n", r.Name, r.Kind, r.Error)
+			}
+		}
+		return
+	}
+	fmt.Fprintf(s.Out, "%s stack %s in %s (account %s): %d created, %d adopted, %d updated, %d deleted, %d unchanged\n",
+		s.Good("Done:"), doc.Stack, doc.Region, doc.Account, counts["create"], counts["adopt"], counts["update"], counts["delete"], counts["no-op"])
+	if doc.URL != "" {
+		fmt.Fprintf(s.Out, "URL: %s\n", doc.URL)
+	}
+}
