@@ -641,7 +641,9 @@ func (s *cloudWatchSim) ListDashboards(_ context.Context, in *cloudwatch.ListDas
 		entries = append(entries, cwt.DashboardEntry{DashboardName: aws.String(n), DashboardArn: aws.String(s.dashboardARN(n)),
 			LastModified: aws.Time(d.modified), Size: aws.Int64(int64(len(d.body)))})
 	}
-	sort.SliceStable(entries, func(i, j int) bool { return aws.ToString(entries[i].DashboardName) < aws.ToString(entries[j].DashboardName) })
+	sort.SliceStable(entries, func(i, j int) bool {
+		return aws.ToString(entries[i].DashboardName) < aws.ToString(entries[j].DashboardName)
+	})
 	page, next := paginate(entries, aws.Int32(1000), in.NextToken)
 	return &cloudwatch.ListDashboardsOutput{DashboardEntries: page, NextToken: next}, nil
 }

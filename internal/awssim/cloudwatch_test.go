@@ -63,7 +63,10 @@ func TestCloudWatchPutMetricAlarmValidation(t *testing.T) {
 		code string
 	}{
 		{"bad period", func(in *cloudwatch.PutMetricAlarmInput) { in.Period = aws.Int32(45) }, "InvalidParameterValue"},
-		{"too long", func(in *cloudwatch.PutMetricAlarmInput) { in.Period = aws.Int32(3000); in.EvaluationPeriods = aws.Int32(30) }, "InvalidParameterValue"},
+		{"too long", func(in *cloudwatch.PutMetricAlarmInput) {
+			in.Period = aws.Int32(3000)
+			in.EvaluationPeriods = aws.Int32(30)
+		}, "InvalidParameterValue"},
 		{"both stats", func(in *cloudwatch.PutMetricAlarmInput) { in.ExtendedStatistic = aws.String("p95") }, "InvalidParameterCombination"},
 		{"no stat", func(in *cloudwatch.PutMetricAlarmInput) { in.Statistic = "" }, "InvalidParameterCombination"},
 		{"bad percentile", func(in *cloudwatch.PutMetricAlarmInput) { in.Statistic = ""; in.ExtendedStatistic = aws.String("p101") }, "InvalidParameterValue"},
