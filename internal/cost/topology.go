@@ -1,0 +1,232 @@
+package cost
+
+import (
+	"fmt"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/config"
+)
+
+// Figures of the model that are not prices. Each is stated in the estimate's
+// assumptions or in the detail of the line that uses it.
+const (
+	// Fargate includes 20 GB of ephemeral storage per task.
+	freeEphemeralGB = 20
+
+	// One ALB capacity unit (LCU) is the largest of these per hour
+	// (https://aws.amazon.com/elasticloadbalancing/pricing/): 25 new
+	// connections per second, 3,000 active connections per minute, 1 GB
+	// processed per hour for EC2/IP targets, 1,000 rule evaluations per second
+	// with the first 10 rules of each request free.
+	lcuNewConnsPerSec   = 25.0
+	lcuActiveConns      = 3000.0
+	lcuGBPerHour        = 1.0
+	lcuRuleEvalsPerSec  = 1000.0
+	freeRulesPerRequest = 10
+
+	// Listener rules assumed for board-affinity sharding (the load balancer
+	// tier decides the real count): the board-name partition over the first
+	// character needs several rules for pages, downloads and socket queries.
+	// Used only for the rule-evaluation dimension of the LCU.
+	shardedListenerRules = 40
+
+	// ALB access logs: about 100 bytes per request once gzipped, and one log
+	// file per load balancer node every 5 minutes (12 PUTs per node-hour).
+	accessLogBytesPerRequest = 100.0
+	accessLogPutsPerNodeHour = 12.0
+
+	// Container Insights performance log events: one per task and one per
+	// running container (wbo, backup) per minute, plus one per service and one
+	// per cluster, about 1 KB each (Container Insights performance log
+	// reference for Amazon ECS).
+	perfEventsPerTaskMinute = 3
+	perfEventBytes          = 1000.0
+
+	// Container Insights metrics for ECS on Fargate, counted from the metric
+	// table of the CloudWatch User Guide ("Amazon ECS Container Insights
+	// metrics"): 10 metrics (CPU, memory, network, storage and ephemeral
+	// storage, used and reserved) at cluster, service and task-definition
+	// family level, plus 3 cluster-only and 5 service-only counts.
+	ciMetricsPerCluster    = 13
+	ciMetricsPerService    = 15
+	ciMetricsPerTaskFamily = 10
+
+	// Alarms the stack creates (issue 6 and the compute tier): CPU and memory
+	// per ECS service; unhealthy hosts, p95 latency and 5xx per target group;
+	// engine CPU and memory for Redis. In shared mode target tracking creates
+	// two alarms per policy (three policies), and the step policy creates a
+	// high and a low alarm for each of the same three metrics.
+	alarmsPerService     = 2
+	alarmsPerTargetGroup = 3
+	alarmsRedis          = 2
+	alarmsScaling        = 6
+
+	// First 100 GB of data transfer out to the internet per month are free,
+	// aggregated over the account.
+	dtoFreeGB = 100.0
+
+	// The self-hosted Redis task of --compare: the smallest Fargate task, and
+	// the interface endpoints it would need to pull its image and ship logs
+	// without a public IP (ecr.api, ecr.dkr, logs; S3 via a free gateway endpoint).
+	redisTaskCPU          = 256
+	redisTaskMemoryMiB    = 512
+	imagePullEndpoints    = 3
+	defaultLoadBalancerAZ = 2
+)
+
+// topology is what the configuration deploys, counted for pricing.
+type topology struct {
+	mode            string
+	tasks           int // normally running WBO tasks
+	minTasks        int // shared mode: autoscaling range
+	maxTasks        int
+	services        int // ECS services, including a self-hosted Redis task's
+	targetGroups    int
+	taskFamilies    int
+	albNodes        int
+	redisNodes      int // ElastiCache nodes
+	listenerRules   int
+	vcpu            float64 // per task
+	memGB           float64 // per task
+	arm             bool
+	selfHostedRedis bool
+}
+
+// options change what compute prices, for --compare.
+type options struct {
+	tasks           int // >0: price this many WBO tasks instead of the normal count
+	selfHostedRedis bool
+}
+
+func topologyOf(cfg *config.Config, opt options) (topology, error) {
+	t := topology{mode: cfg.App.Mode, selfHostedRedis: opt.selfHostedRedis}
+	if cfg.App.CPU <= 0 {
+		return t, fmt.Errorf("app.cpu must be positive CPU units (1024 = 1 vCPU), got %d", cfg.App.CPU)
+	}
+	if cfg.App.Memory <= 0 {
+		return t, fmt.Errorf("app.memory must be positive MiB, got %d", cfg.App.Memory)
+	}
+	t.vcpu = float64(cfg.App.CPU) / 1024
+	t.memGB = float64(cfg.App.Memory) / 1024
+	switch cfg.App.Architecture {
+	case "x86_64":
+	case "arm64":
+		t.arm = true
+	default:
+		return t, fmt.Errorf("app.architecture must be x86_64 or arm64, got %q", cfg.App.Architecture)
+	}
+	switch cfg.App.Mode {
+	case config.ModeSharded:
+		if cfg.App.Shards < 1 {
+			return t, fmt.Errorf("app.shards must be at least 1 in sharded mode, got %d", cfg.App.Shards)
+		}
+		t.tasks, t.services, t.targetGroups = cfg.App.Shards, cfg.App.Shards, cfg.App.Shards
+		t.listenerRules = shardedListenerRules
+	case config.ModeSingle:
+		t.tasks, t.services, t.targetGroups = 1, 1, 1
+		t.listenerRules = 1
+	case config.ModeShared:
+		if cfg.App.DesiredCount < 0 {
+			return t, fmt.Errorf("app.desired_count must not be negative, got %d", cfg.App.DesiredCount)
+		}
+		a := cfg.Autoscaling
+		if a.MinCapacity < 0 || a.MaxCapacity < a.MinCapacity {
+			return t, fmt.Errorf("autoscaling.min_capacity (%d) and autoscaling.max_capacity (%d) must satisfy 0 <= min <= max",
+				a.MinCapacity, a.MaxCapacity)
+		}
+		if a.Policy != "target-tracking" && a.Policy != "step" {
+			return t, fmt.Errorf("autoscaling.policy must be target-tracking or step, got %q", a.Policy)
+		}
+		t.tasks, t.services, t.targetGroups = cfg.App.DesiredCount, 1, 1
+		t.minTasks, t.maxTasks = a.MinCapacity, a.MaxCapacity
+		t.listenerRules = 1
+	default:
+		return t, fmt.Errorf("app.mode must be sharded, single or shared, got %q", cfg.App.Mode)
+	}
+	if opt.tasks > 0 {
+		t.tasks = opt.tasks
+	}
+	t.taskFamilies = t.services
+	if opt.selfHostedRedis {
+		t.services++
+		t.taskFamilies++
+	}
+	if cfg.App.EphemeralStorageGB < 0 {
+		return t, fmt.Errorf("app.ephemeral_storage_gb must not be negative, got %d", cfg.App.EphemeralStorageGB)
+	}
+
+	t.albNodes = len(cfg.Network.PublicSubnets)
+	if t.albNodes < defaultLoadBalancerAZ {
+		t.albNodes = defaultLoadBalancerAZ
+	}
+
+	switch cfg.Redis.Mode {
+	case "elasticache":
+		if cfg.Redis.Replicas < 0 {
+			return t, fmt.Errorf("redis.replicas must not be negative, got %d", cfg.Redis.Replicas)
+		}
+		if cfg.Redis.Engine != "redis" && cfg.Redis.Engine != "valkey" {
+			return t, fmt.Errorf("redis.engine must be redis or valkey, got %q", cfg.Redis.Engine)
+		}
+		if cfg.Redis.NodeType == "" {
+			return t, fmt.Errorf("redis.node_type is empty")
+		}
+		t.redisNodes = 1 + cfg.Redis.Replicas
+	case "none":
+	default:
+		return t, fmt.Errorf("redis.mode must be elasticache or none, got %q", cfg.Redis.Mode)
+	}
+
+	if cfg.Logs.RetentionDays < 0 {
+		return t, fmt.Errorf("logs.retention_days must not be negative, got %d", cfg.Logs.RetentionDays)
+	}
+	a := cfg.Cost.Assumptions
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{
+		{"cost.assumptions.active_users", float64(a.ActiveUsers)},
+		{"cost.assumptions.gb_transferred", a.GBTransferred},
+		{"cost.assumptions.requests_per_second", a.RequestsPerSecond},
+		{"cost.assumptions.log_gb_per_month", a.LogGBPerMonth},
+		{"cost.assumptions.board_storage_gb", a.BoardStorageGB},
+	} {
+		if f.v < 0 || f.v != f.v { // negative or NaN
+			return t, fmt.Errorf("%s must be a non-negative number, got %v", f.name, f.v)
+		}
+	}
+	return t, nil
+}
+
+// alarms counts the CloudWatch alarms the stack creates, with the arithmetic.
+func (t topology) alarms(cfg *config.Config) (int, string) {
+	n, parts := 0, []string{}
+	if cfg.Alarms.Enabled {
+		n += alarmsPerService*t.services + alarmsPerTargetGroup*t.targetGroups
+		parts = append(parts, fmt.Sprintf("%d per ECS service × %d + %d per target group × %d",
+			alarmsPerService, t.services, alarmsPerTargetGroup, t.targetGroups))
+		if t.redisNodes > 0 {
+			n += alarmsRedis
+			parts = append(parts, fmt.Sprintf("%d for Redis", alarmsRedis))
+		}
+	}
+	if t.mode == config.ModeShared {
+		n += alarmsScaling
+		if cfg.Autoscaling.Policy == "step" {
+			parts = append(parts, fmt.Sprintf("%d of the step scaling policy (high and low for CPU, memory, requests)", alarmsScaling))
+		} else {
+			parts = append(parts, fmt.Sprintf("%d created by target tracking (2 per policy × 3 policies)", alarmsScaling))
+		}
+	}
+	return n, joinPlus(parts)
+}
+
+func joinPlus(parts []string) string {
+	out := ""
+	for i, p := range parts {
+		if i > 0 {
+			out += " + "
+		}
+		out += p
+	}
+	return out
+}
