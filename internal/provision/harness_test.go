@@ -2,6 +2,7 @@ package provision
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sort"
 	"testing"
@@ -103,3 +104,5 @@ func (r *rig) owned() []string {
 	sort.Strings(out)
 	return out
 }
+
+func removeFile(path string) error { return os.Remove(path) }

@@ -58,3 +58,60 @@ func TestNetworkUpIdempotentStatusDestroy(t *testing.T) {
 		t.Fatalf("state still has %d records", n)
 	}
 }
+
+func TestNetworkStateLostAdoptsAndDestroyFindsByTags(t *testing.T) {
+	r := newRig(t, nil)
+	g := networkGraph(r.cfg)
+	if err := r.up(g).Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := r.owned()
+	// Another stack and an untagged VPC share the account; neither may be touched.
+	other := newRig(t, nil)
+	other.cloud = r.cloud
+	other.cfg.Stack = "other"
+	if err := other.up(networkGraph(other.cfg)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := removeFile(r.path); err != nil {
+		t.Fatal(err)
+	}
+	r.cloud.ResetCalls()
+	res := r.up(g)
+	if err := res.Err(); err != nil {
+		t.Fatalf("up without state: %v", err)
+	}
+	for _, n := range res.Nodes {
+		if n.Action != ActAdopt {
+			t.Fatalf("%s: %s, want adopt", n.Name, n.Action)
+		}
+	}
+	if m := r.cloud.MutatingCalls(); len(m) != 0 {
+		t.Fatalf("adoption made mutating calls: %v", m)
+	}
+	if got := r.owned(); len(got) != len(want) {
+		t.Fatalf("duplicates after adoption: %v", got)
+	}
+	// Lose the state again; destroy by discovery alone.
+	if err := removeFile(r.path); err != nil {
+		t.Fatal(err)
+	}
+	e, done := r.engine(g)
+	found, err := e.Discover(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != len(want) {
+		t.Fatalf("discovered %d resources, want %d: %v", len(found), len(want), found)
+	}
+	if err := e.Destroy(t.Context(), found).Err(); err != nil {
+		t.Fatalf("destroy by tags: %v", err)
+	}
+	done()
+	if got := r.owned(); len(got) != 0 {
+		t.Fatalf("left: %v", got)
+	}
+	if got := other.owned(); len(got) != len(want) {
+		t.Fatalf("the other stack was touched: %v", got)
+	}
+}
