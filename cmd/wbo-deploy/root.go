@@ -46,7 +46,7 @@ by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would cre
 	pf.BoolVar(&g.NoColorFlag, "no-color", false, "no colour (also NO_COLOR)")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "show every resource checked")
 
-	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newVersionCmd(g))
+	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newVersionCmd(g))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &app.ExitError{Code: app.ExitUsage, Err: err}
 	})
@@ -109,6 +109,19 @@ func newDestroyCmd(g *app.Globals) *cobra.Command {
 	c.Flags().BoolVar(&o.KeepLogs, "keep-logs", false, "keep the log group and the access-log bucket")
 	c.Flags().BoolVar(&o.Force, "force", false, "turn off load balancer deletion protection if it is on")
 	c.Flags().BoolVar(&o.DryRun, "dry-run", false, "list what would be deleted and kept, change nothing")
+	return c
+}
+
+func newCostCmd(g *app.Globals) *cobra.Command {
+	var o app.CostOptions
+	c := &cobra.Command{
+		Use:   "cost",
+		Short: "Estimate the monthly cost of the configured stack, line by line, offline",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Cost(cmd.Context(), g, o) },
+	}
+	c.Flags().BoolVar(&o.Compare, "compare", false, "compare with the alternatives (modes, Redis, arm64, HTTPS...)")
+	c.Flags().BoolVar(&o.LivePrices, "live-prices", false, "fetch current prices from the AWS Price List API and show differences")
 	return c
 }
 

@@ -27,6 +27,7 @@ type PlanDocument struct {
 	Summary   map[string]int `json:"summary"`
 	Resources []PlanResource `json:"resources"`
 	Notes     []string       `json:"notes,omitempty"`
+	Cost      string         `json:"cost_estimate,omitempty"`
 }
 
 // PlanResource is one resource in a plan.
@@ -124,6 +125,7 @@ func planDocument(cfg *config.Config, res *provision.Result, offline bool) PlanD
 			doc.Notes = append(doc.Notes, s)
 		}
 	}
+	doc.Cost = costSummary(cfg)
 	return doc
 }
 
@@ -159,6 +161,9 @@ func renderPlanText(w io.Writer, s *ui.Streams, cfg *config.Config, res *provisi
 	sm := doc.Summary
 	fmt.Fprintf(w, "Plan: %d to create, %d to adopt, %d to update, %d to replace, %d to delete, %d unchanged.\n",
 		sm["create"], sm["adopt"], sm["update"], sm["replace"], sm["delete"], sm["no-op"])
+	if doc.Cost != "" {
+		fmt.Fprintln(w, doc.Cost)
+	}
 	for _, n := range doc.Notes {
 		fmt.Fprintln(w, "Note: "+n)
 	}
