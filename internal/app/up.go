@@ -52,7 +52,7 @@ func Up(ctx context.Context, g *Globals, o UpOptions) error {
 	}
 	if n := destructive(plan); n > 0 {
 		if o.AllowReplace || !hasReplace(plan) {
-			if err := confirm(g, fmt.Sprintf("%d resources will be replaced or deleted.", n)); err != nil {
+			if err := confirm(g, fmt.Sprintf("%d resources will be replaced, deleted or disrupted (see the plan above).", n)); err != nil {
 				return err
 			}
 		} else {
@@ -86,11 +86,21 @@ func Up(ctx context.Context, g *Globals, o UpOptions) error {
 	return nil
 }
 
+// destructive counts the resources whose change needs the user's consent:
+// replacements, deletions, and disruptive updates such as a re-shard (every
+// shard stops while board ownership moves).
 func destructive(plan *provision.Result) int {
 	n := 0
 	for _, r := range plan.Nodes {
 		if r.Action == provision.ActReplace || r.Action == provision.ActDelete {
 			n++
+			continue
+		}
+		for _, c := range r.Changes {
+			if c.Disruptive || c.Field == "re-shard" {
+				n++
+				break
+			}
 		}
 	}
 	return n

@@ -89,8 +89,11 @@ type Change struct {
 	Field   string
 	Old     string
 	New     string
-	Replace bool   // cannot be changed in place
-	Why     string // explanation shown by plan (for replacements)
+	Replace bool // cannot be changed in place
+	// Disruptive marks an in-place change that interrupts service (a
+	// re-shard stops every shard): up asks for confirmation.
+	Disruptive bool
+	Why        string // explanation shown by plan (for replacements)
 }
 
 func (c Change) String() string {
