@@ -46,7 +46,7 @@ by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would cre
 	pf.BoolVar(&g.NoColorFlag, "no-color", false, "no colour (also NO_COLOR)")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "show every resource checked")
 
-	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newVersionCmd(g))
+	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newIAMPolicyCmd(g), newVersionCmd(g))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &app.ExitError{Code: app.ExitUsage, Err: err}
 	})
@@ -122,6 +122,20 @@ func newCostCmd(g *app.Globals) *cobra.Command {
 	}
 	c.Flags().BoolVar(&o.Compare, "compare", false, "compare with the alternatives (modes, Redis, arm64, HTTPS...)")
 	c.Flags().BoolVar(&o.LivePrices, "live-prices", false, "fetch current prices from the AWS Price List API and show differences")
+	return c
+}
+
+func newIAMPolicyCmd(g *app.Globals) *cobra.Command {
+	var o app.IAMPolicyOptions
+	c := &cobra.Command{
+		Use:   "iam-policy",
+		Short: "Print the least-privilege IAM policy an operator needs to run wbo-deploy with this configuration",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.IAMPolicy(cmd.Context(), g, o) },
+	}
+	c.Flags().StringVar(&o.Account, "account", "", "scope resource ARNs to this AWS account ID")
+	c.Flags().StringVar(&o.Partition, "partition", "aws", "AWS partition (aws, aws-cn, aws-us-gov)")
+	c.Flags().BoolVar(&o.LivePrices, "live-prices", false, "include pricing:GetProducts for `cost --live-prices`")
 	return c
 }
 

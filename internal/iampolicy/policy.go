@@ -1,0 +1,279 @@
+// Package iampolicy writes the least-privilege IAM policy an operator needs
+// to run wbo-deploy for a given configuration (`wbo-deploy iam-policy`).
+//
+// The actions are derived from the AWS calls the tool can make: the methods
+// of the small client interfaces in internal/awsclients, mapped to IAM
+// actions (mostly the same name; S3 differs, see s3Actions), plus the
+// actions AWS checks on our behalf without a call of that name (tagging on
+// create, iam:PassRole, service-linked roles). A test runs full cycles
+// against the simulated cloud and checks both directions: every call made
+// maps to an action in the policy, and every action in the policy is used.
+package iampolicy
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
+	"github.com/wbo-deploy/wbo-deploy/internal/config"
+)
+
+// Options change what the policy covers.
+type Options struct {
+	// LivePrices adds pricing:GetProducts for `cost --live-prices`.
+	LivePrices bool
+}
+
+// Service is one AWS service the tool calls.
+type Service struct {
+	Prefix string       // IAM action prefix
+	API    reflect.Type // the awsclients interface
+	// Needed says whether the configuration uses the service.
+	Needed func(cfg *config.Config) bool
+}
+
+func iface[T any]() reflect.Type { return reflect.TypeOf((*T)(nil)).Elem() }
+
+func always(*config.Config) bool { return true }
+
+// Services lists every service, keyed by the SDK's service ID (as the
+// simulated cloud records calls).
+var Services = map[string]Service{
+	"EC2":                       {"ec2", iface[awsclients.EC2API](), always},
+	"Elastic Load Balancing v2": {"elasticloadbalancing", iface[awsclients.ELBv2API](), always},
+	"ECS":                       {"ecs", iface[awsclients.ECSAPI](), always},
+	"IAM":                       {"iam", iface[awsclients.IAMAPI](), always},
+	"S3":                        {"s3", iface[awsclients.S3API](), always},
+	"CloudWatch Logs":           {"logs", iface[awsclients.LogsAPI](), always},
+	"CloudWatch": {"cloudwatch", iface[awsclients.CloudWatchAPI](), func(c *config.Config) bool {
+		return c.Alarms.Enabled || c.Dashboard.Enabled || (c.App.Mode == config.ModeShared && c.Autoscaling.Policy == "step")
+	}},
+	"ElastiCache":              {"elasticache", iface[awsclients.ElastiCacheAPI](), func(c *config.Config) bool { return c.RedisEnabled() }},
+	"SNS":                      {"sns", iface[awsclients.SNSAPI](), func(c *config.Config) bool { return c.Alarms.Enabled }},
+	"Application Auto Scaling": {"application-autoscaling", iface[awsclients.AutoScalingAPI](), func(c *config.Config) bool { return c.App.Mode == config.ModeShared }},
+	// STS GetCallerIdentity needs no permission ("No permissions are
+	// required to perform this operation", STS API reference).
+	"STS": {"", iface[awsclients.STSAPI](), always},
+}
+
+// s3Actions maps S3 operations whose IAM action has another name (Amazon S3
+// User Guide, "Required permissions for Amazon S3 API operations").
+var s3Actions = map[string][]string{
+	"HeadBucket":                      {"s3:ListBucket"},
+	"ListBuckets":                     {"s3:ListAllMyBuckets"},
+	"ListObjectsV2":                   {"s3:ListBucket"},
+	"ListObjectVersions":              {"s3:ListBucketVersions"},
+	"PutBucketLifecycleConfiguration": {"s3:PutLifecycleConfiguration"},
+	"GetBucketLifecycleConfiguration": {"s3:GetLifecycleConfiguration"},
+	"PutPublicAccessBlock":            {"s3:PutBucketPublicAccessBlock"},
+	"GetPublicAccessBlock":            {"s3:GetBucketPublicAccessBlock"},
+	"PutBucketEncryption":             {"s3:PutEncryptionConfiguration"},
+	"GetBucketEncryption":             {"s3:GetEncryptionConfiguration"},
+	// Deleting specific versions needs s3:DeleteObjectVersion.
+	"DeleteObjects": {"s3:DeleteObject", "s3:DeleteObjectVersion"},
+}
+
+// Actions maps one SDK operation of a service to its IAM actions.
+func Actions(serviceID, op string) []string {
+	svc, ok := Services[serviceID]
+	if !ok || svc.Prefix == "" {
+		return nil
+	}
+	if svc.Prefix == "s3" {
+		if a, ok := s3Actions[op]; ok {
+			return a
+		}
+	}
+	return []string{svc.Prefix + ":" + op}
+}
+
+// Implicit are actions AWS authorizes without an API call of that name,
+// with why; a cycle in the simulated cloud cannot observe them.
+var Implicit = map[string]string{
+	"ec2:CreateTags":                "tags in TagSpecifications of EC2 create calls",
+	"elasticloadbalancing:AddTags":  "tags in ELBv2 create calls",
+	"ecs:TagResource":               "tags in ECS create calls",
+	"iam:TagRole":                   "tags in CreateRole",
+	"logs:TagResource":              "tags in CreateLogGroup",
+	"elasticache:AddTagsToResource": "tags in ElastiCache create calls",
+	"sns:TagResource":               "tags in CreateTopic",
+	"cloudwatch:TagResource":        "tags in PutMetricAlarm",
+	"iam:PassRole":                  "ECS task definitions pass the task and execution roles",
+	"iam:CreateServiceLinkedRole":   "ECS, ELB, ElastiCache and Application Auto Scaling create their service-linked roles on first use",
+}
+
+// Statement is one IAM policy statement.
+type Statement struct {
+	Sid       string         `json:"Sid"`
+	Effect    string         `json:"Effect"`
+	Action    []string       `json:"Action"`
+	Resource  any            `json:"Resource"`
+	Condition map[string]any `json:"Condition,omitempty"`
+}
+
+// Document is an IAM policy document.
+type Document struct {
+	Version   string      `json:"Version"`
+	Statement []Statement `json:"Statement"`
+}
+
+// JSON renders the document.
+func (d *Document) JSON() ([]byte, error) { return json.MarshalIndent(d, "", "  ") }
+
+// ActionSet returns every action of the document.
+func (d *Document) ActionSet() map[string]bool {
+	out := map[string]bool{}
+	for _, s := range d.Statement {
+		for _, a := range s.Action {
+			out[a] = true
+		}
+	}
+	return out
+}
+
+// Build writes the policy for cfg in account/region (account may be "*"
+// when unknown).
+func Build(cfg *config.Config, partition, account, region string, o Options) *Document {
+	if partition == "" {
+		partition = "aws"
+	}
+	if account == "" {
+		account = "*"
+	}
+	if region == "" {
+		region = "*"
+	}
+	byPrefix := map[string]map[string]bool{}
+	addAct := func(a string) {
+		p := a[:strings.Index(a, ":")]
+		if byPrefix[p] == nil {
+			byPrefix[p] = map[string]bool{}
+		}
+		byPrefix[p][a] = true
+	}
+	ids := make([]string, 0, len(Services))
+	for id := range Services {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		svc := Services[id]
+		if svc.Prefix == "" || !svc.Needed(cfg) {
+			continue
+		}
+		for i := 0; i < svc.API.NumMethod(); i++ {
+			for _, a := range Actions(id, svc.API.Method(i).Name) {
+				addAct(a)
+			}
+		}
+	}
+	for a, why := range Implicit {
+		if why == "" {
+			continue
+		}
+		p := a[:strings.Index(a, ":")]
+		if byPrefix[p] != nil || p == "iam" {
+			addAct(a)
+		}
+	}
+	if o.LivePrices {
+		addAct("pricing:GetProducts")
+	}
+	list := func(m map[string]bool, keep func(string) bool) []string {
+		var out []string
+		for a := range m {
+			if keep(a) {
+				out = append(out, a)
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	all := func(string) bool { return true }
+	doc := &Document{Version: "2012-10-17"}
+	prefixes := make([]string, 0, len(byPrefix))
+	for p := range byPrefix {
+		prefixes = append(prefixes, p)
+	}
+	sort.Strings(prefixes)
+	roleARN := fmt.Sprintf("arn:%s:iam::%s:role%s*", partition, account, config.IAMRolePath)
+	for _, p := range prefixes {
+		acts := byPrefix[p]
+		sid := sidOf(p)
+		switch p {
+		case "iam":
+			pass := acts["iam:PassRole"]
+			slr := acts["iam:CreateServiceLinkedRole"]
+			rest := list(acts, func(a string) bool { return a != "iam:PassRole" && a != "iam:CreateServiceLinkedRole" })
+			doc.Statement = append(doc.Statement, Statement{Sid: "IamStackRoles", Effect: "Allow", Action: rest, Resource: roleARN})
+			if pass {
+				doc.Statement = append(doc.Statement, Statement{Sid: "IamPassStackRoles", Effect: "Allow", Action: []string{"iam:PassRole"},
+					Resource: roleARN, Condition: map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}})
+			}
+			if slr {
+				doc.Statement = append(doc.Statement, Statement{Sid: "IamServiceLinkedRoles", Effect: "Allow", Action: []string{"iam:CreateServiceLinkedRole"},
+					Resource: fmt.Sprintf("arn:%s:iam::%s:role/aws-service-role/*", partition, account),
+					Condition: map[string]any{"StringEquals": map[string]any{"iam:AWSServiceName": []string{
+						"ecs.amazonaws.com", "elasticloadbalancing.amazonaws.com", "elasticache.amazonaws.com", "ecs.application-autoscaling.amazonaws.com"}}}})
+			}
+		case "s3":
+			buckets := []string{
+				fmt.Sprintf("arn:%s:s3:::%s", partition, cfg.BoardBucket(account, region)),
+				fmt.Sprintf("arn:%s:s3:::%s", partition, cfg.AccessLogBucket(account, region)),
+			}
+			if account == "*" || region == "*" {
+				buckets = []string{fmt.Sprintf("arn:%s:s3:::%s-*", partition, cfg.Stack)}
+				if cfg.Storage.Bucket != "" {
+					buckets = append(buckets, fmt.Sprintf("arn:%s:s3:::%s", partition, cfg.Storage.Bucket))
+				}
+			}
+			var objects []string
+			for _, b := range buckets {
+				objects = append(objects, b+"/*")
+			}
+			isObj := func(a string) bool {
+				return a == "s3:GetObject" || a == "s3:PutObject" || a == "s3:DeleteObject" || a == "s3:DeleteObjectVersion"
+			}
+			doc.Statement = append(doc.Statement,
+				Statement{Sid: "S3ListBuckets", Effect: "Allow", Action: list(acts, func(a string) bool { return a == "s3:ListAllMyBuckets" }), Resource: "*"},
+				Statement{Sid: "S3StackBuckets", Effect: "Allow", Action: list(acts, func(a string) bool { return a != "s3:ListAllMyBuckets" && !isObj(a) }), Resource: buckets},
+				Statement{Sid: "S3StackObjects", Effect: "Allow", Action: list(acts, isObj), Resource: objects})
+		default:
+			// Describe/List calls of these services do not support
+			// resource-level permissions, and created resources have IDs
+			// unknown in advance; the actions are still exactly those used.
+			doc.Statement = append(doc.Statement, Statement{Sid: sid, Effect: "Allow", Action: list(acts, all), Resource: "*"})
+		}
+	}
+	var kept []Statement
+	for _, s := range doc.Statement {
+		if len(s.Action) > 0 {
+			kept = append(kept, s)
+		}
+	}
+	doc.Statement = kept
+	return doc
+}
+
+// sidOf turns an action prefix into a statement ID: "application-autoscaling"
+// becomes "ApplicationAutoscaling".
+func sidOf(prefix string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range prefix {
+		switch {
+		case r == '-':
+			up = true
+		case up && r >= 'a' && r <= 'z':
+			b.WriteRune(r - 'a' + 'A')
+			up = false
+		default:
+			b.WriteRune(r)
+			up = false
+		}
+	}
+	return b.String()
+}
