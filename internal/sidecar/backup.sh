@@ -1,0 +1,85 @@
+# backup.sh: every $WBO_SYNC_INTERVAL seconds upload this shard's board files
+# that changed (size, inode or mtime) since the last upload, and delete the
+# object of a board file it saw that WBO deleted (versioning keeps the old
+# version). It never deletes half or more (and at least 2) of the boards it
+# knows in one sync: an emptied directory is no reason to empty the bucket.
+# On SIGTERM/SIGINT: one final sync, then exit 0 (non-zero if that sync
+# failed), so WBO's own SIGTERM flush, done before this container is stopped,
+# reaches S3. WBO_BACKUP_ONCE=1: one sync, exit status = its result.
+#
+# State: $WBO_STATE_FILE (default in $TMPDIR) holds "name size inode mtime" of
+# each file as last uploaded, sorted. The loop seeds it from the directory as
+# restore.sh left it (those files are in S3 already); one-shot mode without a
+# state file uploads everything and deletes nothing.
+N=backup
+setup
+I=${WBO_SYNC_INTERVAL:-10}
+case $I in '' | *[!0-9]* | 0) die "WBO_SYNC_INTERVAL must be a whole number of seconds > 0, got \"$I\"";; esac
+W=${TMPDIR:-/tmp}/wbo-backup.$$
+S=${WBO_STATE_FILE:-$W/state}
+mkdir -p "$W" || die "cannot create $W"
+# list: "name size inode mtime" of every owned board file, sorted.
+list() {
+  [ -d "$D" ] && [ -r "$D" ] && [ -x "$D" ] || { log "$D is missing or unreadable: nothing uploaded or deleted"; return 1; }
+  (cd "$D" || exit 1; set -f; set -- $(owned); [ $# -eq 0 ] || stat -c '%n %s %i %y' -- "$@" 2>/dev/null; true) > "$W/raw" &&
+    LC_ALL=C sort "$W/raw" > "$W/cur"
+}
+sync_once() {
+  list || return 1
+  LC_ALL=C comm -13 "$S" "$W/cur" | cut -d' ' -f1 > "$W/up"
+  cut -d' ' -f1 "$S" > "$W/old"
+  cut -d' ' -f1 "$W/cur" | LC_ALL=C comm -23 "$W/old" - > "$W/gone"
+  cp "$W/cur" "$W/next"
+  ok=1 up=0 del=0
+  if [ -s "$W/up" ]; then
+    rm -rf "$W/stage" && mkdir "$W/stage" || return 1
+    while IFS= read -r f; do
+      cp -- "$D/$f" "$W/stage/" 2>/dev/null || [ ! -e "$D/$f" ] || { log "cannot read $D/$f"; ok=; }
+      up=$((up + 1))
+    done < "$W/up"
+    aws s3 cp "$W/stage" "s3://$B/$P" --recursive --only-show-errors || ok=
+  fi
+  g=$(wc -l < "$W/gone") o=$(wc -l < "$W/old")
+  if [ "$g" -ge 2 ] && [ $((g * 2)) -ge "$o" ]; then
+    log "refusing to delete $g of $o boards at once (data dir emptied?); keeping their objects"
+    while IFS= read -r f; do echo "$f -"; done < "$W/gone" >> "$W/next"
+  elif [ "$g" -gt 0 ]; then
+    while IFS= read -r f; do
+      aws s3 rm "s3://$B/$P$f" --only-show-errors && del=$((del + 1)) || ok=
+    done < "$W/gone"
+  fi
+  [ -n "$ok" ] || { log "sync failed; will retry"; return 1; }
+  LC_ALL=C sort "$W/next" > "$S.new" && mv "$S.new" "$S" || return 1
+  [ $((up + del)) -eq 0 ] || log "uploaded $up, deleted $del board files"
+}
+if [ "${WBO_BACKUP_ONCE-}" = 1 ]; then
+  [ -f "$S" ] || : > "$S" || die "cannot write $S"
+  sync_once
+  exit
+fi
+T=
+trap 'T=1' TERM INT
+if [ ! -f "$S" ]; then
+  list && cp "$W/cur" "$S" || die "cannot list $D"
+fi
+log "watching $D every ${I}s, keys [${WBO_SHARD_KEYS:-all}] -> s3://$B/$P"
+# Sleep in 1 s steps: a signal arriving just before "wait" delays the final
+# sync by at most a second, whatever the interval.
+while [ -z "$T" ]; do
+  n=0
+  while [ -z "$T" ] && [ $n -lt "$I" ]; do
+    sleep 1 &
+    wait $!
+    n=$((n + 1))
+  done
+  [ -n "$T" ] || sync_once
+done
+kill $! 2>/dev/null
+log "stopping: final sync"
+n=0
+until sync_once; do
+  n=$((n + 1))
+  [ $n -lt 3 ] || die "final sync failed"
+  sleep 1
+done
+log "final sync done"

@@ -1,0 +1,497 @@
+package sidecar
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/shard"
+)
+
+const (
+	testBucket = "wbo-boards"
+	testPrefix = "boards/"
+)
+
+// requireAWS returns the path of the aws CLI. The script tests are the only
+// check that restore and backup work, so a missing CLI fails them.
+func requireAWS(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("runs the aws CLI against a loopback S3 server; skipped with -short")
+	}
+	p, err := exec.LookPath("aws")
+	if err != nil {
+		t.Fatalf("the aws CLI is not on PATH; install it (Debian: apt-get install -y awscli) to run the sidecar script tests: %v", err)
+	}
+	return p
+}
+
+// shells returns the shells to run the scripts with: sh (dash on Debian) and,
+// when installed, bash in POSIX mode (the AWS CLI image's /bin/sh).
+func shells(t *testing.T) []string {
+	t.Helper()
+	out := []string{"sh"}
+	if _, err := exec.LookPath("bash"); err == nil {
+		out = append(out, "bash --posix")
+	}
+	return out
+}
+
+// shellCommand runs script with shell ("sh" or "bash --posix").
+func shellCommand(ctx context.Context, shell, script string) *exec.Cmd {
+	args := strings.Fields(shell)
+	return exec.CommandContext(ctx, args[0], append(args[1:], "-c", script)...)
+}
+
+type s3req struct{ Method, Key, Query string }
+
+// fakeS3 is gofakes3 with its in-memory backend on 127.0.0.1, one versioned
+// bucket, and a log of the requests it served.
+type fakeS3 struct {
+	t       *testing.T
+	backend *s3mem.Backend
+	url     string
+	aws     string // path of the real aws CLI
+	dir     string // config files and the aws shim
+
+	mu   sync.Mutex
+	reqs []s3req
+}
+
+func newFakeS3(t *testing.T) *fakeS3 {
+	t.Helper()
+	awsPath := requireAWS(t)
+	backend := s3mem.New()
+	if err := backend.CreateBucket(testBucket); err != nil {
+		t.Fatal(err)
+	}
+	if err := backend.SetVersioningConfiguration(testBucket, gofakes3.VersioningConfiguration{Status: gofakes3.VersioningEnabled}); err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeS3{t: t, backend: backend, aws: awsPath, dir: t.TempDir()}
+	faker := gofakes3.New(backend)
+	inner := faker.Server()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p := strings.TrimPrefix(r.URL.Path, "/")
+		key := strings.TrimPrefix(strings.TrimPrefix(p, testBucket), "/")
+		f.mu.Lock()
+		f.reqs = append(f.reqs, s3req{r.Method, key, r.URL.RawQuery})
+		f.mu.Unlock()
+		inner.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	f.url = srv.URL
+
+	// Path-style addressing, no checksum trailers (aws-chunked uploads that
+	// gofakes3 would store verbatim), nothing read from ~/.aws.
+	config := "[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n" +
+		"request_checksum_calculation = when_required\nresponse_checksum_validation = when_required\n"
+	writeFile(t, filepath.Join(f.dir, "config"), config)
+	writeFile(t, filepath.Join(f.dir, "credentials"), "")
+	// The shim gives every call the endpoint, also to CLI versions older
+	// than AWS_ENDPOINT_URL support (Debian bookworm's 2.9).
+	shim := fmt.Sprintf("#!/bin/sh\nexec '%s' --endpoint-url \"$WBO_TEST_ENDPOINT\" \"$@\"\n", awsPath)
+	if err := os.MkdirAll(filepath.Join(f.dir, "bin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(f.dir, "bin", "aws"), []byte(shim), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// env is the environment of a script run: fake credentials, the loopback
+// endpoint, a dead proxy for anything that is not loopback, and vars.
+func (f *fakeS3) env(endpoint string, vars map[string]string) []string {
+	env := []string{
+		"PATH=" + filepath.Join(f.dir, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
+		"HOME=" + os.Getenv("HOME"),
+		"LANG=C", // as in the AWS CLI image; the CLI's Python then runs in UTF-8 mode
+		"TMPDIR=" + f.t.TempDir(),
+		"AWS_ACCESS_KEY_ID=AKIDFAKEFAKEFAKE",
+		"AWS_SECRET_ACCESS_KEY=fake/secret/key",
+		"AWS_REGION=us-east-1",
+		"AWS_DEFAULT_REGION=us-east-1",
+		"AWS_CONFIG_FILE=" + filepath.Join(f.dir, "config"),
+		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(f.dir, "credentials"),
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_ENDPOINT_URL=" + endpoint,
+		"WBO_TEST_ENDPOINT=" + endpoint,
+		"AWS_PAGER=",
+		"HTTP_PROXY=http://127.0.0.1:9", "HTTPS_PROXY=http://127.0.0.1:9",
+		"http_proxy=http://127.0.0.1:9", "https_proxy=http://127.0.0.1:9",
+		"NO_PROXY=127.0.0.1,localhost", "no_proxy=127.0.0.1,localhost",
+	}
+	for _, k := range []string{"PYENV_ROOT", "PYENV_VERSION"} { // pyenv's aws shim
+		if v, ok := os.LookupEnv(k); ok {
+			env = append(env, k+"="+v)
+		}
+	}
+	for k, v := range vars {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// shardVars is the script environment for a shard owning keys (nil = all).
+func shardVars(dataDir string, keys []byte, extra ...string) map[string]string {
+	vars := map[string]string{
+		"WBO_BUCKET":     testBucket,
+		"WBO_PREFIX":     testPrefix,
+		"WBO_DATA_DIR":   dataDir,
+		"WBO_SHARD_KEYS": shard.FormatKeys(keys),
+		"WBO_UID":        fmt.Sprint(os.Getuid()),
+		"WBO_GID":        fmt.Sprint(os.Getgid()),
+	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		vars[extra[i]] = extra[i+1]
+	}
+	return vars
+}
+
+type result struct {
+	code   int
+	stderr string
+	reqs   []s3req // the S3 requests made during the run
+}
+
+// run runs script with shell and waits for it (at most 60 s).
+func (f *fakeS3) run(shell, script string, vars map[string]string) result {
+	return f.runAt(f.url, shell, script, vars)
+}
+
+func (f *fakeS3) runAt(endpoint, shell, script string, vars map[string]string) result {
+	f.t.Helper()
+	f.takeRequests()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := shellCommand(ctx, shell, script)
+	cmd.Env = f.env(endpoint, vars)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	cmd.Stdout = &stderr
+	err := cmd.Run()
+	code := 0
+	if err != nil {
+		ee, ok := err.(*exec.ExitError)
+		if !ok {
+			f.t.Fatalf("run %s: %v", shell, err)
+		}
+		code = ee.ExitCode()
+	}
+	if ctx.Err() != nil {
+		f.t.Fatalf("script did not finish within 60 s; output:\n%s", stderr.String())
+	}
+	return result{code: code, stderr: stderr.String(), reqs: f.takeRequests()}
+}
+
+// proc is a script running in the background.
+type proc struct {
+	cmd  *exec.Cmd
+	out  *lineLog
+	done chan int // receives the exit code
+}
+
+// start runs script in the background and returns once a line of its output
+// contains ready.
+func (f *fakeS3) start(shell, script string, vars map[string]string, ready string) *proc {
+	f.t.Helper()
+	f.takeRequests()
+	cmd := shellCommand(context.Background(), shell, script)
+	cmd.Env = f.env(f.url, vars)
+	cmd.WaitDelay = 5 * time.Second // a leftover child holding the pipe
+	pr, pw := io.Pipe()
+	cmd.Stderr = pw
+	cmd.Stdout = pw
+	if err := cmd.Start(); err != nil {
+		f.t.Fatal(err)
+	}
+	p := &proc{cmd: cmd, out: &lineLog{changed: make(chan struct{}, 1)}, done: make(chan int, 1)}
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			p.out.add(sc.Text())
+		}
+	}()
+	go func() {
+		err := cmd.Wait()
+		_ = pw.Close()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			code = -1
+		}
+		p.done <- code
+	}()
+	f.t.Cleanup(func() { _ = cmd.Process.Kill() })
+	if !p.out.waitFor(ready, 30*time.Second) {
+		f.t.Fatalf("script never printed %q; output:\n%s", ready, p.out.String())
+	}
+	return p
+}
+
+// stop sends sig and returns the exit code (failing after 60 s).
+func (p *proc) stop(t *testing.T, sig os.Signal) int {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case code := <-p.done:
+		return code
+	case <-time.After(60 * time.Second):
+		t.Fatalf("script still running 60 s after %v; output:\n%s", sig, p.out.String())
+		return -1
+	}
+}
+
+type lineLog struct {
+	mu      sync.Mutex
+	lines   []string
+	changed chan struct{}
+}
+
+func (l *lineLog) add(s string) {
+	l.mu.Lock()
+	l.lines = append(l.lines, s)
+	l.mu.Unlock()
+	select {
+	case l.changed <- struct{}{}:
+	default:
+	}
+}
+
+func (l *lineLog) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.lines, "\n")
+}
+
+func (l *lineLog) waitFor(sub string, timeout time.Duration) bool {
+	deadline := time.After(timeout)
+	for {
+		if strings.Contains(l.String(), sub) {
+			return true
+		}
+		select {
+		case <-l.changed:
+		case <-deadline:
+			return false
+		}
+	}
+}
+
+func (f *fakeS3) takeRequests() []s3req {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.reqs
+	f.reqs = nil
+	return r
+}
+
+// objects returns every current object whose key starts with prefix.
+func (f *fakeS3) objects(prefix string) map[string]string {
+	f.t.Helper()
+	out := map[string]string{}
+	page := gofakes3.ListBucketPage{}
+	for {
+		p := gofakes3.NewPrefix(&prefix, nil)
+		list, err := f.backend.ListBucket(testBucket, &p, page)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		for _, c := range list.Contents {
+			obj, err := f.backend.GetObject(testBucket, c.Key, nil)
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			b, err := io.ReadAll(obj.Contents)
+			_ = obj.Contents.Close()
+			if err != nil {
+				f.t.Fatal(err)
+			}
+			out[c.Key] = string(b)
+		}
+		if !list.IsTruncated || len(list.Contents) == 0 {
+			return out
+		}
+		page = gofakes3.ListBucketPage{Marker: list.Contents[len(list.Contents)-1].Key, HasMarker: true}
+	}
+}
+
+func (f *fakeS3) put(key, body string) {
+	f.t.Helper()
+	if _, err := f.backend.PutObject(testBucket, key, nil, strings.NewReader(body), int64(len(body)), nil); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// versions counts the versions and delete markers stored for key.
+func (f *fakeS3) versions(key string) (versions, deleteMarkers int) {
+	f.t.Helper()
+	p := gofakes3.NewPrefix(&key, nil)
+	res, err := f.backend.ListBucketVersions(testBucket, &p, nil)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	for _, v := range res.Versions {
+		switch v := v.(type) {
+		case *gofakes3.Version:
+			if v.Key == key {
+				versions++
+			}
+		case *gofakes3.DeleteMarker:
+			if v.Key == key {
+				deleteMarkers++
+			}
+		}
+	}
+	return versions, deleteMarkers
+}
+
+// closedEndpoint is a loopback URL nothing listens on.
+func closedEndpoint(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	_ = l.Close()
+	return (&url.URL{Scheme: "http", Host: addr}).String()
+}
+
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeLikeWBO replaces path the way WBO saves a board: a new temp file,
+// renamed to .bak, renamed into place.
+func writeLikeWBO(t *testing.T, path, body string) {
+	t.Helper()
+	tmp := path + ".bak.1700000000000.1.tmp"
+	writeFile(t, tmp, body)
+	if err := os.Rename(tmp, path+".bak"); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(path+".bak", path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dirFiles returns name -> content of every regular file in dir.
+func dirFiles(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[e.Name()] = string(b)
+	}
+	return out
+}
+
+// boardFiles keeps the entries of m named board-*.svg / board-*.json.
+func boardFiles(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		if isBoardFile(k) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+func isBoardFile(name string) bool {
+	return strings.HasPrefix(name, "board-") && (strings.HasSuffix(name, ".svg") || strings.HasSuffix(name, ".json"))
+}
+
+// keyOfFile is the shard key of a board file name, per internal/shard.
+func keyOfFile(t *testing.T, name string) byte {
+	t.Helper()
+	k, err := shard.KeyOfEncoded(strings.TrimPrefix(name, "board-"))
+	if err != nil {
+		t.Fatalf("key of %q: %v", name, err)
+	}
+	return k
+}
+
+// partition splits every key over n shards (key mod n): any partition will do
+// for the scripts, the load balancer rules pick their own.
+func partition(n int) [][]byte {
+	out := make([][]byte, n)
+	for _, k := range shard.AllKeys() {
+		out[int(k)%n] = append(out[int(k)%n], k)
+	}
+	return out
+}
+
+// withPrefix maps board file names to their object keys.
+func withPrefix(m map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range m {
+		out[testPrefix+k] = v
+	}
+	return out
+}
+
+func diffMaps(want, got map[string]string) string {
+	var b strings.Builder
+	keys := make([]string, 0, len(want)+len(got))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	for k := range got {
+		if _, ok := want[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		w, wok := want[k]
+		g, gok := got[k]
+		switch {
+		case !gok:
+			fmt.Fprintf(&b, "  missing %q\n", k)
+		case !wok:
+			fmt.Fprintf(&b, "  unexpected %q\n", k)
+		case w != g:
+			fmt.Fprintf(&b, "  %q: got %q, want %q\n", k, g, w)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,86 @@
+# lib.sh: shared by restore.sh and backup.sh; the Go package puts it in front
+# of each (standalone: cat lib.sh restore.sh | sh). POSIX sh plus coreutils
+# only: the AWS CLI image (Amazon Linux 2023 since 2.27.51) has no find/xargs.
+#
+# A board file is board-<name>.svg (or .json from old WBO versions), <name>
+# raw UTF-8 (current WBO) or percent-encoded (older WBO). Its shard key is the
+# first byte of the name, ASCII letters lower-cased (internal/shard/key.go).
+# keypats turns WBO_SHARD_KEYS ("61 62 d0", empty = every board) into
+#   GLOBS: sh glob fragments for the text after "board-", one per form of each
+#          key, matched byte by byte (LC_ALL=C below);
+#   INCS:  the same for aws --include, which Python's fnmatch matches against
+#          Unicode names, so a raw lead byte is the range of characters
+#          starting with it, e.g. d0 -> [U+0400-U+043F].
+LC_ALL=C
+log() { echo "$N: $*" >&2; }
+die() { log "$*"; exit 1; }
+# hexpat: two lower-case hex digits -> glob matching them in either case, in R.
+hexpat() {
+  R=
+  for x in "${1%?}" "${1#?}"; do
+    case $x in a) x=[aA];; b) x=[bB];; c) x=[cC];; d) x=[dD];; e) x=[eE];; f) x=[fF];; esac
+    R=$R$x
+  done
+}
+keypats() {
+  GLOBS= INCS= seen=' '
+  set -f
+  for k in ${WBO_SHARD_KEYS-}; do
+    case $k in [0-9a-f][0-9a-f]) ;; *) die "WBO_SHARD_KEYS: \"$k\" is not two lower-case hex digits";; esac
+    case $seen in *" $k "*) die "WBO_SHARD_KEYS: key $k is listed twice";; esac
+    seen="$seen$k "
+    g=
+    case $k in
+      3[0-9]) g=${k#3};;
+      4[1-9a-f]|5[0-9a]) die "WBO_SHARD_KEYS: key $k is an upper-case letter; keys are lower-cased";;
+      6[1-9a-f]|7[0-9a])
+        n=$((0x$k - 0x61)) l=abcdefghijklmnopqrstuvwxyz u=ABCDEFGHIJKLMNOPQRSTUVWXYZ
+        while [ "$n" -gt 0 ]; do l=${l#?} u=${u#?} n=$((n - 1)); done
+        g="[${l%"${l#?}"}${u%"${u#?}"}]";;
+      2d) g=-;; 2e) g=.;; 5f) g=_;; 7e) g='~';; 21) g='!';; 27) g="'";; 28) g='(';; 29) g=')';; 2a) g='[*]';;
+    esac
+    if [ -n "$g" ]; then GLOBS="$GLOBS $g" INCS="$INCS $g"; continue; fi
+    hexpat "$k"
+    GLOBS="$GLOBS %$R" INCS="$INCS %$R"
+    # Raw UTF-8 form: only valid lead bytes; s/e = first/last continuation bytes.
+    case $k in
+      c[2-9a-f]|d?) s='\200' e='\277';;
+      e0) s='\240\200' e='\277\277';;
+      ed) s='\200\200' e='\237\277';;
+      e?) s='\200\200' e='\277\277';;
+      f0) s='\220\200\200' e='\277\277\277';;
+      f[1-3]) s='\200\200\200' e='\277\277\277';;
+      f4) s='\200\200\200' e='\217\277\277';;
+      *) continue;;
+    esac
+    o=\\$(printf %o $((0x$k)))
+    GLOBS="$GLOBS $(printf "$o")" INCS="$INCS [$(printf "$o$s-$o$e")]"
+  done
+  set +f
+  [ -n "$GLOBS" ] || GLOBS='*' INCS='*'
+}
+# owned: print the owned board files (svg/json, no temp files) in the current
+# directory, one per line; names with blanks are no WBO board and are skipped.
+owned() {
+  set -f
+  for p in $GLOBS; do
+    set +f
+    for f in board-$p*.svg board-$p*.json; do
+      case $f in *" "* | *"$TAB"* | *"$NL"*) continue;; esac
+      [ -f "$f" ] && printf '%s\n' "$f"
+    done
+  done
+  set +f
+}
+# setup: read the settings common to both scripts (N = the script's name).
+setup() {
+  B=${WBO_BUCKET-}
+  [ -n "$B" ] || die "WBO_BUCKET is not set"
+  D=${WBO_DATA_DIR-}
+  case $D in /*) ;; *) die "WBO_DATA_DIR must be an absolute path, got \"$D\"";; esac
+  P=${WBO_PREFIX-}
+  case $P in '' | */) ;; *) P=$P/;; esac
+  keypats
+}
+NL=$(printf '\nx') TAB=$(printf '\t')
+NL=${NL%x}
