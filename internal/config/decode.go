@@ -47,9 +47,11 @@ func walkSection(prefix string, m map[string]any, out map[string]any, p *problem
 	unknown := 0
 	for _, k := range keys {
 		raw := m[k]
-		full := k
-		if prefix != "" {
-			full = prefix + "." + k
+		full := joinKey(prefix, k)
+		if strings.Contains(k, ".") {
+			// "app.shards: 3" would otherwise alias app: {shards: 3}; one spelling only.
+			p.add(unknownField(prefix, k), k, "key %s contains \".\"; write nested keys as a mapping (app: {shards: 2})", quote(k))
+			continue
 		}
 		if f, ok := schema.byKey[full]; ok {
 			if raw == nil {

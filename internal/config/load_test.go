@@ -220,7 +220,9 @@ cost:
     users: 5
 load_balancer:
   bogus_setting_name: 1
+"app.port": 8080
 `)
+	wantMessage(t, err, `["app.port"]`, "nested")
 	wantMessage(t, err, "netwrok", `unknown key`, `did you mean "network"`)
 	wantMessage(t, err, "Stack", `did you mean "stack"`)
 	wantMessage(t, err, "shards", `did you mean "app.shards"`)
