@@ -47,7 +47,9 @@ func Build(cfg *config.Config) *Graph {
 	// COMPUTE-TIER-NODES
 
 	// ---- Observability -----------------------------------------------------
-	// OBSERVABILITY-NODES
+	// Log group, alarm topic, alarms and dashboard (alarms.go): declared last,
+	// so alarms and widgets cover exactly the resources declared above.
+	observabilityNodes(g, cfg)
 
 	return g
 }
