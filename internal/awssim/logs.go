@@ -525,7 +525,7 @@ func filterToken(e *logEvent) *string {
 
 func parseFilterToken(tok string) (int64, int64, bool) {
 	parts := strings.Split(tok, "/")
-	if len(parts) != 3 || (parts[0] != "f" && parts[0] != "e") {
+	if len(parts) != 3 || (parts[0] != "f" && !strings.HasPrefix(parts[0], "e")) {
 		return 0, 0, false
 	}
 	ts, err1 := strconv.ParseInt(parts[1], 10, 64)
@@ -568,11 +568,12 @@ func (s *logsSim) FilterLogEvents(_ context.Context, in *cloudwatchlogs.FilterLo
 		if !ok {
 			return nil, logsInvalid("The specified nextToken is invalid.")
 		}
-		afterTS, afterSeq = ts, seq // an empty page's "e/" token resumes where it was
+		afterTS, afterSeq = ts, seq // an empty page's "e<n>/" token resumes where it was
 	}
 	if s.emptyPages > 0 {
 		s.emptyPages--
-		tok := fmt.Sprintf("e/%d/%d", afterTS, afterSeq)
+		s.seq++ // each page's token differs, as AWS's do
+		tok := fmt.Sprintf("e%d/%d/%d", s.seq, afterTS, afterSeq)
 		return &cloudwatchlogs.FilterLogEventsOutput{NextToken: aws.String(tok)}, nil
 	}
 	var evs []*logEvent
