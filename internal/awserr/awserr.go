@@ -67,8 +67,9 @@ var notFound = map[string]bool{
 	"ResourceNotFoundException": true,
 	// ElastiCache
 	"CacheSubnetGroupNotFoundFault": true, "ReplicationGroupNotFoundFault": true, "CacheClusterNotFound": true,
-	// CloudWatch, SNS
-	"ResourceNotFound": true, "NotFoundException": true,
+	// CloudWatch (its Query-compatible code; DashboardNotFoundError is the
+	// shape name an emulator without the awsQueryCompatible header answers); SNS answers NotFound, listed with S3
+	"ResourceNotFound": true, "NotFoundException": true, "DashboardNotFoundError": true,
 	// Application Auto Scaling
 	"ObjectNotFoundException": true,
 }
