@@ -46,7 +46,7 @@ by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would cre
 	pf.BoolVar(&g.NoColorFlag, "no-color", false, "no colour (also NO_COLOR)")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "show every resource checked")
 
-	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newIAMPolicyCmd(g), newVersionCmd(g))
+	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newVersionCmd(g))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &app.ExitError{Code: app.ExitUsage, Err: err}
 	})
@@ -136,6 +136,22 @@ func newIAMPolicyCmd(g *app.Globals) *cobra.Command {
 	c.Flags().StringVar(&o.Account, "account", "", "scope resource ARNs to this AWS account ID")
 	c.Flags().StringVar(&o.Partition, "partition", "aws", "AWS partition (aws, aws-cn, aws-us-gov)")
 	c.Flags().BoolVar(&o.LivePrices, "live-prices", false, "include pricing:GetProducts for `cost --live-prices`")
+	return c
+}
+
+func newLogsCmd(g *app.Globals) *cobra.Command {
+	o := app.LogsOptions{Shard: -1}
+	c := &cobra.Command{
+		Use:   "logs",
+		Short: "Show the app's logs (--follow to tail; one JSON object per line with -o json)",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Logs(cmd.Context(), g, o) },
+	}
+	c.Flags().StringVar(&o.Since, "since", "10m", "how far back to start (e.g. 10m, 2h, 1d)")
+	c.Flags().BoolVarP(&o.Follow, "follow", "f", false, "keep printing new lines until Ctrl-C")
+	c.Flags().StringVar(&o.Filter, "filter", "", "CloudWatch Logs filter pattern (e.g. ERROR or \"board saved\")")
+	c.Flags().StringVar(&o.Task, "task", "", "only this task (ID or ARN)")
+	c.Flags().IntVar(&o.Shard, "shard", -1, "only this shard's tasks")
 	return c
 }
 
