@@ -67,6 +67,19 @@ func Up(ctx context.Context, g *Globals, o UpOptions) error {
 			}
 		}
 	}
+	if o.AllowReplace && hasReplace(plan) {
+		var names []string
+		for _, r := range plan.Nodes {
+			if r.Action == provision.ActReplace {
+				names = append(names, r.Name)
+			}
+		}
+		fmt.Fprintf(g.IO.Err, "replacing %s (and what depends on it)\n", strings.Join(names, ", "))
+		if rres := eng.Replace(ctx, names); rres.Err() != nil {
+			progress.Finish()
+			return fmt.Errorf("replace: %w", rres.Err())
+		}
+	}
 	res := eng.Up(ctx)
 	progress.Finish()
 	out := upDocument(cfg, clients.Account, clients.Region, res, st)

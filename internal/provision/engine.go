@@ -415,3 +415,36 @@ func (e *Engine) Discover(ctx context.Context) ([]state.Resource, error) {
 	}
 	return out, nil
 }
+
+// Replace deletes the named resources and everything that depends on them
+// (transitively), so the next Up re-creates them with the new settings. The
+// caller has the user's consent (--allow-replace).
+func (e *Engine) Replace(ctx context.Context, names []string) *Result {
+	doomed := map[string]bool{}
+	var mark func(string)
+	mark = func(name string) {
+		if doomed[name] {
+			return
+		}
+		doomed[name] = true
+		for _, n := range e.Graph.Nodes() {
+			for _, d := range n.Deps {
+				if d == name {
+					mark(n.Name)
+				}
+			}
+		}
+	}
+	for _, n := range names {
+		mark(n)
+	}
+	var recs []state.Resource
+	if e.Env.store != nil {
+		for _, r := range e.Env.store.All() {
+			if doomed[r.Name] {
+				recs = append(recs, r)
+			}
+		}
+	}
+	return e.destroy(ctx, recs)
+}
