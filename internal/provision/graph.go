@@ -39,33 +39,15 @@ func Build(cfg *config.Config) *Graph {
 
 	// ---- Data and identity tier (issue: S3, IAM, logs, ElastiCache) --------
 	// DATA-TIER-NODES
+	if cfg.RedisEnabled() {
+		// ElastiCache (elasticache.go); redis.mode none provisions nothing
+		// (RedisNote says why that is fine for the stock WBO image).
+		add("redis-subnets", "elasticache.subnet-group", private...)
+		add("redis", "elasticache.replication-group", "redis-subnets", "sg-redis")
+	}
 
 	// ---- Load balancer tier ------------------------------------------------
-	// Target groups (targetgroup.go): one per ECS service, "tg-shard-<i>" in
-	// sharded and single mode, "tg-app" in shared mode. The load balancer
-	// (alb.go) needs the internet gateway attached (an internet-facing ALB in a
-	// VPC without one fails with InvalidSubnet). Listeners (listener.go)
-	// forward to every target group; HTTP redirects when HTTPS is configured.
-	var targetGroups []string
-	for i := range cfg.Names().TargetGroups {
-		name := fmt.Sprintf("tg-shard-%d", i)
-		if cfg.App.Mode == config.ModeShared {
-			name = "tg-app"
-		}
-		n := add(name, "elbv2.target-group", "vpc")
-		n.Index, n.Role = i, "app"
-		targetGroups = append(targetGroups, name)
-	}
-	albDeps := append([]string{"igw", "sg-alb"}, public...)
-	if cfg.LoadBalancer.AccessLogs {
-		albDeps = append(albDeps, "bucket-logs")
-	}
-	add("alb", "elbv2.load-balancer", albDeps...).Role = "alb"
-	add("listener-http", "elbv2.listener", append([]string{"alb"}, targetGroups...)...).Role = "http"
-	if cfg.HTTPS() {
-		add("listener-https", "elbv2.listener", append([]string{"alb"}, targetGroups...)...).Role = "https"
-	}
-	// ROUTING-RULES-NODES
+	// LB-TIER-NODES
 
 	// ---- Compute tier and shards --------------------------------------------
 	// COMPUTE-TIER-NODES
