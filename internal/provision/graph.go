@@ -47,7 +47,31 @@ func Build(cfg *config.Config) *Graph {
 	}
 
 	// ---- Load balancer tier ------------------------------------------------
-	// LB-TIER-NODES
+	// Target groups (targetgroup.go): one per ECS service, "tg-shard-<i>" in
+	// sharded and single mode, "tg-app" in shared mode. The load balancer
+	// (alb.go) needs the internet gateway attached (an internet-facing ALB in a
+	// VPC without one fails with InvalidSubnet). Listeners (listener.go)
+	// forward to every target group; HTTP redirects when HTTPS is configured.
+	var targetGroups []string
+	for i := range cfg.Names().TargetGroups {
+		name := fmt.Sprintf("tg-shard-%d", i)
+		if cfg.App.Mode == config.ModeShared {
+			name = "tg-app"
+		}
+		n := add(name, "elbv2.target-group", "vpc")
+		n.Index, n.Role = i, "app"
+		targetGroups = append(targetGroups, name)
+	}
+	albDeps := append([]string{"igw", "sg-alb"}, public...)
+	if cfg.LoadBalancer.AccessLogs {
+		albDeps = append(albDeps, "bucket-logs")
+	}
+	add("alb", "elbv2.load-balancer", albDeps...).Role = "alb"
+	add("listener-http", "elbv2.listener", append([]string{"alb"}, targetGroups...)...).Role = "http"
+	if cfg.HTTPS() {
+		add("listener-https", "elbv2.listener", append([]string{"alb"}, targetGroups...)...).Role = "https"
+	}
+	// ROUTING-RULES-NODES
 
 	// ---- Compute tier and shards --------------------------------------------
 	// COMPUTE-TIER-NODES
