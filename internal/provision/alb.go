@@ -390,7 +390,7 @@ func (k albKind) Delete(ctx context.Context, env *Env, rec state.Resource) error
 	}
 	minD, maxD := env.Clock.WaiterDelays(5*time.Second, 15*time.Second)
 	err = elbv2.NewLoadBalancersDeletedWaiter(env.AWS.ELB, func(o *elbv2.LoadBalancersDeletedWaiterOptions) { o.MinDelay, o.MaxDelay = minD, maxD }).
-		Wait(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{arn}}, env.Clock.Wall(10*time.Minute))
+		Wait(ctx, &elbv2.DescribeLoadBalancersInput{LoadBalancerArns: []string{arn}}, env.Clock.WaitTimeout(10*time.Minute))
 	if err != nil {
 		return fmt.Errorf("wait for load balancer %s to be deleted: %w", arn, err)
 	}

@@ -21,6 +21,31 @@ type Clock struct {
 	stop <-chan struct{}
 }
 
+// MinTimeout is the least wall time any wait gives up after. Timeouts exist
+// so that a run never hangs; with a scaled clock (tests, benchmarks) a scaled
+// timeout of milliseconds would fail on a busy machine while AWS (or the
+// simulation) is still making progress, so they are floored in real time.
+const MinTimeout = 30 * time.Second
+
+// WaitTimeout converts a timeout in AWS time to the wall-clock bound an SDK
+// waiter's maxWaitDur gets: scaled, but never below MinTimeout.
+func (c *Clock) WaitTimeout(d time.Duration) time.Duration {
+	w := c.Wall(d)
+	if w < MinTimeout && d >= MinTimeout {
+		return MinTimeout
+	}
+	if w < MinTimeout {
+		return max(w, d)
+	}
+	return w
+}
+
+// expired reports whether a wait that started at start with an AWS-time
+// timeout is over: both the AWS time and the floor in real time have passed.
+func (c *Clock) expired(start time.Time, timeout time.Duration) bool {
+	return c.awsSince(start) > timeout && time.Since(start) > c.WaitTimeout(timeout)
+}
+
 // ErrInterrupted ends a wait when the user pressed Ctrl-C.
 var ErrInterrupted = errors.New("interrupted")
 
@@ -77,7 +102,7 @@ func (c *Clock) Poll(ctx context.Context, timeout, min, max time.Duration, progr
 		if progress != nil {
 			progress(status, elapsed)
 		}
-		if elapsed > timeout {
+		if c.expired(start, timeout) {
 			return &TimeoutError{What: status, After: timeout}
 		}
 		if err := c.Sleep(ctx, delay); err != nil {
@@ -126,7 +151,7 @@ func (c *Clock) Retry(ctx context.Context, timeout time.Duration, retryable func
 			return err
 		}
 		elapsed := c.awsSince(start)
-		if elapsed > timeout {
+		if c.expired(start, timeout) {
 			return err
 		}
 		if progress != nil {

@@ -94,11 +94,11 @@ func (k vpcKind) Create(ctx context.Context, env *Env, n *Node) (*Observed, erro
 	minD, maxD := env.Clock.WaiterDelays(time.Second, 5*time.Second)
 	in := &ec2.DescribeVpcsInput{VpcIds: []string{id}}
 	if err := ec2.NewVpcExistsWaiter(env.AWS.EC2, func(o *ec2.VpcExistsWaiterOptions) { o.MinDelay, o.MaxDelay = minD, maxD }).
-		Wait(ctx, in, env.Clock.Wall(2*time.Minute)); err != nil {
+		Wait(ctx, in, env.Clock.WaitTimeout(2*time.Minute)); err != nil {
 		return nil, fmt.Errorf("wait for vpc %s to exist: %w", id, err)
 	}
 	if err := ec2.NewVpcAvailableWaiter(env.AWS.EC2, func(o *ec2.VpcAvailableWaiterOptions) { o.MinDelay, o.MaxDelay = minD, maxD }).
-		Wait(ctx, in, env.Clock.Wall(5*time.Minute)); err != nil {
+		Wait(ctx, in, env.Clock.WaitTimeout(5*time.Minute)); err != nil {
 		return nil, fmt.Errorf("wait for vpc %s to be available: %w", id, err)
 	}
 	// CreateVpc turns DNS support on and DNS hostnames off (EC2 API reference).
