@@ -32,8 +32,8 @@ type world struct {
 
 func newWorld(t *testing.T, config string) *world {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("whole-stack fault injection runs in `make reliability`")
+	if os.Getenv("WBO_RELIABILITY") != "1" {
+		t.Skip("whole-stack fault injection runs in `make reliability` (WBO_RELIABILITY=1)")
 	}
 	w := &world{t: t, cloud: awssim.New(awssim.Options{Scale: 2e-5}), dir: t.TempDir(), config: config, stack: "wbo"}
 	w.writeConfig(config)
