@@ -109,6 +109,25 @@ func IsAccessDenied(err error) bool {
 		strings.HasSuffix(c, ".Unauthorized")
 }
 
+// IsRoleNotPropagated reports whether err is ECS refusing an IAM role that was
+// just created (or whose trust policy just changed) because the change has
+// not reached ECS yet; the same call succeeds seconds later. This is the one
+// check of this package that reads the message: ECS signals it only with its
+// generic codes, InvalidParameterException (CreateService, UpdateService:
+// "Unable to assume role and validate the specified targetGroupArn. Please
+// verify that the ECS service role being passed has the proper permissions.",
+// hashicorp/terraform#4375, retried by terraform-provider-aws's ECS service
+// resource) and ClientException (RegisterTaskDefinition "Role is not valid",
+// fabfuel/ecs-deploy#231; RunTask "ECS was unable to assume the role '...'
+// that was provided for this task", pulumi/pulumi-awsx#927).
+func IsRoleNotPropagated(err error) bool {
+	if !HasCode(err, "InvalidParameterException", "ClientException") {
+		return false
+	}
+	m := strings.ToLower(Message(err))
+	return strings.Contains(m, "unable to assume") || strings.Contains(m, "role is not valid")
+}
+
 // IsCredentials reports missing or expired credentials.
 func IsCredentials(err error) bool {
 	return HasCode(err, "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",

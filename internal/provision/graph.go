@@ -38,7 +38,14 @@ func Build(cfg *config.Config) *Graph {
 	add("sg-redis", "ec2.security-group", "vpc", "sg-tasks").Role = "redis"
 
 	// ---- Data and identity tier (issue: S3, IAM, logs, ElastiCache) --------
-	// DATA-TIER-NODES
+	// S3 and IAM (s3bucket.go, iamrole.go).
+	add("bucket-boards", "s3.bucket").Role = "boards"
+	if cfg.LoadBalancer.AccessLogs {
+		add("bucket-logs", "s3.bucket").Role = "alb-logs"
+	}
+	add("role-execution", "iam.role").Role = "execution"
+	add("role-task", "iam.role", "bucket-boards").Role = "task"
+	// REDIS-NODES
 	if cfg.RedisEnabled() {
 		// ElastiCache (elasticache.go); redis.mode none provisions nothing
 		// (RedisNote says why that is fine for the stock WBO image).
