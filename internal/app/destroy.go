@@ -96,8 +96,10 @@ func Destroy(ctx context.Context, g *Globals, o DestroyOptions) error {
 	if !g.JSON() || g.IO.InTTY {
 		renderDestroyPreview(g.IO, cfg.Stack, del, keep)
 	}
-	if err := confirm(g, fmt.Sprintf("Destroy stack %s: delete %d resources?", cfg.Stack, len(del))); err != nil {
-		return err
+	if len(del) > 0 {
+		if err := confirm(g, fmt.Sprintf("Destroy stack %s: delete %d resources?", cfg.Stack, len(del))); err != nil {
+			return err
+		}
 	}
 	res := eng.Destroy(ctx, recs)
 	progress.Finish()

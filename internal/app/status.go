@@ -114,8 +114,18 @@ func statusOnce(ctx context.Context, g *Globals, cfg *config.Config, eng *provis
 		if err != nil {
 			return doc, err
 		}
-		recs, doc.Source = found, "tags"
-		if len(found) > 0 {
+		recs, doc.Source = nil, "tags"
+		// Data kept by an earlier destroy (the board bucket) does not make
+		// a deployment.
+		for _, r := range found {
+			if why := keptOnDestroy(eng.Env, r); why != "" {
+				doc.Notes = append(doc.Notes, fmt.Sprintf("%s %s exists, kept by an earlier destroy; `wbo-deploy up` adopts it", r.Kind, r.ID))
+				continue
+			}
+			recs = append(recs, r)
+		}
+		if len(recs) > 0 {
+			recs = found
 			doc.Notes = append(doc.Notes, "no state file: these resources were found by their wbo-deploy:stack tag; `wbo-deploy up` adopts them")
 		}
 	}
@@ -221,4 +231,17 @@ func renderStatusText(s *ui.Streams, doc StatusDocument) {
 	for _, n := range doc.Notes {
 		fmt.Fprintln(w, "Note: "+n)
 	}
+}
+
+// keptOnDestroy says why a default destroy keeps rec ("" if it deletes it).
+func keptOnDestroy(env *provision.Env, rec state.Resource) string {
+	k, ok := provision.KindOf(rec.Kind)
+	if !ok {
+		return ""
+	}
+	kp, ok := k.(provision.Keeper)
+	if !ok {
+		return ""
+	}
+	return kp.Keeps(env, rec)
 }

@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/wbo-deploy/wbo-deploy/internal/app"
+	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
+)
+
+// sdk returns real SDK clients on the same simulated account, for tests
+// that change things behind wbo-deploy's back.
+func (c *cli) sdk() *awsclients.Clients {
+	c.t.Helper()
+	cl, err := awsclients.New(context.Background(), awsclients.Options{Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+		APIOptions:  c.cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond, Getenv: func(string) string { return "" }})
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return cl
+}
+
+func (c *cli) status() (app.StatusDocument, int) {
+	c.t.Helper()
+	r := c.run("status", "-o", "json")
+	var doc app.StatusDocument
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
+		c.t.Fatalf("status -o json is not one JSON document: %v\n%s\nstderr:\n%s", err, r.out, r.err)
+	}
+	return doc, r.code
+}
+
+func (c *cli) state() string { return filepath.Join(c.dir, "state.json") }
+
+func TestFullCycleThroughTheCLI(t *testing.T) {
+	c := newCLI(t)
+	r := c.mustCode(0, "up")
+	if !strings.Contains(r.out, "URL: http://") {
+		t.Fatalf("up does not print the URL:\n%s", r.out)
+	}
+	// A second up changes nothing.
+	c.cloud.ResetCalls()
+	c.mustCode(0, "up")
+	if m := c.cloud.MutatingCalls(); len(m) != 0 {
+		t.Fatalf("second up made mutating calls: %v", m)
+	}
+	doc, code := c.status()
+	if code != 0 || !doc.Deployed || !doc.Healthy || !strings.HasPrefix(doc.URL, "http://") || doc.DashboardURL == "" {
+		t.Fatalf("status: exit %d, %+v", code, doc)
+	}
+	for _, res := range doc.Resources {
+		if res.Status != "ok" {
+			t.Fatalf("%s is %s: %s", res.Name, res.Status, res.Reason)
+		}
+	}
+	// plan --detailed-exitcode: nothing to do.
+	c.mustCode(0, "plan", "--detailed-exitcode")
+	// Destroy without a terminal and without --yes: exit 2, nothing deleted.
+	c.cloud.ResetCalls()
+	r = c.mustCode(2, "destroy")
+	if m := c.cloud.MutatingCalls(); len(m) != 0 {
+		t.Fatalf("destroy without --yes made mutating calls: %v", m)
+	}
+	if !strings.Contains(r.err, "--yes") {
+		t.Fatalf("the refusal does not say how to proceed:\n%s", r.err)
+	}
+	r = c.mustCode(0, "destroy", "--yes")
+	if !strings.Contains(r.out, "Kept: wbo-boards-") {
+		t.Fatalf("destroy does not say the board bucket is kept:\n%s", r.out)
+	}
+	for _, res := range c.cloud.Inventory() {
+		if res.Tags["wbo-deploy:stack"] == "wbo" && res.Tags["wbo-deploy:resource"] != "bucket-boards" {
+			t.Fatalf("left after destroy: %s %s", res.Kind, res.ID)
+		}
+	}
+	if _, err := os.Stat(c.state()); !os.IsNotExist(err) {
+		t.Fatalf("state file left after a complete destroy: %v", err)
+	}
+	// A second destroy is a no-op success; status says not deployed.
+	c.cloud.ResetCalls()
+	c.mustCode(0, "destroy", "--yes")
+	if m := c.cloud.MutatingCalls(); len(m) != 0 {
+		t.Fatalf("second destroy made mutating calls: %v", m)
+	}
+	if _, code := c.status(); code != 4 {
+		t.Fatalf("status after destroy: exit %d, want 4", code)
+	}
+	// destroy --delete-data removes the kept bucket too.
+	c.mustCode(0, "destroy", "--yes", "--delete-data")
+	for _, res := range c.cloud.Inventory() {
+		if res.Tags["wbo-deploy:stack"] == "wbo" {
+			t.Fatalf("left after destroy --delete-data: %s %s", res.Kind, res.ID)
+		}
+	}
+}
+
+// status tells the truth: each kind of trouble is found, with its reason
+// and exit code 3.
+func TestStatusDetectsDriftAndTrouble(t *testing.T) {
+	c := newCLI(t)
+	c.mustCode(0, "up")
+	sdk := c.sdk()
+	ctx := context.Background()
+	find := func(doc app.StatusDocument, name string) (string, string) {
+		for _, r := range doc.Resources {
+			if r.Name == name {
+				return r.Status, r.Reason
+			}
+		}
+		t.Fatalf("status has no %s", name)
+		return "", ""
+	}
+	expect := func(name, status, reasonPart string) {
+		t.Helper()
+		doc, code := c.status()
+		if code != 3 || doc.Healthy {
+			t.Fatalf("exit %d healthy=%v, want 3 and unhealthy", code, doc.Healthy)
+		}
+		st, reason := find(doc, name)
+		if st != status || !strings.Contains(reason, reasonPart) {
+			t.Fatalf("%s: %s (%s), want %s containing %q", name, st, reason, status, reasonPart)
+		}
+		c.mustCode(0, "up") // repairs it
+		if _, code := c.status(); code != 0 {
+			t.Fatalf("up did not repair %s", name)
+		}
+	}
+
+	// A security-group rule removed outside wbo-deploy.
+	sgID := recID(t, c, "sg-alb")
+	if _, err := sdk.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(sgID),
+		IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(443), ToPort: aws.Int32(443),
+			IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}}}); err != nil {
+		t.Fatal(err)
+	}
+	expect("sg-alb", "drifted", "443")
+
+	// A desired count changed by hand.
+	if _, err := sdk.ECS.UpdateService(ctx, &ecs.UpdateServiceInput{Cluster: aws.String("wbo"), Service: aws.String("wbo-shard-0"), DesiredCount: aws.Int32(5)}); err != nil {
+		t.Fatal(err)
+	}
+	expect("service-shard-0", "drifted", "desired")
+
+	// A resource deleted outside wbo-deploy.
+	if _, err := sdk.ECS.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("wbo"), Service: aws.String("wbo-shard-1"), Force: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	expect("service-shard-1", "missing", "deleted outside")
+
+	// A target failing its health checks.
+	if !c.cloud.SetTargetsFailing("wbo-shard-0", true) {
+		t.Fatal("no target group wbo-shard-0")
+	}
+	doc, code := c.status()
+	if code != 3 {
+		t.Fatalf("unhealthy target: exit %d", code)
+	}
+	if st, _ := find(doc, "tg-shard-0"); st != "degraded" {
+		t.Fatalf("tg-shard-0 with a failing target is %s", st)
+	}
+	c.cloud.SetTargetsFailing("wbo-shard-0", false)
+}
+
+func recID(t *testing.T, c *cli, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(c.state())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f struct {
+		Resources []struct{ Name, ID string }
+	}
+	if err := json.Unmarshal(data, &f); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range f.Resources {
+		if r.Name == name {
+			return r.ID
+		}
+	}
+	t.Fatalf("no %s in state", name)
+	return ""
+}
