@@ -23,6 +23,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand"
 	"reflect"
 	"sort"
@@ -33,6 +34,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // Timing holds how long AWS takes for the asynchronous things it does, in AWS
@@ -238,6 +240,14 @@ func (c *Cloud) APIOptions() []func(*middleware.Stack) error {
 		}
 		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("awssim.dispatch",
 			func(ctx context.Context, in middleware.FinalizeInput, _ middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+				// Read the serialized body as a transport would: streaming
+				// checksums (S3 PutObject's trailers) are computed while it
+				// is read, and the SDK checks them after the call.
+				if r, ok := in.Request.(*smithyhttp.Request); ok {
+					if body := r.GetStream(); body != nil {
+						_, _ = io.Copy(io.Discard, body)
+					}
+				}
 				out, err := c.dispatch(ctx, awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), ctx.Value(ctxKey{}))
 				return middleware.FinalizeOutput{Result: out}, middleware.Metadata{}, err
 			}), middleware.After)
