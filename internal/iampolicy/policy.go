@@ -161,11 +161,19 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 	sort.Strings(ids)
 	for _, id := range ids {
 		svc := Services[id]
-		if svc.Prefix == "" || !svc.Needed(cfg) {
+		if svc.Prefix == "" {
 			continue
 		}
+		needed := svc.Needed(cfg)
 		for i := 0; i < svc.API.NumMethod(); i++ {
-			for _, a := range Actions(id, svc.API.Method(i).Name) {
+			op := svc.API.Method(i).Name
+			// A service the configuration does not use still gets its
+			// read-only calls: destroy and status look for the stack's
+			// resources everywhere (a lost state, an older configuration).
+			if !needed && !readOnly(op) {
+				continue
+			}
+			for _, a := range Actions(id, op) {
 				addAct(a)
 			}
 		}
@@ -276,4 +284,14 @@ func sidOf(prefix string) string {
 		}
 	}
 	return b.String()
+}
+
+// readOnly reports whether an operation only reads, by its name.
+func readOnly(op string) bool {
+	for _, p := range []string{"Describe", "List", "Get", "Head", "Filter"} {
+		if strings.HasPrefix(op, p) {
+			return true
+		}
+	}
+	return false
 }
