@@ -60,11 +60,12 @@ func (s *autoScalingSim) inventory() []Resource {
 	var out []Resource
 	for _, k := range sortedKeys(s.targets) {
 		t := s.targets[k]
-		out = append(out, Resource{"Application Auto Scaling", "scalable-target", t.arn, copyTags(t.tags)})
+		out = append(out, Resource{"Application Auto Scaling", "scalable-target", t.id, copyTags(t.tags)})
 	}
+	// Scaling policies cannot be tagged (only scalable targets can,
+	// TagResource API reference).
 	for _, k := range sortedKeys(s.policies) {
-		p := s.policies[k]
-		out = append(out, Resource{"Application Auto Scaling", "scaling-policy", p.arn, copyTags(p.target.tags)})
+		out = append(out, Resource{"Application Auto Scaling", "scaling-policy", s.policies[k].arn, map[string]string{}})
 	}
 	return out
 }

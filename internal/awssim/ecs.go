@@ -152,7 +152,7 @@ func (s *ecsSim) inventory() []Resource {
 	var out []Resource
 	for _, name := range sortedKeys(s.clusters) {
 		if cl := s.clusters[name]; cl.status == "ACTIVE" {
-			out = append(out, Resource{"ECS", "cluster", cl.arn, copyTags(cl.tags)})
+			out = append(out, Resource{"ECS", "cluster", cl.name, copyTags(cl.tags)})
 		}
 	}
 	for _, fam := range sortedKeys(s.tds) {

@@ -81,7 +81,36 @@ func Build(cfg *config.Config) *Graph {
 	// ROUTING-RULES-NODES
 
 	// ---- Compute tier and shards --------------------------------------------
-	// COMPUTE-TIER-NODES
+	// The cluster (ecs_cluster.go); per service, one per shard ("shard-<i>")
+	// or the one shared-mode service ("app"), a task definition family
+	// (taskdef.go) and a Fargate service (service.go); in shared mode the
+	// autoscaling target and policies (autoscaling.go) and, with
+	// autoscaling.policy step, the alarms that drive them
+	// (autoscaling_alarm.go).
+	add("cluster", "ecs.cluster")
+	for i := range cfg.ServiceNames() {
+		suffix, role := fmt.Sprintf("shard-%d", i), "shard"
+		if cfg.App.Mode == config.ModeShared {
+			suffix, role = "app", "app"
+		}
+		taskDeps := []string{"role-execution", "role-task", "log-group", "bucket-boards"}
+		if cfg.RedisEnabled() {
+			taskDeps = append(taskDeps, "redis")
+		}
+		td := add("taskdef-"+suffix, "ecs.task-definition", taskDeps...)
+		td.Index, td.Role = i, role
+		svcDeps := append([]string{"cluster", td.Name, "tg-" + suffix, "listener-http", "sg-tasks"}, public...)
+		svc := add("service-"+suffix, "ecs.service", append(svcDeps, taskDeps...)...)
+		svc.Index, svc.Role = i, role
+	}
+	if cfg.App.Mode == config.ModeShared {
+		add("scaling-app", "appautoscaling.target", "cluster", "service-app", "alb", "tg-app").Role = "app"
+		if cfg.Autoscaling.Policy == "step" {
+			for _, r := range ScalingAlarmRoles {
+				add("scaling-alarm-"+r, "appautoscaling.alarm", "cluster", "scaling-app", "service-app", "tg-app").Role = r
+			}
+		}
+	}
 
 	// ---- Observability -----------------------------------------------------
 	// Log group, alarm topic, alarms and dashboard (alarms.go): declared last,
