@@ -78,7 +78,14 @@ func Build(cfg *config.Config) *Graph {
 	if cfg.HTTPS() {
 		add("listener-https", "elbv2.listener", append([]string{"alb"}, targetGroups...)...).Role = "https"
 	}
-	// ROUTING-RULES-NODES
+	// Board-affinity sharding (routing.go, reshard.go): the re-shard gate,
+	// which stops the shards whose boards move before anything else changes,
+	// and the rules that send each board's requests to its shard, on the
+	// listener that forwards to the app. Every shard service waits for the
+	// gate; they are declared below, so that dependency is added when Build
+	// returns.
+	addShardingNodes(g, cfg, targetGroups)
+	defer gateShardServices(g)
 
 	// ---- Compute tier and shards --------------------------------------------
 	// The cluster (ecs_cluster.go); per service, one per shard ("shard-<i>")
