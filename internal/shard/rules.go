@@ -29,10 +29,18 @@ import (
 //     condition on key "board" with up to 3 values such as "s*" or "%D0*".
 //     Query-string matching is case-insensitive (so "s*" also takes "S...",
 //     and "%D0*" also "%d0...") and has wildcards but no regex (ELBv2 API
-//     reference, QueryStringConditionConfig). Values are compared as sent,
-//     percent-encoded: engine.io-client writes every query value with
-//     encodeURIComponent, so a non-ASCII name starts with %XX (see
-//     internal/awssim/albmatch.go for the reading of the documentation).
+//     reference, QueryStringConditionConfig). engine.io-client writes every
+//     query value with encodeURIComponent (socket.io monorepo,
+//     packages/engine.io-client/lib/contrib/parseqs.ts, encode), so a
+//     non-ASCII name starts with %XX. The ALB compares values as sent: no
+//     AWS page says it decodes them for rule matching,
+//     QueryStringConditionConfig says "Any character can be percentage
+//     encoded", and the ALB user guide ("Lambda functions as targets") says
+//     "If the query parameters are URL-encoded, the load balancer does not
+//     decode them" (seen by users: aws-powertools/powertools-lambda-python
+//     #7940, adamchainz/apig-wsgi#253); internal/awssim/albmatch.go reads it
+//     the same way. For 2 and 3 shards every non-ASCII key is on the
+//     catch-all shard, so their routing does not depend on this reading.
 //   - board routes: one path-pattern condition with regex values
 //     (PathPatternConditionConfig.RegexValues), which is case-sensitive, so
 //     letters are listed in both cases ("[sS]") and lead bytes in both hex
