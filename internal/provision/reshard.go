@@ -70,7 +70,7 @@ func (s shardService) live() bool { return s.desired > 0 || s.alive > 0 }
 // moves reports whether the service owns boards the configuration gives to
 // another shard (or to none of its own).
 func (s shardService) moves() bool {
-	return !s.known || s.want == nil || !sameKeys(s.keys, s.want)
+	return !s.known || s.want == nil || !slices.Equal(s.keys, s.want)
 }
 
 type reshardObs struct {
@@ -87,18 +87,6 @@ func (o *reshardObs) moving() []shardService {
 		}
 	}
 	return out
-}
-
-func sameKeys(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // wantedKeys maps each configured shard service to the keys it owns.
