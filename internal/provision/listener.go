@@ -88,6 +88,9 @@ func actionKey(actions []lbt.Action) string {
 	return strings.Join(parts, "; ")
 }
 
+// maxForwardTargetGroups is the most target groups one forward action takes.
+const maxForwardTargetGroups = 5
+
 // spec is the listener the configuration describes for node n.
 func (k listenerKind) spec(env *Env, n *Node) (listenerSpec, error) {
 	lb := env.Cfg.LoadBalancer
@@ -101,7 +104,13 @@ func (k listenerKind) spec(env *Env, n *Node) (listenerSpec, error) {
 			if err != nil {
 				return nil, err
 			}
-			fc.TargetGroups = append(fc.TargetGroups, lbt.TargetGroupTuple{TargetGroupArn: aws.String(arn), Weight: aws.Int32(1)})
+			// A forward action takes at most 5 target groups (ALB quotas,
+			// "Target groups per action"). The default action only serves
+			// requests no board rule routes (index, static files), which any
+			// shard answers, so beyond 5 shards it spreads over the first 5.
+			if len(fc.TargetGroups) < maxForwardTargetGroups {
+				fc.TargetGroups = append(fc.TargetGroups, lbt.TargetGroupTuple{TargetGroupArn: aws.String(arn), Weight: aws.Int32(1)})
+			}
 		}
 		if len(fc.TargetGroups) == 0 {
 			return nil, fmt.Errorf("listener %s has no target group to forward to", n.Name)
