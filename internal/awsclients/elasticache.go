@@ -23,7 +23,6 @@ type ElastiCacheAPI interface {
 	IncreaseReplicaCount(ctx context.Context, in *elasticache.IncreaseReplicaCountInput, optFns ...func(*elasticache.Options)) (*elasticache.IncreaseReplicaCountOutput, error)
 	DecreaseReplicaCount(ctx context.Context, in *elasticache.DecreaseReplicaCountInput, optFns ...func(*elasticache.Options)) (*elasticache.DecreaseReplicaCountOutput, error)
 	ListTagsForResource(ctx context.Context, in *elasticache.ListTagsForResourceInput, optFns ...func(*elasticache.Options)) (*elasticache.ListTagsForResourceOutput, error)
-	AddTagsToResource(ctx context.Context, in *elasticache.AddTagsToResourceInput, optFns ...func(*elasticache.Options)) (*elasticache.AddTagsToResourceOutput, error)
 }
 
 var _ ElastiCacheAPI = (*elasticache.Client)(nil)

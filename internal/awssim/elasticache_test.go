@@ -321,7 +321,7 @@ func TestElastiCacheReplicationGroupLifecycle(t *testing.T) {
 	if arn != "arn:aws:elasticache:us-east-1:123456789012:replicationgroup:rg" {
 		t.Fatalf("ARN %s", arn)
 	}
-	if _, err := ec.AddTagsToResource(r.ctx, &elasticache.AddTagsToResourceInput{ResourceName: aws.String(arn),
+	if _, err := ec.(*elasticache.Client).AddTagsToResource(r.ctx, &elasticache.AddTagsToResourceInput{ResourceName: aws.String(arn),
 		Tags: []ect.Tag{{Key: aws.String("team"), Value: aws.String("x")}}}); err != nil {
 		t.Fatal(err)
 	}

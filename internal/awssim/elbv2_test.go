@@ -351,9 +351,9 @@ func TestELBRules(t *testing.T) {
 		t.Fatalf("%d rules in %d pages, first %s, last %s", len(all), pages, aws.ToString(all[0].Priority), aws.ToString(all[100].Priority))
 	}
 	// Priorities move together; a clash with a rule not moved is refused.
-	_, err = e.cl.ELB.SetRulePriorities(ctx, &elbv2.SetRulePrioritiesInput{RulePriorities: []lbt.RulePriorityPair{{RuleArn: aws.String(r10), Priority: aws.Int32(100)}}})
+	_, err = e.cl.ELB.(*elbv2.Client).SetRulePriorities(ctx, &elbv2.SetRulePrioritiesInput{RulePriorities: []lbt.RulePriorityPair{{RuleArn: aws.String(r10), Priority: aws.Int32(100)}}})
 	wantCode(t, err, "PriorityInUse")
-	_, err = e.cl.ELB.SetRulePriorities(ctx, &elbv2.SetRulePrioritiesInput{RulePriorities: []lbt.RulePriorityPair{{RuleArn: aws.String(r10), Priority: aws.Int32(5)}}})
+	_, err = e.cl.ELB.(*elbv2.Client).SetRulePriorities(ctx, &elbv2.SetRulePrioritiesInput{RulePriorities: []lbt.RulePriorityPair{{RuleArn: aws.String(r10), Priority: aws.Int32(5)}}})
 	e.must(err)
 	def := aws.ToString(all[100].RuleArn)
 	_, err = e.cl.ELB.DeleteRule(ctx, &elbv2.DeleteRuleInput{RuleArn: aws.String(def)})
@@ -431,12 +431,12 @@ func TestELBTargetHealthHooks(t *testing.T) {
 	}
 	waitFor(t, "the deregistration delay", func() bool { _, ok := state()["10.0.1.10"]; return !ok })
 	// RegisterTargets/DeregisterTargets through the API.
-	_, err = e.cl.ELB.RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []lbt.TargetDescription{{Id: aws.String("10.0.1.20")}}})
+	_, err = e.cl.ELB.(*elbv2.Client).RegisterTargets(ctx, &elbv2.RegisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []lbt.TargetDescription{{Id: aws.String("10.0.1.20")}}})
 	e.must(err)
 	if got := state(); got["10.0.1.20"] != "initial" {
 		t.Fatalf("registered: %v", got)
 	}
-	_, err = e.cl.ELB.DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []lbt.TargetDescription{{Id: aws.String("10.9.9.9")}}})
+	_, err = e.cl.ELB.(*elbv2.Client).DeregisterTargets(ctx, &elbv2.DeregisterTargetsInput{TargetGroupArn: aws.String(tg), Targets: []lbt.TargetDescription{{Id: aws.String("10.9.9.9")}}})
 	e.must(err) // "If the specified target does not exist, the action returns successfully."
 }
 
@@ -496,9 +496,9 @@ func TestELBInventoryAndTags(t *testing.T) {
 	lbARN := aws.ToString(e.lb("web").LoadBalancerArn)
 	tg := e.tg("one")
 	e.listener(lbARN, 80, forward(tg))
-	_, err := e.cl.ELB.AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{tg}, Tags: []lbt.Tag{{Key: aws.String("a"), Value: aws.String("1")}, {Key: aws.String("a"), Value: aws.String("2")}}})
+	_, err := e.cl.ELB.(*elbv2.Client).AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{tg}, Tags: []lbt.Tag{{Key: aws.String("a"), Value: aws.String("1")}, {Key: aws.String("a"), Value: aws.String("2")}}})
 	wantCode(t, err, "DuplicateTagKeys")
-	_, err = e.cl.ELB.AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{tg}, Tags: []lbt.Tag{{Key: aws.String("a"), Value: aws.String("1")}}})
+	_, err = e.cl.ELB.(*elbv2.Client).AddTags(ctx, &elbv2.AddTagsInput{ResourceArns: []string{tg}, Tags: []lbt.Tag{{Key: aws.String("a"), Value: aws.String("1")}}})
 	e.must(err)
 	_, err = e.cl.ELB.DescribeTags(ctx, &elbv2.DescribeTagsInput{ResourceArns: []string{strings.Replace(tg, "/one/", "/two/", 1)}})
 	wantCode(t, err, "TargetGroupNotFound")

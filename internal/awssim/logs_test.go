@@ -155,20 +155,20 @@ func TestLogsInsightsQuery(t *testing.T) {
 	now := time.Now()
 	c.AppendLogEvents("/g", "s", LogEvent{now.Add(-2 * time.Minute), "Error: one"}, LogEvent{now.Add(-time.Minute), "fine"}, LogEvent{now, "an ERROR two"})
 	q := "SOURCE '/g' | fields @timestamp, @message | filter @message like /(?i)error/ | sort @timestamp desc | limit 50"
-	st, err := cl.Logs.StartQuery(ctx, &cloudwatchlogs.StartQueryInput{QueryString: aws.String(q),
+	st, err := cl.Logs.(*cloudwatchlogs.Client).StartQuery(ctx, &cloudwatchlogs.StartQueryInput{QueryString: aws.String(q),
 		StartTime: aws.Int64(now.Add(-time.Hour).Unix()), EndTime: aws.Int64(now.Add(time.Minute).Unix())})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := cl.Logs.GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: st.QueryId})
+	r, err := cl.Logs.(*cloudwatchlogs.Client).GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: st.QueryId})
 	if err != nil || r.Status != lt.QueryStatusRunning {
 		t.Fatalf("first poll %v %v", r, err)
 	}
-	r, err = cl.Logs.GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: st.QueryId})
+	r, err = cl.Logs.(*cloudwatchlogs.Client).GetQueryResults(ctx, &cloudwatchlogs.GetQueryResultsInput{QueryId: st.QueryId})
 	if err != nil || r.Status != lt.QueryStatusComplete || len(r.Results) != 2 || aws.ToString(r.Results[0][1].Value) != "an ERROR two" {
 		t.Fatalf("results %+v %v", r, err)
 	}
-	_, err = cl.Logs.StartQuery(ctx, &cloudwatchlogs.StartQueryInput{QueryString: aws.String("SOURCE '/nope' | fields @message"),
+	_, err = cl.Logs.(*cloudwatchlogs.Client).StartQuery(ctx, &cloudwatchlogs.StartQueryInput{QueryString: aws.String("SOURCE '/nope' | fields @message"),
 		StartTime: aws.Int64(0), EndTime: aws.Int64(1)})
 	if errCode(err) != "ResourceNotFoundException" {
 		t.Fatalf("missing group: %v", err)

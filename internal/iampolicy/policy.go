@@ -105,6 +105,22 @@ var Implicit = map[string]string{
 	"iam:CreateServiceLinkedRole":   "ECS, ELB, ElastiCache and Application Auto Scaling create their service-linked roles on first use",
 }
 
+// RepairOnly are actions the tool makes only to repair drift made outside
+// it (or to clean up after AWS), which a normal cycle never needs; they stay
+// in the policy so that up can always converge. The test checks each is in
+// the policy and names what it repairs.
+var RepairOnly = map[string]string{
+	"ec2:ReplaceRoute":                       "a default route pointed elsewhere by hand (routetable.go)",
+	"ec2:DeleteNetworkInterface":             "detached, non-service-managed ENIs left in our subnets (subnet.go, secgroup.go)",
+	"elasticache:ModifyCacheSubnetGroup":     "the Redis subnet group's subnets changed by hand (elasticache.go)",
+	"elasticloadbalancing:SetSecurityGroups": "the load balancer's security groups changed by hand (alb.go)",
+	"elasticloadbalancing:SetSubnets":        "the load balancer's subnets changed by hand (alb.go)",
+	"iam:UpdateAssumeRolePolicy":             "a role's trust policy edited by hand (iamrole.go)",
+	"s3:GetBucketLocation":                   "a bucket of that name found in another region (s3bucket.go)",
+	"s3:PutBucketOwnershipControls":          "object ownership changed by hand; new buckets already enforce it (s3config.go)",
+	"s3:PutBucketPublicAccessBlock":          "public access unblocked by hand; new buckets block it already (s3config.go)",
+}
+
 // Statement is one IAM policy statement.
 type Statement struct {
 	Sid       string         `json:"Sid"`

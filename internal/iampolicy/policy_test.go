@@ -1,0 +1,178 @@
+package iampolicy_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/wbo-deploy/wbo-deploy/internal/app"
+	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
+	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
+	"github.com/wbo-deploy/wbo-deploy/internal/config"
+	"github.com/wbo-deploy/wbo-deploy/internal/iampolicy"
+	"github.com/wbo-deploy/wbo-deploy/internal/ui"
+)
+
+// scenario runs a sequence of commands with one configuration against a
+// fresh simulated account and returns the IAM actions of every call made.
+func scenario(t *testing.T, yaml string, steps func(run func(yaml string, f func(context.Context, *app.Globals) error), w *world)) (map[string]bool, []*config.Config) {
+	t.Helper()
+	cloud := awssim.New(awssim.Options{Scale: 2e-5})
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "wbo-deploy.yaml")
+	var cfgs []*config.Config
+	run := func(y string, f func(context.Context, *app.Globals) error) {
+		t.Helper()
+		if err := os.WriteFile(cfgPath, []byte(y), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		g := &app.Globals{Version: "test", ConfigFile: cfgPath, StateFile: filepath.Join(dir, "state.json"), Yes: true,
+			Env: []string{"AWS_REGION=us-east-1"}, ClockScale: 2e-5, Overrides: map[string]any{},
+			IO: &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
+			AWS: awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+				APIOptions: cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond}}
+		cfg, err := g.LoadConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfgs = append(cfgs, cfg)
+		if err := f(context.Background(), g); err != nil && app.ExitCode(err) != app.ExitDegraded {
+			t.Fatalf("%v\n%s", err, errb.String())
+		}
+	}
+	w := &world{t: t, cloud: cloud, state: filepath.Join(dir, "state.json")}
+	steps(run, w)
+	used := map[string]bool{}
+	for i, c := range cloud.Calls() {
+		if !w.toolCall(i) {
+			continue
+		}
+		for _, a := range iampolicy.Actions(c.Service, c.Operation) {
+			used[a] = true
+		}
+	}
+	return used, cfgs
+}
+
+func up(ctx context.Context, g *app.Globals) error {
+	return app.Up(ctx, g, app.UpOptions{AllowReplace: true})
+}
+func status(ctx context.Context, g *app.Globals) error {
+	return app.Status(ctx, g, app.StatusOptions{})
+}
+func logs(ctx context.Context, g *app.Globals) error {
+	return app.Logs(ctx, g, app.LogsOptions{Since: "10m", Shard: -1})
+}
+func destroyAll(ctx context.Context, g *app.Globals) error {
+	return app.Destroy(ctx, g, app.DestroyOptions{DeleteData: true})
+}
+
+// Every call a full cycle makes is allowed by the policy written for its
+// configuration, and every action of those policies is used by some cycle
+// (or is a documented repair-only action).
+func TestPolicyCoversExactlyTheCallsMade(t *testing.T) {
+	const base = "stack: wbo\nregion: us-east-1\n"
+	const changed = base + `tags:
+  team: whiteboard
+app:
+  shards: 3
+  image: lovasoa/wbo:v2.16.0
+alarms:
+  cpu_threshold: 80
+  email: [ops@example.com]
+logs:
+  retention_days: 14
+redis:
+  replicas: 2
+  snapshot_retention_days: 3
+load_balancer:
+  health_check_path: /favicon.ico
+ecs:
+  container_insights: false
+storage:
+  kms_key_id: arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+`
+	const shrunk = base + "app:\n  shards: 3\nalarms:\n  email: []\n"
+	const sharedBase = base + "app:\n  mode: shared\n  image: example/wbo-shared:1\n  shares_state: true\nload_balancer:\n  certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0c8a8c36-1a2b-4c3d-9e8f-0123456789ab\n"
+	const sharedStep = sharedBase + "autoscaling:\n  policy: step\n"
+	const sharedTagged = sharedBase + "tags:\n  team: whiteboard\n"
+	usedAll := map[string]bool{}
+	policyAll := map[string]bool{}
+	check := func(name string, used map[string]bool, cfgs []*config.Config) {
+		t.Helper()
+		var missing []string
+		for a := range used {
+			usedAll[a] = true
+			ok := false
+			for _, cfg := range cfgs {
+				if iampolicy.Build(cfg, "aws", "123456789012", "us-east-1", iampolicy.Options{}).ActionSet()[a] {
+					ok = true
+				}
+			}
+			if !ok {
+				missing = append(missing, a)
+			}
+		}
+		sort.Strings(missing)
+		if len(missing) > 0 {
+			t.Errorf("%s: calls made that the policy does not allow: %v", name, missing)
+		}
+		for _, cfg := range cfgs {
+			for a := range iampolicy.Build(cfg, "aws", "123456789012", "us-east-1", iampolicy.Options{}).ActionSet() {
+				policyAll[a] = true
+			}
+		}
+	}
+	used, cfgs := scenario(t, base, func(run func(string, func(context.Context, *app.Globals) error), w *world) {
+		run(base, up)
+		run(base, up)
+		run(base, status)
+		run(base, logs)
+		run(base, func(ctx context.Context, g *app.Globals) error {
+			// No such task: the lookup (DescribeLogStreams) is what counts here.
+			_ = app.Logs(ctx, g, app.LogsOptions{Since: "1h", Task: "0123456789abcdef0123456789abcdef", Shard: -1})
+			return nil
+		})
+		run(changed, up)
+		w.by(w.confirmEmails)
+		w.by(w.putBoards)
+		w.by(func() { w.addIngressRule("sg-alb") })
+		run(shrunk, up)
+		run(shrunk, destroyAll)
+	})
+	check("default, changed, shrunk", used, cfgs)
+	used, cfgs = scenario(t, sharedStep, func(run func(string, func(context.Context, *app.Globals) error), w *world) {
+		run(sharedStep, up)
+		run(sharedStep, status)
+		run(sharedTagged, up)
+		run(sharedBase, up)
+		run(sharedBase, destroyAll)
+	})
+	check("shared: step scaling, then target tracking, tags added and removed; https", used, cfgs)
+
+	var unused []string
+	for a := range policyAll {
+		if !usedAll[a] && iampolicy.Implicit[a] == "" && iampolicy.RepairOnly[a] == "" {
+			unused = append(unused, a)
+		}
+	}
+	sort.Strings(unused)
+	if len(unused) > 0 {
+		t.Errorf("policy actions no cycle used (drop them from the awsclients interfaces, exercise them, or list them as repair-only): %v", unused)
+	}
+	for a := range iampolicy.RepairOnly {
+		if !policyAll[a] {
+			t.Errorf("repair-only action %s is not in any policy: stale entry", a)
+		}
+		if usedAll[a] {
+			t.Errorf("repair-only action %s is used by a normal cycle: remove it from RepairOnly", a)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package iampolicy_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
+	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
+)
+
+// world changes the simulated account behind wbo-deploy's back, as users
+// and AWS do.
+type world struct {
+	t     *testing.T
+	cloud *awssim.Cloud
+	state string
+	// skip are the [from, to) ranges of recorded calls the test itself made.
+	skip [][2]int
+}
+
+// by runs f as the test's own doing: its calls are not the tool's.
+func (w *world) by(f func()) {
+	from := len(w.cloud.Calls())
+	f()
+	w.skip = append(w.skip, [2]int{from, len(w.cloud.Calls())})
+}
+
+// toolCall reports whether recorded call i was made by wbo-deploy.
+func (w *world) toolCall(i int) bool {
+	for _, r := range w.skip {
+		if i >= r[0] && i < r[1] {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *world) sdk() *awsclients.Clients {
+	c, err := awsclients.New(context.Background(), awsclients.Options{Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+		APIOptions:  w.cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond, Getenv: func(string) string { return "" }})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return c
+}
+
+func (w *world) record(name string) string {
+	data, err := os.ReadFile(w.state)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var f struct{ Resources []struct{ Name, ID string } }
+	if err := json.Unmarshal(data, &f); err != nil {
+		w.t.Fatal(err)
+	}
+	for _, r := range f.Resources {
+		if r.Name == name {
+			return r.ID
+		}
+	}
+	w.t.Fatalf("no %s in state", name)
+	return ""
+}
+
+// putBoards stores a few board versions, so deleting the bucket has objects
+// and versions to delete.
+func (w *world) putBoards() {
+	bucket := w.record("bucket-boards")
+	cl := w.sdk().S3.(*s3.Client)
+	for _, k := range []string{"boards/board-a.svg", "boards/board-b.svg", "boards/board-a.svg"} {
+		if _, err := cl.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String(k), Body: strings.NewReader("<svg/>")}); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+}
+
+// addIngressRule opens a port by hand; up must revoke it.
+func (w *world) addIngressRule(sg string) {
+	_, err := w.sdk().EC2.AuthorizeSecurityGroupIngress(context.Background(), &ec2.AuthorizeSecurityGroupIngressInput{
+		GroupId: aws.String(w.record(sg)),
+		IpPermissions: []ec2types.IpPermission{{IpProtocol: aws.String("tcp"), FromPort: aws.Int32(22), ToPort: aws.Int32(22),
+			IpRanges: []ec2types.IpRange{{CidrIp: aws.String("0.0.0.0/0")}}}},
+	})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// confirmEmails confirms every pending email subscription of the topic.
+func (w *world) confirmEmails() {
+	topic := w.record("topic")
+	for _, ep := range []string{"ops@example.com"} {
+		if !w.cloud.ConfirmSubscription(topic, ep) {
+			w.t.Fatalf("no pending subscription for %s", ep)
+		}
+	}
+}
