@@ -192,3 +192,39 @@ func recID(t *testing.T, c *cli, name string) string {
 	t.Fatalf("no %s in state", name)
 	return ""
 }
+
+// A deployment that fails: up exits non-zero with the stopped reason, and
+// status reports the service degraded (exit 3) until a good image is deployed.
+func TestFailedDeploymentIsReportedByUpAndStatus(t *testing.T) {
+	c := newCLI(t)
+	c.mustCode(0, "up")
+	bad := filepath.Join(c.dir, "bad-image.yaml")
+	if err := os.WriteFile(bad, []byte("app:\n  image: lovasoa/wbo:broken-build\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := c.run("--config", bad, "up")
+	if r.code != 1 || !strings.Contains(r.err, "Essential container in task exited") {
+		t.Fatalf("up with a failing image: exit %d\n%s", r.code, r.err)
+	}
+	rr := c.run("--config", bad, "status", "-o", "json")
+	var doc app.StatusDocument
+	if err := json.Unmarshal([]byte(rr.out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if rr.code != 3 || doc.Healthy {
+		t.Fatalf("status after a failed deployment: exit %d", rr.code)
+	}
+	found := false
+	for _, res := range doc.Resources {
+		if strings.HasPrefix(res.Name, "service-") && res.Status != "ok" {
+			found = true
+		}
+	}
+	if !found {
+		t.Fatalf("no service reported as not ok: %+v", doc.Resources)
+	}
+	c.mustCode(0, "up") // the good image again
+	if _, code := c.status(); code != 0 {
+		t.Fatalf("status after redeploying the good image: exit %d", code)
+	}
+}
