@@ -23,11 +23,12 @@ import (
 
 // world is one simulated account with one working directory.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	cloud  *awssim.Cloud
 	dir    string
 	config string // config file contents
 	stack  string
+	scale  float64
 }
 
 func newWorld(t *testing.T, config string) *world {
@@ -35,7 +36,13 @@ func newWorld(t *testing.T, config string) *world {
 	if os.Getenv("WBO_RELIABILITY") != "1" {
 		t.Skip("whole-stack fault injection runs in `make reliability` (WBO_RELIABILITY=1)")
 	}
-	w := &world{t: t, cloud: awssim.New(awssim.Options{Scale: 2e-5}), dir: t.TempDir(), config: config, stack: "wbo"}
+	return newWorldScaled(t, config, 2e-5)
+}
+
+// newWorldScaled makes a world whose simulated AWS runs at scale (wall
+// seconds per AWS second).
+func newWorldScaled(t testing.TB, config string, scale float64) *world {
+	w := &world{t: t, cloud: awssim.New(awssim.Options{Scale: scale}), dir: t.TempDir(), config: config, stack: "wbo", scale: scale}
 	w.writeConfig(config)
 	return w
 }
@@ -58,7 +65,7 @@ func (w *world) globals(stop <-chan struct{}) (*app.Globals, *bytes.Buffer, *byt
 		StateFile:  w.statePath(),
 		Yes:        true,
 		Env:        []string{"AWS_REGION=us-east-1"},
-		ClockScale: 2e-5,
+		ClockScale: w.scale,
 		Stop:       stop,
 		Overrides:  map[string]any{},
 		IO:         &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
@@ -194,3 +201,11 @@ func (f *figures) report(t *testing.T, name string) {
 
 // keptAfterDestroy is what a default destroy leaves on purpose.
 func keptAfterDestroy(kind string) bool { return kind == "bucket bucket-boards" }
+
+func statusRun(g *app.Globals) error {
+	err := app.Status(context.Background(), g, app.StatusOptions{})
+	if app.ExitCode(err) == app.ExitOK {
+		return nil
+	}
+	return err
+}
