@@ -228,3 +228,53 @@ func TestFailedDeploymentIsReportedByUpAndStatus(t *testing.T) {
 		t.Fatalf("status after redeploying the good image: exit %d", code)
 	}
 }
+
+// destroy without a state file removes every resource tagged for the stack
+// and nothing else: another stack and untagged resources in the same account
+// survive untouched. A resource deleted by hand counts as deleted.
+func TestStatelessDestroyTouchesOnlyTheStack(t *testing.T) {
+	c := newCLI(t)
+	c.mustCode(0, "up")
+	// Another stack in the same account, with its own state file.
+	other := filepath.Join(c.dir, "other.json")
+	c.mustCode(0, "--stack", "other", "--state", other, "up")
+	// An untagged VPC someone made by hand.
+	sdk := c.sdk()
+	ctx := context.Background()
+	vpc, err := sdk.EC2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.9.0.0/16")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func(stack string) int {
+		n := 0
+		for _, r := range c.cloud.Inventory() {
+			if r.Tags["wbo-deploy:stack"] == stack {
+				n++
+			}
+		}
+		return n
+	}
+	otherBefore := count("other")
+	// Delete one of our resources by hand, then lose the state file.
+	if _, err := sdk.ECS.DeleteService(ctx, &ecs.DeleteServiceInput{Cluster: aws.String("wbo"), Service: aws.String("wbo-shard-0"), Force: aws.Bool(true)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(c.state()); err != nil {
+		t.Fatal(err)
+	}
+	r := c.mustCode(0, "destroy", "--dry-run")
+	if !strings.Contains(r.err, "vpc") || strings.Contains(r.err, aws.ToString(vpc.Vpc.VpcId)) {
+		t.Fatalf("dry run lists the wrong resources:\n%s", r.err)
+	}
+	c.mustCode(0, "destroy", "--yes", "--delete-data")
+	if n := count("wbo"); n != 0 {
+		t.Fatalf("%d resources of stack wbo left", n)
+	}
+	if n := count("other"); n != otherBefore {
+		t.Fatalf("the other stack lost resources: %d → %d", otherBefore, n)
+	}
+	out, err := sdk.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{aws.ToString(vpc.Vpc.VpcId)}})
+	if err != nil || len(out.Vpcs) != 1 {
+		t.Fatalf("the untagged VPC was touched: %v", err)
+	}
+}
