@@ -1,0 +1,68 @@
+package ui
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/provision"
+)
+
+func events(p *Progress) {
+	at := time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC)
+	sink := p.Sink()
+	sink(provision.Event{Time: at, Node: "vpc", Phase: provision.PhaseStart, Action: "create"})
+	sink(provision.Event{Time: at, Node: "redis", Phase: provision.PhaseWait, Message: "creating", Elapsed: 90 * time.Second})
+	sink(provision.Event{Time: at, Node: "redis", Phase: provision.PhaseWait, Message: "creating", Elapsed: 120 * time.Second})
+	sink(provision.Event{Time: at, Node: "vpc", Phase: provision.PhaseDone, Action: "create", Message: "vpc-1"})
+	sink(provision.Event{Time: at, Node: "alb", Phase: provision.PhaseFailed, Message: "boom"})
+	p.Finish()
+}
+
+func TestProgressPlainIsTimestampedLinesWithoutEscapes(t *testing.T) {
+	var buf bytes.Buffer
+	events(NewProgress(&Streams{Err: &buf}, false))
+	out := buf.String()
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 5 {
+		t.Fatalf("want one line per event, got %d:\n%s", len(lines), out)
+	}
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "2026-11-29T10:00:00Z ") {
+			t.Fatalf("line without timestamp: %q", l)
+		}
+	}
+	if strings.ContainsAny(out, "\r\x1b") {
+		t.Fatalf("escape sequences in plain output: %q", out)
+	}
+	if !strings.Contains(out, "creating (2m0s)") {
+		t.Fatalf("wait lines lack elapsed time:\n%s", out)
+	}
+}
+
+func TestProgressTTYRewritesWaitLinesAndColours(t *testing.T) {
+	var buf bytes.Buffer
+	events(NewProgress(&Streams{Err: &buf, ErrTTY: true, Color: true}, false))
+	out := buf.String()
+	if !strings.Contains(out, "\r\x1b[2K") {
+		t.Fatalf("the live wait line is not rewritten: %q", out)
+	}
+	if !strings.Contains(out, green) || !strings.Contains(out, red) {
+		t.Fatalf("no colour on a colour terminal: %q", out)
+	}
+	var plain bytes.Buffer
+	events(NewProgress(&Streams{Err: &plain, ErrTTY: true, Color: false}, false))
+	if strings.Contains(plain.String(), "\x1b[3") {
+		t.Fatalf("colour with --no-color: %q", plain.String())
+	}
+}
+
+func TestTableAlignsColumns(t *testing.T) {
+	var buf bytes.Buffer
+	Table(&buf, []string{"A", "BB"}, [][]string{{"xxx", "y"}, {"z", "é"}})
+	want := "A    BB\nxxx  y\nz    é\n"
+	if buf.String() != want {
+		t.Fatalf("got %q want %q", buf.String(), want)
+	}
+}
