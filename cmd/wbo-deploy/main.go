@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -56,11 +57,14 @@ func report(g *app.Globals, err error) int {
 	if err != nil {
 		var ee *app.ExitError
 		if !(errors.As(err, &ee) && ee.Err == nil) {
-			w := os.Stderr
+			var w io.Writer = os.Stderr
 			if g.IO != nil && g.IO.Err != nil {
-				fmt.Fprintln(g.IO.Err, "Error: "+err.Error())
-			} else {
-				fmt.Fprintln(w, "Error: "+err.Error())
+				w = g.IO.Err
+			}
+			fmt.Fprintln(w, "Error: "+err.Error())
+			var d interface{ Detail() string }
+			if g.Verbose && errors.As(err, &d) {
+				fmt.Fprintln(w, "  detail: "+d.Detail())
 			}
 		}
 	}

@@ -1,10 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/app"
+	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
+	"github.com/wbo-deploy/wbo-deploy/internal/ui"
 )
 
 // Bad configuration, flags and environment: exit 2, the field named, and no
@@ -93,5 +99,36 @@ func TestUnknownCommandAndArgsAreUsageErrors(t *testing.T) {
 	}
 	if r := c.run("up", "--no-such-flag"); r.code != 2 {
 		t.Fatalf("unknown flag: exit %d", r.code)
+	}
+}
+
+func TestNoCredentialsIsOneClearSentence(t *testing.T) {
+	dir := t.TempDir()
+	for k, v := range map[string]string{
+		"AWS_CONFIG_FILE": filepath.Join(dir, "none"), "AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "none"),
+		"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "", "AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "", "AWS_CONTAINER_CREDENTIALS_FULL_URI": "",
+		"AWS_WEB_IDENTITY_TOKEN_FILE": "",
+	} {
+		t.Setenv(k, v)
+	}
+	c := newCLI(t)
+	var out, errb bytes.Buffer
+	g := &app.Globals{Version: "test", Env: []string{"AWS_REGION=us-east-1"}, ClockScale: 1e-4, Overrides: map[string]any{},
+		StateFile: filepath.Join(c.dir, "state.json"),
+		IO:        &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
+		AWS:       awsclients.Options{APIOptions: c.cloud.APIOptions()}}
+	err := app.Up(context.Background(), g, app.UpOptions{})
+	if code := app.ExitCode(err); code != 1 {
+		t.Fatalf("exit %d: %v", code, err)
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "no usable AWS credentials:") || strings.Count(msg, "\n") > 0 {
+		t.Fatalf("not one clear sentence: %q", msg)
+	}
+	if n := len(c.cloud.Calls()); n != 0 {
+		t.Fatalf("%d AWS calls made without credentials", n)
+	}
+	if _, err := os.Stat(g.StateFile); err == nil {
+		t.Fatal("a state file was written without credentials")
 	}
 }

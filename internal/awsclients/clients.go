@@ -96,8 +96,11 @@ type CredentialsError struct{ Err error }
 
 func (e *CredentialsError) Error() string {
 	return "no usable AWS credentials: configure a profile (--profile or AWS_PROFILE, e.g. `aws configure` or `aws sso login`), " +
-		"set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or run where an instance/task role is available (" + e.Err.Error() + ")"
+		"set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance or task role is available"
 }
+
+// Detail is the SDK's own explanation, for -v.
+func (e *CredentialsError) Detail() string { return e.Err.Error() }
 func (e *CredentialsError) Unwrap() error { return e.Err }
 
 // New loads the shared AWS configuration (default credential chain, profile,
