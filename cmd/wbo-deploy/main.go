@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/wbo-deploy/wbo-deploy/internal/app"
@@ -54,6 +55,10 @@ func run(args []string) int {
 
 func report(g *app.Globals, err error) int {
 	code := app.ExitCode(err)
+	// cobra's own usage errors (unknown command) are usage errors too.
+	if err != nil && code == app.ExitFailure && strings.HasPrefix(err.Error(), "unknown command") {
+		code = app.ExitUsage
+	}
 	if err != nil {
 		var ee *app.ExitError
 		if !(errors.As(err, &ee) && ee.Err == nil) {

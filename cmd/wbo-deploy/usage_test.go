@@ -132,3 +132,12 @@ func TestNoCredentialsIsOneClearSentence(t *testing.T) {
 		t.Fatal("a state file was written without credentials")
 	}
 }
+
+func TestUnknownCommandExitsTwo(t *testing.T) {
+	if code := run([]string{"no-such-command"}); code != 2 {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	if code := run([]string{"version"}); code != 0 {
+		t.Fatalf("version: exit %d", code)
+	}
+}
