@@ -175,7 +175,7 @@ func Default() Config {
 			HealthCheckPath:     "/",
 			Stickiness:          true,
 			StickinessDuration:  86400,
-			SSLPolicy:           "ELBSecurityPolicy-TLS13-1-2-2021-06",
+			SSLPolicy:           "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
 			AccessLogs:          true,
 			DeregistrationDelay: 30,
 		},

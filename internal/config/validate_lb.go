@@ -44,9 +44,9 @@ func (c *Config) validateLoadBalancer(p *problems) {
 	// TLS13-1-0 and TLS13-1-1 policies still accept TLS 1.0 and 1.1.
 	switch pol := lb.SSLPolicy; {
 	case !sslPolicyRE.MatchString(pol):
-		p.add("load_balancer.ssl_policy", pol, "%s is not a TLS 1.3 ELB security policy such as ELBSecurityPolicy-TLS13-1-2-2021-06", show(pol))
+		p.add("load_balancer.ssl_policy", pol, "%s is not a TLS 1.3 ELB security policy such as ELBSecurityPolicy-TLS13-1-2-Res-2021-06", show(pol))
 	case strings.HasPrefix(pol, "ELBSecurityPolicy-TLS13-1-0-") || strings.HasPrefix(pol, "ELBSecurityPolicy-TLS13-1-1-"):
-		p.add("load_balancer.ssl_policy", pol, "%s still accepts TLS 1.0/1.1; use a policy with TLS 1.2 as the minimum, such as ELBSecurityPolicy-TLS13-1-2-2021-06", pol)
+		p.add("load_balancer.ssl_policy", pol, "%s still accepts TLS 1.0/1.1; use a policy with TLS 1.2 as the minimum, such as ELBSecurityPolicy-TLS13-1-2-Res-2021-06", pol)
 	}
 	intRange(p, "load_balancer.deregistration_delay", lb.DeregistrationDelay, 0, MaxDeregistrationDelay)
 }

@@ -306,7 +306,7 @@ func TestLBWithCertificate(t *testing.T) {
 		t.Fatalf("want listeners on 80 and 443, got %v", ls)
 	}
 	https := ls[443]
-	if https.Protocol != lbt.ProtocolEnumHttps || aws.ToString(https.SslPolicy) != "ELBSecurityPolicy-TLS13-1-2-2021-06" ||
+	if https.Protocol != lbt.ProtocolEnumHttps || aws.ToString(https.SslPolicy) != "ELBSecurityPolicy-TLS13-1-2-Res-2021-06" ||
 		len(https.Certificates) != 1 || aws.ToString(https.Certificates[0].CertificateArn) != testCertARN {
 		t.Fatalf("https listener %+v", https)
 	}
