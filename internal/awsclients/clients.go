@@ -101,7 +101,7 @@ func (e *CredentialsError) Error() string {
 
 // Detail is the SDK's own explanation, for -v.
 func (e *CredentialsError) Detail() string { return e.Err.Error() }
-func (e *CredentialsError) Unwrap() error { return e.Err }
+func (e *CredentialsError) Unwrap() error  { return e.Err }
 
 // New loads the shared AWS configuration (default credential chain, profile,
 // region) and builds every client. It makes no AWS call.

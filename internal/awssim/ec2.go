@@ -187,7 +187,10 @@ func (s *ec2Sim) CreateVpc(_ context.Context, in *ec2.CreateVpcInput) (*ec2.Crea
 	s.c.created(v.id)
 	// Every VPC comes with a default security group and a main route table.
 	sg := &securityGroup{id: s.c.newID("sg"), vpc: v.id, name: "default", desc: "default VPC security group", isDefault: true, tags: map[string]string{}}
+	// AWS's default group allows all inbound traffic from itself and all
+	// outbound traffic (VPC user guide, "Default security groups").
 	sg.egress = []sgRule{{id: s.c.newID("sgr"), proto: "-1", cidr: "0.0.0.0/0"}}
+	sg.ingress = []sgRule{{id: s.c.newID("sgr"), proto: "-1", src: sg.id}}
 	s.sgs[sg.id] = sg
 	rt := &routeTable{id: s.c.newID("rtb"), vpc: v.id, main: true, routes: []route{{v.cidr, "local"}}, assocs: map[string]string{}, tags: map[string]string{}}
 	s.rts[rt.id] = rt

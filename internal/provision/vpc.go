@@ -22,6 +22,12 @@ func (vpcKind) Type() string { return "ec2.vpc" }
 type vpcObs struct {
 	cidr              string
 	dnsSupport, dnsHN bool
+	// The VPC's default security group keeps no rules (FSBP EC2.2): nothing
+	// of the stack uses it, and an empty group cannot expose what someone
+	// later attaches to it by mistake. known is false until described.
+	defaultSG     string
+	defIn, defOut []ec2types.IpPermission
+	defaultKnown  bool
 }
 
 func (k vpcKind) Find(ctx context.Context, env *Env, n *Node, rec *state.Resource) (*Observed, error) {
@@ -70,8 +76,27 @@ func (k vpcKind) Find(ctx context.Context, env *Env, n *Node, rec *state.Resourc
 			raw.dnsHN = aws.ToBool(a.EnableDnsHostnames.Value)
 		}
 	}
+	if err := describeDefaultSG(ctx, env, id, raw); err != nil {
+		return nil, err
+	}
 	obs.Raw = raw
 	return obs, nil
+}
+
+// describeDefaultSG observes the VPC's default security group and its rules.
+func describeDefaultSG(ctx context.Context, env *Env, vpcID string, raw *vpcObs) error {
+	out, err := env.AWS.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []ec2types.Filter{
+		{Name: aws.String("vpc-id"), Values: []string{vpcID}},
+		{Name: aws.String("group-name"), Values: []string{"default"}},
+	}})
+	if err != nil {
+		return fmt.Errorf("describe the default security group of %s: %w", vpcID, err)
+	}
+	for _, g := range out.SecurityGroups {
+		raw.defaultSG, raw.defIn, raw.defOut = aws.ToString(g.GroupId), g.IpPermissions, g.IpPermissionsEgress
+		raw.defaultKnown = true
+	}
+	return nil
 }
 
 func (k vpcKind) Create(ctx context.Context, env *Env, n *Node) (*Observed, error) {
@@ -118,6 +143,13 @@ func (k vpcKind) Diff(env *Env, n *Node, obs *Observed) []Change {
 	if !raw.dnsHN {
 		cs = append(cs, Change{Field: "enable_dns_hostnames", Old: "false", New: "true"})
 	}
+	switch {
+	case !raw.defaultKnown:
+		cs = append(cs, Change{Field: "default security group rules", Old: "AWS defaults", New: "none (FSBP EC2.2)"})
+	case len(raw.defIn)+len(raw.defOut) > 0:
+		cs = append(cs, Change{Field: "default security group rules",
+			Old: fmt.Sprintf("%d inbound, %d outbound", len(raw.defIn), len(raw.defOut)), New: "none (FSBP EC2.2)"})
+	}
 	return cs
 }
 
@@ -131,6 +163,11 @@ func (k vpcKind) Update(ctx context.Context, env *Env, n *Node, obs *Observed, c
 			in.EnableDnsSupport = &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}
 		case "enable_dns_hostnames":
 			in.EnableDnsHostnames = &ec2types.AttributeBooleanValue{Value: aws.Bool(true)}
+		case "default security group rules":
+			if err := k.emptyDefaultSG(ctx, env, obs.Rec.ID, obs.Raw.(*vpcObs)); err != nil {
+				return err
+			}
+			continue
 		default:
 			continue
 		}
@@ -162,4 +199,30 @@ func (k vpcKind) Discover(ctx context.Context, env *Env) ([]state.Resource, erro
 		}
 	}
 	return out, nil
+}
+
+// emptyDefaultSG revokes every rule of the VPC's default security group.
+func (k vpcKind) emptyDefaultSG(ctx context.Context, env *Env, vpcID string, raw *vpcObs) error {
+	if !raw.defaultKnown {
+		if err := describeDefaultSG(ctx, env, vpcID, raw); err != nil {
+			return err
+		}
+	}
+	if raw.defaultSG == "" {
+		return nil
+	}
+	if len(raw.defIn) > 0 {
+		_, err := env.AWS.EC2.RevokeSecurityGroupIngress(ctx, &ec2.RevokeSecurityGroupIngressInput{GroupId: aws.String(raw.defaultSG), IpPermissions: raw.defIn})
+		if err != nil && !awserr.HasCode(err, "InvalidPermission.NotFound") {
+			return fmt.Errorf("revoke the default security group's inbound rules (%s): %w", raw.defaultSG, err)
+		}
+	}
+	if len(raw.defOut) > 0 {
+		_, err := env.AWS.EC2.RevokeSecurityGroupEgress(ctx, &ec2.RevokeSecurityGroupEgressInput{GroupId: aws.String(raw.defaultSG), IpPermissions: raw.defOut})
+		if err != nil && !awserr.HasCode(err, "InvalidPermission.NotFound") {
+			return fmt.Errorf("revoke the default security group's outbound rules (%s): %w", raw.defaultSG, err)
+		}
+	}
+	raw.defIn, raw.defOut = nil, nil
+	return nil
 }
