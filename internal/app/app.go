@@ -209,3 +209,41 @@ func (g *Globals) interrupted() bool {
 		return false
 	}
 }
+
+// run is one mutating command's context: validated config, locked state
+// bound to the account, clients, progress renderer and engine.
+type run struct {
+	cfg      *config.Config
+	st       *state.Store
+	clients  *awsclients.Clients
+	progress *ui.Progress
+	env      *provision.Env
+	eng      *provision.Engine
+}
+
+// startRun does what up and destroy do first, in this order: validate the
+// configuration (no AWS call on bad input), take the state lock, connect and
+// identify the account, and refuse a state of another account or region.
+// The caller closes run.st.
+func (g *Globals) startRun(ctx context.Context) (*run, error) {
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return nil, err
+	}
+	st, err := g.openState(cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	clients, err := g.Connect(ctx, cfg)
+	if err == nil {
+		err = st.Bind(clients.Account, clients.Region)
+	}
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	r := &run{cfg: cfg, st: st, clients: clients, progress: ui.NewProgress(g.IO, g.Verbose)}
+	r.env = provision.NewEnv(clients, cfg, st, g.clock(), r.progress.Sink())
+	r.eng = &provision.Engine{Graph: provision.Build(cfg), Env: r.env, Stop: g.Stop}
+	return r, nil
+}

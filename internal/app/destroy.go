@@ -32,26 +32,13 @@ type DestroyDocument struct {
 // tagged for the stack (so a lost or stale state file leaks nothing), in
 // reverse dependency order. The board bucket is kept unless DeleteData.
 func Destroy(ctx context.Context, g *Globals, o DestroyOptions) error {
-	cfg, err := g.LoadConfig()
+	r, err := g.startRun(ctx)
 	if err != nil {
 		return err
 	}
-	st, err := g.openState(cfg, false)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	clients, err := g.Connect(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	if err := st.Bind(clients.Account, clients.Region); err != nil {
-		return err
-	}
-	progress := ui.NewProgress(g.IO, g.Verbose)
-	env := provision.NewEnv(clients, cfg, st, g.clock(), progress.Sink())
+	defer r.st.Close()
+	cfg, st, clients, progress, env, eng := r.cfg, r.st, r.clients, r.progress, r.env, r.eng
 	env.Destroy = provision.DestroyOptions{DeleteData: o.DeleteData, KeepLogs: o.KeepLogs, Force: o.Force}
-	eng := &provision.Engine{Graph: provision.Build(cfg), Env: env, Stop: g.Stop}
 
 	recs, err := destroyTargets(ctx, eng, st)
 	if err != nil {

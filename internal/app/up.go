@@ -20,26 +20,13 @@ type UpOptions struct {
 
 // Up deploys or converges the stack.
 func Up(ctx context.Context, g *Globals, o UpOptions) error {
-	cfg, err := g.LoadConfig()
+	r, err := g.startRun(ctx)
 	if err != nil {
 		return err
 	}
-	st, err := g.openState(cfg, false)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	clients, err := g.Connect(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	if err := st.Bind(clients.Account, clients.Region); err != nil {
-		return err
-	}
-	progress := ui.NewProgress(g.IO, g.Verbose)
-	env := provision.NewEnv(clients, cfg, st, g.clock(), progress.Sink())
-	env.AllowReplace, env.NoWait = o.AllowReplace, o.NoWait
-	eng := &provision.Engine{Graph: provision.Build(cfg), Env: env, Stop: g.Stop}
+	defer r.st.Close()
+	cfg, st, clients, progress, eng := r.cfg, r.st, r.clients, r.progress, r.eng
+	r.env.AllowReplace, r.env.NoWait = o.AllowReplace, o.NoWait
 
 	// The plan first: what will change, and a confirmation when something
 	// will be replaced or deleted.
