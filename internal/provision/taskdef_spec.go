@@ -24,7 +24,20 @@ import (
 //     every storage.sync_interval seconds and once more when stopped. It is
 //     essential: a task whose backups died must be replaced, not keep serving
 //     edits that never reach S3. stopTimeout 120 s (the Fargate maximum) so
-//     its final sync completes.
+//     its final sync completes. It depends on restore SUCCESS: it starts
+//     from the restored directory, with the task's lease token restore left
+//     there.
+//   - restore and backup of a shard's task (not in shared mode, whose tasks
+//     run side by side) hand the shard over through a lease named after the
+//     service (sidecar.Config.LeaseName, WBO_LEASE_NAME): restore waits until
+//     the previous task's backup has made its final sync. The shard services'
+//     maximumPercent 100 does not prevent the overlap: it counts only tasks
+//     in the RUNNING or PENDING state (DeploymentConfiguration.maximumPercent,
+//     Amazon ECS API reference), so ECS starts the new task while the old one
+//     is still stopping. No startTimeout is set on restore: the API reference
+//     describes a time limit on resolving a dependency only when one is set
+//     (ContainerDefinition.startTimeout), so wbo waits out restore's wait
+//     (at most sidecar.DefaultLeaseWait).
 //   - wbo (app.image) depends on restore SUCCESS (never start on a half
 //     restored directory: WBO would serve empty boards and the next backup
 //     would delete their objects) and on backup START. ECS stops containers
@@ -58,6 +71,9 @@ const (
 	backupContainer   = "backup"
 	wboStopTimeout    = 30  // seconds for WBO to save its boards after SIGTERM
 	backupStopTimeout = 120 // the Fargate maximum, for the final sync
+	// leaseTTL: a stopping task's lease must not go stale during its final
+	// sync, which starts with a heartbeat and lasts at most backupStopTimeout.
+	leaseTTL = backupStopTimeout + 30
 )
 
 // TaskLogPrefix is the awslogs stream prefix of a task family's containers:
@@ -113,6 +129,9 @@ func kvList(m map[string]string) []ecstypes.KeyValuePair {
 func taskDefinitionInput(cfg *config.Config, in taskInputs, tags []ecstypes.Tag) (*ecs.RegisterTaskDefinitionInput, error) {
 	sc := sidecar.Config{Bucket: in.bucket, Prefix: cfg.Storage.Prefix, DataDir: BoardDir,
 		SyncInterval: cfg.Storage.SyncInterval, Keys: in.keys, Region: in.region}
+	if cfg.App.Mode != config.ModeShared {
+		sc.LeaseName, sc.LeaseTTL = in.family, leaseTTL // the family is the service name (familyOf)
+	}
 	scEnv, err := sc.Env()
 	if err != nil {
 		return nil, fmt.Errorf("sidecar settings: %w", err)

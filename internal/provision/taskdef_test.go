@@ -3,6 +3,7 @@ package provision
 import (
 	"context"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -131,7 +132,7 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 	logs(wbo)
 
 	sc := sidecar.Config{Bucket: cmpRec(t, r, "bucket-boards").ID, Prefix: "boards/", DataDir: "/data", SyncInterval: 15,
-		Keys: shard.Partition(2)[1], Region: "us-east-1"}
+		Keys: shard.Partition(2)[1], Region: "us-east-1", LeaseName: "wbo-shard-1", LeaseTTL: 150}
 	wantEnv, err := sc.Env()
 	if err != nil {
 		t.Fatal(err)
@@ -146,6 +147,16 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 	check("restore command", restore.Command, []string{sidecar.RestoreScript})
 	check("restore env", cmpEnv(restore.Environment), cmpEnv(wantEnv))
 	check("restore shard keys", cmpEnv(restore.Environment)["WBO_SHARD_KEYS"], shard.FormatKeys(shard.Partition(2)[1]))
+	// The lease hands the shard from a stopping task to its replacement: it
+	// is named after the service, and it must not go stale during the final
+	// sync (which starts with a heartbeat and lasts at most the backup's
+	// stopTimeout); restore waits at least one TTL.
+	check("restore lease name", cmpEnv(restore.Environment)["WBO_LEASE_NAME"], "wbo-shard-1")
+	ttl, _ := strconv.Atoi(cmpEnv(restore.Environment)["WBO_LEASE_TTL"])
+	wait, _ := strconv.Atoi(cmpEnv(restore.Environment)["WBO_LEASE_WAIT"])
+	if ttl <= backupStopTimeout || wait < ttl {
+		t.Errorf("lease TTL %d s, wait %d s: want TTL > the backup's stop timeout (%d s) and wait >= TTL", ttl, wait, backupStopTimeout)
+	}
 	check("restore depends on", len(restore.DependsOn), 0)
 	check("restore mounts", restore.MountPoints, mount)
 	logs(restore)
@@ -156,6 +167,7 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 	check("backup entry point", backup.EntryPoint, sidecar.EntryPoint)
 	check("backup command", backup.Command, []string{sidecar.BackupScript})
 	check("backup env", cmpEnv(backup.Environment), cmpEnv(wantEnv))
+	check("backup lease name", cmpEnv(backup.Environment)["WBO_LEASE_NAME"], "wbo-shard-1")
 	check("backup depends on", cmpDeps(backup), map[string]ecstypes.ContainerCondition{"restore": ecstypes.ContainerConditionSuccess})
 	check("backup stop timeout", aws.ToInt32(backup.StopTimeout), int32(120))
 	check("backup mounts", backup.MountPoints, mount)
@@ -188,6 +200,17 @@ func TestTaskDefinitionOneShardOwnsEverything(t *testing.T) {
 		env := cmpEnv(cmpContainer(t, td, "restore").Environment)
 		if _, ok := env["WBO_SHARD_KEYS"]; ok {
 			t.Errorf("%s: WBO_SHARD_KEYS set (%q); one task owns every board", mode, env["WBO_SHARD_KEYS"])
+		}
+		// Single mode's one task hands over through the lease; shared
+		// mode's tasks run side by side and have none.
+		for _, ctr := range []string{"restore", "backup"} {
+			lease, ok := cmpEnv(cmpContainer(t, td, ctr).Environment)["WBO_LEASE_NAME"]
+			if mode == config.ModeShared && ok {
+				t.Errorf("shared: %s has WBO_LEASE_NAME %q; its tasks run side by side", ctr, lease)
+			}
+			if mode == config.ModeSingle && lease != family {
+				t.Errorf("single: %s WBO_LEASE_NAME %q, want the service name %q", ctr, lease, family)
+			}
 		}
 		if td.EphemeralStorage != nil {
 			t.Errorf("%s: ephemeral storage set at the included 20 GiB", mode)

@@ -5,7 +5,9 @@
 # knows in one sync: an emptied directory is no reason to empty the bucket.
 # On SIGTERM/SIGINT: one final sync, then exit 0 (non-zero if that sync
 # failed), so WBO's own SIGTERM flush, done before this container is stopped,
-# reaches S3. WBO_BACKUP_ONCE=1: one sync, exit status = its result.
+# reaches S3. WBO_BACKUP_ONCE=1: one sync, exit status = its result (no
+# lease). With WBO_LEASE_NAME the loop holds the shard's lease (lib.sh) from
+# its start until after its final sync.
 #
 # State: $WBO_STATE_FILE (default in $TMPDIR) holds "name size inode mtime" of
 # each file as last uploaded, sorted. The loop seeds it from the directory as
@@ -13,8 +15,8 @@
 # state file uploads everything and deletes nothing.
 N=backup
 setup
-I=${WBO_SYNC_INTERVAL:-10}
-case $I in '' | *[!0-9]* | 0) die "WBO_SYNC_INTERVAL must be a whole number of seconds > 0, got \"$I\"";; esac
+secs WBO_SYNC_INTERVAL 10
+I=$R
 W=${TMPDIR:-/tmp}/wbo-backup.$$
 S=${WBO_STATE_FILE:-$W/state}
 mkdir -p "$W" || die "cannot create $W"
@@ -52,6 +54,20 @@ sync_once() {
   LC_ALL=C sort "$W/next" > "$S.new" && mv "$S.new" "$S" || return 1
   [ $((up + del)) -eq 0 ] || log "uploaded $up, deleted $del board files"
 }
+# beat: write the lease with this task's owner token and the time now (LB).
+beat() {
+  LB=$(date +%s)
+  printf '%s %s\n' "$ME" "$LB" > "$W/lease" && aws s3 cp "$W/lease" "s3://$B/$LK" --only-show-errors ||
+    log "cannot write the lease s3://$B/$LK"
+}
+# release: delete the lease unless another task has taken it over since.
+release() {
+  if lget && [ "$LO" = "$ME" ] && aws s3 rm "s3://$B/$LK" --only-show-errors; then
+    log "lease $LN released"
+  else
+    log "lease $LN not released (held by ${LO:-nobody})"
+  fi
+}
 if [ "${WBO_BACKUP_ONCE-}" = 1 ]; then
   [ -f "$S" ] || : > "$S" || die "cannot write $S"
   sync_once
@@ -62,7 +78,11 @@ trap 'T=1' TERM INT
 if [ ! -f "$S" ]; then
   list && cp "$W/cur" "$S" || die "cannot list $D"
 fi
-log "watching $D every ${I}s, keys [${WBO_SHARD_KEYS:-all}] -> s3://$B/$P"
+# The lease (WBO_LEASE_NAME set): taken at start, a heartbeat every
+# WBO_LEASE_TTL/3 s whatever the sync interval (a PUT each time), one more
+# when stopping (the TTL then covers the final sync), released at the end.
+[ -z "$LK" ] || { me; beat; }
+log "watching $D every ${I}s, keys [${WBO_SHARD_KEYS:-all}] -> s3://$B/$P${LK:+, lease $LN as $ME}"
 # Sleep in 1 s steps: a signal arriving just before "wait" delays the final
 # sync by at most a second, whatever the interval.
 while [ -z "$T" ]; do
@@ -71,15 +91,21 @@ while [ -z "$T" ]; do
     sleep 1 &
     wait $!
     n=$((n + 1))
+    [ -z "$LK" ] || [ -n "$T" ] || [ $(($(date +%s) - LB)) -lt $((LT0 / 3)) ] || beat
   done
   [ -n "$T" ] || sync_once
 done
 kill $! 2>/dev/null
 log "stopping: final sync"
+[ -z "$LK" ] || beat
 n=0
 until sync_once; do
   n=$((n + 1))
-  [ $n -lt 3 ] || die "final sync failed"
+  if [ $n -ge 3 ]; then
+    [ -z "$LK" ] || release
+    die "final sync failed"
+  fi
   sleep 1
 done
 log "final sync done"
+[ -z "$LK" ] || release

@@ -23,7 +23,27 @@ type Config struct {
 	Keys         []byte // shard keys this task owns; empty = every board
 	Region       string // optional: AWS_DEFAULT_REGION for the CLI (ECS sets AWS_REGION on Fargate)
 	UID, GID     int    // optional: owner given to the restored files; 0 = WBO's 1000
+
+	// The lease handed over between the old and the new task of one shard
+	// (see the package doc). LeaseName "" = no lease: for services whose
+	// tasks legitimately run side by side (shared mode).
+	LeaseName string // WBO_LEASE_NAME, e.g. the ECS service name "wbo-shard-0"
+	LeaseTTL  int    // seconds after its last heartbeat a lease is stale; 0 = DefaultLeaseTTL
+	LeaseWait int    // seconds restore waits at most for a live lease; 0 = DefaultLeaseWait
 }
+
+// Lease defaults. A stopping task writes a last heartbeat when its backup
+// gets SIGTERM and releases the lease after its final sync, which ECS cuts
+// off at the backup's stopTimeout (120 s at most on Fargate): a TTL above
+// that never declares a task stale during its final sync. The wait covers a
+// full TTL, so a dead owner's lease always goes stale before restore gives
+// up waiting.
+const (
+	DefaultLeaseTTL  = 150
+	DefaultLeaseWait = 300
+	MaxLeaseSeconds  = 3600
+	minLeaseTTL      = 10
+)
 
 // FieldError names the Config field that is wrong.
 type FieldError struct {
@@ -46,6 +66,9 @@ var (
 	// specially.
 	prefixRE = regexp.MustCompile(`^[A-Za-z0-9!_.'()/=+,@-]*$`)
 	dirRE    = regexp.MustCompile(`^/[A-Za-z0-9_./-]*$`)
+	// Lease names: ECS service names (letters, digits, _ and -, at most 255)
+	// plus dots; one key segment, no leading dot.
+	leaseRE = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,254}$`)
 )
 
 // MaxSyncInterval bounds SyncInterval: a longer interval only widens the
@@ -72,6 +95,9 @@ func (c Config) Validate() error {
 	case c.GID < 0:
 		return &FieldError{"gid", strconv.Itoa(c.GID), "must not be negative"}
 	}
+	if err := c.validateLease(); err != nil {
+		return err
+	}
 	for _, k := range c.Keys {
 		if !shard.ValidKey(k) {
 			return &FieldError{"keys", shard.FormatKeys(c.Keys), fmt.Sprintf("key %02x is an upper-case letter; keys are lower-cased", k)}
@@ -80,10 +106,38 @@ func (c Config) Validate() error {
 	return nil
 }
 
+func (c Config) validateLease() error {
+	ttl, wait := c.leaseTimes()
+	switch {
+	case c.LeaseName == "" && (c.LeaseTTL != 0 || c.LeaseWait != 0):
+		return &FieldError{"lease name", "", "must be set when the lease TTL or wait is"}
+	case c.LeaseName != "" && !leaseRE.MatchString(c.LeaseName):
+		return &FieldError{"lease name", c.LeaseName, "only letters, digits and _ . - (at most 255, not starting with .) are allowed"}
+	case ttl < minLeaseTTL || ttl > MaxLeaseSeconds:
+		return &FieldError{"lease ttl", strconv.Itoa(c.LeaseTTL), fmt.Sprintf("must be %d..%d seconds (0 = %d)", minLeaseTTL, MaxLeaseSeconds, DefaultLeaseTTL)}
+	case wait < ttl || wait > MaxLeaseSeconds:
+		return &FieldError{"lease wait", strconv.Itoa(c.LeaseWait), fmt.Sprintf("must be %d..%d seconds, at least the lease TTL so that a dead owner's lease goes stale first (0 = %d)", ttl, MaxLeaseSeconds, DefaultLeaseWait)}
+	}
+	return nil
+}
+
+// leaseTimes returns LeaseTTL and LeaseWait with their defaults applied.
+func (c Config) leaseTimes() (ttl, wait int) {
+	ttl, wait = c.LeaseTTL, c.LeaseWait
+	if ttl == 0 {
+		ttl = DefaultLeaseTTL
+	}
+	if wait == 0 {
+		wait = DefaultLeaseWait
+	}
+	return ttl, wait
+}
+
 // Vars returns the environment of the restore and backup containers as
 // name/value pairs sorted by name (a stable order, so that comparing two
 // generated task definitions shows real changes only). Variables with empty
-// values are left out: WBO_SHARD_KEYS absent means every board.
+// values are left out: WBO_SHARD_KEYS absent means every board, and the
+// WBO_LEASE_* variables are set only with a LeaseName.
 func (c Config) Vars() ([][2]string, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -101,6 +155,11 @@ func (c Config) Vars() ([][2]string, error) {
 	}
 	if c.GID != 0 {
 		vars = append(vars, [2]string{"WBO_GID", strconv.Itoa(c.GID)})
+	}
+	if c.LeaseName != "" {
+		ttl, wait := c.leaseTimes()
+		vars = append(vars, [2]string{"WBO_LEASE_NAME", c.LeaseName},
+			[2]string{"WBO_LEASE_TTL", strconv.Itoa(ttl)}, [2]string{"WBO_LEASE_WAIT", strconv.Itoa(wait)})
 	}
 	vars = slices.DeleteFunc(vars, func(v [2]string) bool { return v[1] == "" })
 	slices.SortFunc(vars, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })

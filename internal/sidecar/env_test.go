@@ -83,6 +83,18 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 		{"keys", func(c *Config) { c.Keys = []byte{'a', 'B'} }},
 		{"uid", func(c *Config) { c.UID = -1 }},
 		{"gid", func(c *Config) { c.GID = -1 }},
+		{"lease name", func(c *Config) { c.LeaseName = ".leases" }},
+		{"lease name", func(c *Config) { c.LeaseName = "wbo/shard" }},
+		{"lease name", func(c *Config) { c.LeaseName = "wbo shard" }},
+		{"lease name", func(c *Config) { c.LeaseName = strings.Repeat("a", 256) }},
+		{"lease name", func(c *Config) { c.LeaseTTL = 60 }},
+		{"lease name", func(c *Config) { c.LeaseWait = 600 }},
+		{"lease ttl", func(c *Config) { c.LeaseName, c.LeaseTTL = "wbo-shard-0", 5 }},
+		{"lease ttl", func(c *Config) { c.LeaseName, c.LeaseTTL = "wbo-shard-0", -1 }},
+		{"lease ttl", func(c *Config) { c.LeaseName, c.LeaseTTL = "wbo-shard-0", MaxLeaseSeconds+1 }},
+		{"lease wait", func(c *Config) { c.LeaseName, c.LeaseWait = "wbo-shard-0", DefaultLeaseTTL-1 }},
+		{"lease wait", func(c *Config) { c.LeaseName, c.LeaseTTL, c.LeaseWait = "wbo-shard-0", 400, 300 }},
+		{"lease wait", func(c *Config) { c.LeaseName, c.LeaseWait = "wbo-shard-0", MaxLeaseSeconds+1 }},
 	}
 	for _, tc := range cases {
 		c := validConfig()
@@ -100,6 +112,39 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 	}
 }
 
+func TestEnvLease(t *testing.T) {
+	c := validConfig()
+	c.LeaseName = "wbo-shard-0"
+	env, err := c.Environ()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"WBO_BUCKET=wbo-prod-123456789012-eu-west-1",
+		"WBO_DATA_DIR=/data",
+		"WBO_LEASE_NAME=wbo-shard-0",
+		"WBO_LEASE_TTL=150",
+		"WBO_LEASE_WAIT=300",
+		"WBO_PREFIX=boards/",
+		"WBO_SYNC_INTERVAL=10",
+	}
+	if !slices.Equal(env, want) {
+		t.Fatalf("Environ() = %q, want %q (defaults filled in)", env, want)
+	}
+	c.LeaseTTL, c.LeaseWait = 20, 20
+	vars, err := c.Vars()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, v := range vars {
+		got[v[0]] = v[1]
+	}
+	if got["WBO_LEASE_TTL"] != "20" || got["WBO_LEASE_WAIT"] != "20" {
+		t.Fatalf("explicit lease TTL and wait not passed on: %v", got)
+	}
+}
+
 func TestCompact(t *testing.T) {
 	in := "# comment\n\n  echo 'a  # not a comment'\n\t# indented comment\n\tif true; then\n    x=1 # trailing stays\n  fi\n"
 	want := "echo 'a  # not a comment'\nif true; then\nx=1 # trailing stays\nfi\n"
@@ -109,10 +154,11 @@ func TestCompact(t *testing.T) {
 }
 
 // The scripts go into the task definition (at most 64 KiB in all, with the
-// wbo container and the JSON escaping): keep them small.
+// wbo container and the JSON escaping; the simulated ECS enforces that limit
+// in the provision tests): keep them small.
 func TestScriptsAreSmall(t *testing.T) {
-	if n := len(RestoreScript) + len(BackupScript); n > 8<<10 {
-		t.Fatalf("restore + backup scripts are %d bytes; keep them under 8 KiB", n)
+	if n := len(RestoreScript) + len(BackupScript); n > 12<<10 {
+		t.Fatalf("restore + backup scripts are %d bytes; keep them under 12 KiB", n)
 	}
 	for _, s := range []string{RestoreScript, BackupScript} {
 		if strings.Contains(s, "\n#") {

@@ -72,6 +72,12 @@ owned() {
   done
   set +f
 }
+# secs VAR DEFAULT: R = $VAR (DEFAULT when unset or empty), a whole number
+# of seconds > 0 without leading zeros (sh reads 010 as octal), or die.
+secs() {
+  eval "R=\${$1:-$2}"
+  case $R in '' | 0* | *[!0-9]*) die "$1 must be a whole number of seconds > 0, got \"$R\"";; esac
+}
 # setup: read the settings common to both scripts (N = the script's name).
 setup() {
   B=${WBO_BUCKET-}
@@ -81,6 +87,42 @@ setup() {
   P=${WBO_PREFIX-}
   case $P in '' | */) ;; *) P=$P/;; esac
   keypats
+  LN=${WBO_LEASE_NAME-} LK=
+  [ -n "$LN" ] || return 0
+  case $LN in .* | *[!A-Za-z0-9_.-]*) die "WBO_LEASE_NAME: \"$LN\" is not letters, digits and _.- (not starting with .)";; esac
+  LK=$P.leases/$LN
+  secs WBO_LEASE_TTL 150
+  LT0=$R
+  secs WBO_LEASE_WAIT 300
+  LW=$R
+  secs WBO_LEASE_POLL 5
+  LP=$R
+}
+# The lease of a shard (WBO_LEASE_NAME set; see the package doc): object
+# s3://$B/$LK, under the board prefix (the task role may only write there)
+# and no board (both scripts take board-* names only), holding
+# "<owner> <unix time of the last heartbeat>".
+# me: ME = this task's owner token, kept in $D/.wbo-lease-owner (WBO reads
+# only board-* files there) so that the task's restore and backup share it:
+# the ECS task ARN when the task metadata endpoint answers, else host name,
+# pid, time and random bytes.
+me() {
+  F=$D/.wbo-lease-owner
+  ME=$(cat "$F" 2>/dev/null)
+  [ -z "$ME" ] || return 0
+  [ -z "${ECS_CONTAINER_METADATA_URI_V4-}" ] || j=$(curl -fs -m 3 "$ECS_CONTAINER_METADATA_URI_V4/task" 2>/dev/null | tr -d ' ')
+  case ${j-} in *'"TaskARN":"'*) j=${j#*'"TaskARN":"'} ME=${j%%'"'*};; esac
+  [ -n "$ME" ] || ME=$(uname -n)-$$-$(date +%s)-$(od -An -N6 -tx1 /dev/urandom)
+  ME=$(printf %s "$ME" | tr -dc 'A-Za-z0-9:/._-')
+  printf '%s\n' "$ME" > "$F" || die "cannot write $F"
+}
+# lget: LO, LA = owner and age (s) of the lease; fails if it is unreadable.
+lget() {
+  LO= LA=
+  c=$(aws s3 cp "s3://$B/$LK" - 2>/dev/null) || return 1
+  LO=${c%% *} c=${c#* }
+  case $c in '' | *[!0-9]*) c=0;; esac
+  LA=$(($(date +%s) - c))
 }
 NL=$(printf '\nx') TAB=$(printf '\t')
 NL=${NL%x}

@@ -11,6 +11,31 @@ set --
 for p in $INCS; do set -- "$@" --include "board-$p*.svg" --include "board-$p*.json"; done
 set +f
 mkdir -p "$D" || die "cannot create $D"
+# Wait for the lease: the previous task of this shard (still stopping while
+# ECS starts this one) releases it after its final backup. Go on when it is
+# free, this task's own (a restarted restore), stale (its task died), or after
+# WBO_LEASE_WAIT s. The listing tells "no lease" from "no access": a GET of a
+# missing key is a 403 for a role whose s3:ListBucket has a prefix condition.
+if [ -n "$LK" ]; then
+  me
+  t=$(date +%s) w= s=
+  while :; do
+    k=$(aws s3api list-objects-v2 --bucket "$B" --prefix "$LK" --max-items 1 --query 'Contents[0].Key' --output text) ||
+      die "cannot list s3://$B/$LK"
+    if [ "$k" != "$LK" ]; then m=${w:+"released by its owner"}; m=${m:-"is free"}; break; fi
+    # Unreadable (just deleted?): look again.
+    if lget; then
+      if [ "$LO" = "$ME" ]; then m="is held by this task"; break; fi
+      if [ "$LA" -ge "$LT0" ]; then m="is stale (last heartbeat of $LO ${LA}s ago)"; break; fi
+      [ -n "$s" ] || log "waiting for $LO to release lease $LN (heartbeat ${LA}s ago)"
+      s=1
+    fi
+    if [ $(($(date +%s) - t)) -ge "$LW" ]; then m="still held by ${LO:-?}: giving up waiting"; break; fi
+    w=1
+    sleep "$LP"
+  done
+  log "lease $LN $m; waited $(($(date +%s) - t))s; this task is $ME"
+fi
 log "copying boards with keys [${WBO_SHARD_KEYS:-all}] from s3://$B/$P to $D"
 aws s3 cp "s3://$B/$P" "$D" --recursive --only-show-errors --exclude '*' "$@" ||
   die "copy from s3://$B/$P failed"

@@ -14,6 +14,51 @@
 //     Its stopTimeout must cover one sync (the scripts use at most a few
 //     aws invocations per sync).
 //
+// # Lease hand-over between the tasks of one shard
+//
+// A shard's service runs one task with minimumHealthyPercent 0 and
+// maximumPercent 100, yet ECS may start the new task while the old one is
+// still stopping: maximumPercent limits only the tasks in the RUNNING or
+// PENDING state (DeploymentConfiguration.maximumPercent, Amazon ECS API
+// reference: "an upper limit on the number of your service's tasks that are
+// allowed in the RUNNING or PENDING state during a deployment"), and a
+// stopping task is in neither while it drains, WBO flushes and the backup
+// makes its final sync. Without a hand-over the new task's restore would copy
+// the boards before that final sync and miss the old task's last edits.
+//
+// So, with WBO_LEASE_NAME set (Config.LeaseName: the service name), the
+// object s3://$WBO_BUCKET/${WBO_PREFIX}.leases/$WBO_LEASE_NAME holds
+// "<owner token> <unix time>":
+//   - backup writes it when it starts, again every WBO_LEASE_TTL/3 seconds
+//     (a heartbeat, independent of the sync interval), once more on SIGTERM
+//     before its final sync, and deletes it after that sync if it still
+//     names this task;
+//   - restore, before copying, waits while the lease names another owner and
+//     its heartbeat is younger than WBO_LEASE_TTL, polling every
+//     WBO_LEASE_POLL (5) seconds for at most WBO_LEASE_WAIT seconds, then
+//     copies and logs why it went on (free, released, stale, own, or the
+//     wait ran out).
+//
+// The owner token is the task's: restore writes it to .wbo-lease-owner in the
+// board directory (WBO reads only board-* files there) and backup reads it,
+// so a restarted restore of the same task is never blocked by its own lease.
+// It is the ECS task ARN when the task metadata endpoint and curl are
+// available, else host name, pid, time and random bytes. Ages are computed
+// from the time written in the object and the reader's clock, never from S3's
+// LastModified. The lease key is under the board prefix (the task role may
+// only write there) but never a board: both scripts only take board-* names
+// directly under the prefix, so it is neither restored nor counted by the
+// deletion guard. S3 is strongly consistent for PUT, DELETE and LIST (S3 User
+// Guide, "Amazon S3 data consistency model"), so restore sees a release at
+// its next poll; it lists before it reads, because a GET of a missing key
+// answers 403, not 404, to a role without s3:ListBucket on it (S3 API
+// reference, GetObject), and the task role's s3:ListBucket carries an
+// s3:prefix condition. The lease costs one PUT per
+// heartbeat (WBO_LEASE_TTL 150: about 52,600 a month per shard) and, on a
+// task start, one LIST and GET per poll. It is not a lock against two live
+// tasks: a restore that gives up waiting goes on, and both backups would then
+// write the lease; it only orders a normal hand-over.
+//
 // Both scripts are POSIX sh using coreutils only (the AWS CLI image is Amazon
 // Linux 2023 based since 2.27.51 and has no find or xargs:
 // github.com/aws/aws-cli/issues/9599); they run under dash and bash alike.

@@ -270,6 +270,11 @@ func TestScriptsRejectBadSettings(t *testing.T) {
 		{"duplicate key", "key 61 is listed twice", shardVars(dir, nil, "WBO_SHARD_KEYS", "61 62 61")},
 		{"no bucket", "WBO_BUCKET is not set", shardVars(dir, nil, "WBO_BUCKET", "")},
 		{"relative dir", "WBO_DATA_DIR must be an absolute path", shardVars("data", nil)},
+		{"lease name with a slash", "WBO_LEASE_NAME: \"a/b\"", shardVars(dir, nil, "WBO_LEASE_NAME", "a/b")},
+		{"hidden lease name", "WBO_LEASE_NAME: \".x\"", shardVars(dir, nil, "WBO_LEASE_NAME", ".x")},
+		{"zero lease ttl", "WBO_LEASE_TTL must be", shardVars(dir, nil, "WBO_LEASE_NAME", "s", "WBO_LEASE_TTL", "0")},
+		{"octal-looking lease wait", "WBO_LEASE_WAIT must be", shardVars(dir, nil, "WBO_LEASE_NAME", "s", "WBO_LEASE_WAIT", "010")},
+		{"bad lease poll", "WBO_LEASE_POLL must be", shardVars(dir, nil, "WBO_LEASE_NAME", "s", "WBO_LEASE_POLL", "1s")},
 	}
 	for _, c := range cases {
 		for _, script := range []struct{ name, text string }{{"restore", RestoreScript}, {"backup", BackupScript}} {

@@ -1,0 +1,345 @@
+package sidecar
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const (
+	testLease    = "wbo-shard-0"
+	testLeaseKey = testPrefix + ".leases/" + testLease
+	ownerFile    = ".wbo-lease-owner"
+)
+
+// leaseVars is the script environment of a shard task with a lease: ttl and
+// wait in seconds, polling every second, extra on top.
+func leaseVars(dir string, ttl, wait int, extra ...string) map[string]string {
+	return shardVars(dir, nil, append([]string{
+		"WBO_LEASE_NAME", testLease, "WBO_LEASE_TTL", strconv.Itoa(ttl),
+		"WBO_LEASE_WAIT", strconv.Itoa(wait), "WBO_LEASE_POLL", "1",
+	}, extra...)...)
+}
+
+// lease returns the owner and time in the lease object; ok false when there
+// is none.
+func (f *fakeS3) lease() (owner string, at int64, ok bool) {
+	f.t.Helper()
+	body, ok := f.objects(testLeaseKey)[testLeaseKey]
+	if !ok {
+		return "", 0, false
+	}
+	fields := strings.Fields(body)
+	if len(fields) != 2 {
+		f.t.Fatalf("lease object %q is not \"<owner> <time>\"", body)
+	}
+	at, err := strconv.ParseInt(fields[1], 10, 64)
+	if err != nil {
+		f.t.Fatalf("lease object %q: time: %v", body, err)
+	}
+	return fields[0], at, true
+}
+
+func putLease(f *fakeS3, owner string, at int64) {
+	f.put(testLeaseKey, owner+" "+strconv.FormatInt(at, 10)+"\n")
+}
+
+// wait returns the exit code of a script that ends by itself (failing after
+// 60 s).
+func (p *proc) wait(t *testing.T) int {
+	t.Helper()
+	select {
+	case code := <-p.done:
+		return code
+	case <-time.After(60 * time.Second):
+		t.Fatalf("script still running after 60 s; output:\n%s", p.out.String())
+		return -1
+	}
+}
+
+func readOwner(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, ownerFile))
+	if err != nil {
+		t.Fatalf("owner token: %v", err)
+	}
+	return strings.TrimSpace(string(b))
+}
+
+// TestLeaseHandOverWaitsForFinalBackup plays an ECS deployment that starts
+// the new task while the old one is still stopping: the new task's restore
+// waits for the old task's lease, the old task's last edit reaches S3 in its
+// final sync, and only then does the new restore copy the boards.
+func TestLeaseHandOverWaitsForFinalBackup(t *testing.T) {
+	t.Parallel()
+	for _, sh := range shells(t) {
+		t.Run(sh, func(t *testing.T) {
+			t.Parallel()
+			f := newFakeS3(t)
+			f.put(testPrefix+"board-a.svg", "a v1")
+			f.put(testPrefix+"board-b.svg", "b v1")
+			// The TTL and the wait are far longer than the test: the new
+			// restore can only go on because the lease was released.
+			vars := func(dir string) map[string]string {
+				return leaseVars(dir, 600, 600, "WBO_SYNC_INTERVAL", "3600")
+			}
+
+			// The old task: restore (no lease yet), then its backup loop.
+			oldDir := filepath.Join(t.TempDir(), "data")
+			r := f.run(sh, RestoreScript, vars(oldDir))
+			if r.code != 0 || !strings.Contains(r.stderr, "lease "+testLease+" is free") {
+				t.Fatalf("old task's restore exited %d:\n%s", r.code, r.stderr)
+			}
+			oldOwner := readOwner(t, oldDir)
+			before := time.Now().Unix()
+			backup := f.start(sh, BackupScript, vars(oldDir), "watching")
+			owner, at, ok := f.lease()
+			if !ok || owner != oldOwner || at < before-1 {
+				t.Fatalf("lease after the backup started: %q at %d (ok %v), want %q at %d or later", owner, at, ok, oldOwner, before)
+			}
+
+			// The new task starts while the old one still serves: its
+			// restore waits.
+			newDir := filepath.Join(t.TempDir(), "data")
+			restore := f.start(sh, RestoreScript, vars(newDir), "waiting for "+oldOwner)
+
+			// The old task's WBO saves a last edit, then ECS stops it.
+			writeLikeWBO(t, filepath.Join(oldDir, "board-a.svg"), "a v2, the last edit")
+			select {
+			case code := <-restore.done:
+				t.Fatalf("the new restore ended (%d) while the old task held the lease:\n%s", code, restore.out.String())
+			default:
+			}
+			if code := backup.stop(t, syscall.SIGTERM); code != 0 {
+				t.Fatalf("old backup exited %d after SIGTERM:\n%s", code, backup.out.String())
+			}
+			for _, want := range []string{"final sync done", "lease " + testLease + " released"} {
+				if !strings.Contains(backup.out.String(), want) {
+					t.Errorf("old backup output lacks %q:\n%s", want, backup.out.String())
+				}
+			}
+
+			if code := restore.wait(t); code != 0 {
+				t.Fatalf("new restore exited %d:\n%s", code, restore.out.String())
+			}
+			if !strings.Contains(restore.out.String(), "lease "+testLease+" released by its owner") {
+				t.Errorf("new restore does not say the lease was released:\n%s", restore.out.String())
+			}
+			want := map[string]string{"board-a.svg": "a v2, the last edit", "board-b.svg": "b v1"}
+			if d := diffMaps(want, boardFiles(dirFiles(t, newDir))); d != "" {
+				t.Fatalf("the new task restored (it must have the old task's last edit):\n%s", d)
+			}
+			if newOwner := readOwner(t, newDir); newOwner == oldOwner || newOwner == "" {
+				t.Errorf("the new task's owner token %q is not its own (old task: %q)", newOwner, oldOwner)
+			}
+			if o, _, ok := f.lease(); ok {
+				t.Errorf("lease still held by %q after the old task released it and nobody took it", o)
+			}
+		})
+	}
+}
+
+// TestLeaseStaleOrOverdueDoesNotBlock: a lease whose heartbeat is older than
+// the TTL (its task died without releasing it) is no reason to wait, one
+// that goes stale while restore waits ends the wait, and a live one is
+// waited for at most WBO_LEASE_WAIT.
+func TestLeaseStaleOrOverdueDoesNotBlock(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		name       string
+		at         func(now int64) int64
+		ttl, wait  int
+		want       []string
+		wantNoWait bool
+	}{
+		// Dead for long: restore goes on at once (the wait of 600 s
+		// would exceed the run's 60 s limit).
+		{name: "stale", at: func(now int64) int64 { return now - 1000 }, ttl: 30, wait: 600,
+			want: []string{"lease " + testLease + " is stale (last heartbeat of dead-task "}, wantNoWait: true},
+		// Its last heartbeat 5 s ahead of this clock (as a skewed clock
+		// would write it), TTL 4 s: fresh at the first look unless the
+		// CLI takes 9 s to start, stale soon after, long before the wait of
+		// 600 s runs out.
+		{name: "goes stale while waiting", at: func(now int64) int64 { return now + 5 }, ttl: 4, wait: 600,
+			want: []string{"waiting for dead-task to release lease " + testLease, "lease " + testLease + " is stale"}},
+		// Alive (a fresh heartbeat, TTL 600 s) but the wait is 2 s.
+		{name: "wait runs out", at: func(now int64) int64 { return now }, ttl: 600, wait: 2,
+			want: []string{"waiting for dead-task", "lease " + testLease + " still held by dead-task: giving up waiting"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFakeS3(t)
+			f.put(testPrefix+"board-a.svg", "a")
+			putLease(f, "dead-task", c.at(time.Now().Unix()))
+			dir := filepath.Join(t.TempDir(), "data")
+			r := f.run("sh", RestoreScript, leaseVars(dir, c.ttl, c.wait))
+			if r.code != 0 {
+				t.Fatalf("restore exited %d:\n%s", r.code, r.stderr)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("restore output lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			if c.wantNoWait && strings.Contains(r.stderr, "waiting") {
+				t.Errorf("restore waited for a stale lease:\n%s", r.stderr)
+			}
+			if d := diffMaps(map[string]string{"board-a.svg": "a"}, boardFiles(dirFiles(t, dir))); d != "" {
+				t.Fatalf("restored:\n%s", d)
+			}
+			// Restore only reads the lease; the dead task's object stays
+			// until the new backup overwrites it.
+			if o, _, ok := f.lease(); !ok || o != "dead-task" {
+				t.Errorf("restore changed the lease: owner %q (present %v)", o, ok)
+			}
+			if puts, dels := writes(r.reqs); len(puts)+len(dels) != 0 {
+				t.Errorf("restore wrote to S3: put %q, deleted %q", puts, dels)
+			}
+		})
+	}
+}
+
+// TestLeaseIsNoBoard: the lease object is never restored, its owner token
+// file is never uploaded, and neither counts as a board for the deletion
+// guard; the backup loop refreshes the lease while nothing changes.
+func TestLeaseIsNoBoard(t *testing.T) {
+	t.Parallel()
+	f := newFakeS3(t)
+	boards := map[string]string{"board-a.svg": "a", "board-b.svg": "b", "board-c.svg": "c", "board-d.svg": "d"}
+	for name, body := range boards {
+		f.put(testPrefix+name, body)
+	}
+	putLease(f, "gone-task", 1000) // stale
+	dir := filepath.Join(t.TempDir(), "data")
+	vars := leaseVars(dir, 6, 6, "WBO_SYNC_INTERVAL", "1") // a heartbeat every 2 s
+
+	r := f.run("sh", RestoreScript, vars)
+	if r.code != 0 || !strings.Contains(r.stderr, "restored 4 boards") {
+		t.Fatalf("restore exited %d, want 4 boards restored:\n%s", r.code, r.stderr)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if want := []string{ownerFile, "board-a.svg", "board-b.svg", "board-c.svg", "board-d.svg"}; !slices.Equal(names, want) {
+		t.Fatalf("data dir after restore holds %q, want %q (the lease is no board)", names, want)
+	}
+	owner := readOwner(t, dir)
+
+	loop := f.start("sh", BackupScript, vars, "watching")
+	_, first, _ := f.lease()
+	waitFor(t, loop, "a heartbeat", func() bool { o, at, ok := f.lease(); return ok && o == owner && at > first })
+
+	// One board of four deleted: its object goes. Then two of the three
+	// left: the guard refuses, which it would not if the lease or the token
+	// counted as boards (2 of 4 would pass).
+	if err := os.Remove(filepath.Join(dir, "board-a.svg")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, loop, "board-a deleted", func() bool { _, ok := f.objects(testPrefix)[testPrefix+"board-a.svg"]; return !ok })
+	for _, n := range []string{"board-b.svg", "board-c.svg"} {
+		if err := os.Remove(filepath.Join(dir, n)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !loop.out.waitFor("refusing to delete 2 of 3 boards", 30*time.Second) {
+		t.Fatalf("the guard did not refuse deleting 2 of 3 boards:\n%s", loop.out.String())
+	}
+	if code := loop.stop(t, syscall.SIGINT); code != 0 {
+		t.Fatalf("backup exited %d:\n%s", code, loop.out.String())
+	}
+
+	puts, dels := writes(f.takeRequests())
+	for _, k := range append(slices.Clone(puts), dels...) {
+		if k != testLeaseKey && k != testPrefix+"board-a.svg" {
+			t.Errorf("backup wrote %q: only board-a's deletion and the lease were due", k)
+		}
+	}
+	if !slices.Contains(puts, testLeaseKey) || !slices.Equal(dels, []string{testPrefix + "board-a.svg", testLeaseKey}) {
+		t.Errorf("backup put %q and deleted %q; want lease heartbeats, then board-a and the released lease deleted", puts, dels)
+	}
+	objs := f.objects("")
+	for _, n := range []string{"board-b.svg", "board-c.svg", "board-d.svg"} {
+		if objs[testPrefix+n] != boards[n] {
+			t.Errorf("%s lost from S3", n)
+		}
+	}
+	if _, ok := objs[testLeaseKey]; ok {
+		t.Error("lease not released")
+	}
+}
+
+// TestLeaseOwnTaskProceeds: a restore that runs again in the same task (its
+// token file in the data dir) is not blocked by its own task's fresh lease.
+func TestLeaseOwnTaskProceeds(t *testing.T) {
+	t.Parallel()
+	f := newFakeS3(t)
+	f.put(testPrefix+"board-a.svg", "a")
+	dir := filepath.Join(t.TempDir(), "data")
+	writeFile(t, filepath.Join(dir, ownerFile), "arn:aws:ecs:us-east-1:123456789012:task/wbo/0123abcd\n")
+	putLease(f, "arn:aws:ecs:us-east-1:123456789012:task/wbo/0123abcd", time.Now().Unix())
+	// TTL and wait of 600 s: waiting at all would exceed the run's 60 s.
+	r := f.run("sh", RestoreScript, leaseVars(dir, 600, 600))
+	if r.code != 0 {
+		t.Fatalf("restore exited %d:\n%s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, "lease "+testLease+" is held by this task") || strings.Contains(r.stderr, "waiting") {
+		t.Fatalf("restore did not go on at once with its own lease:\n%s", r.stderr)
+	}
+	if got := readOwner(t, dir); got != "arn:aws:ecs:us-east-1:123456789012:task/wbo/0123abcd" {
+		t.Errorf("owner token changed to %q", got)
+	}
+	if d := diffMaps(map[string]string{"board-a.svg": "a"}, boardFiles(dirFiles(t, dir))); d != "" {
+		t.Fatalf("restored:\n%s", d)
+	}
+}
+
+// TestLeaseUnreadableFailsRestore: when the lease cannot be looked up, restore
+// fails (as it does when the boards cannot be copied) instead of guessing.
+func TestLeaseUnreadableFailsRestore(t *testing.T) {
+	t.Parallel()
+	f := newFakeS3(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	r := f.runAt(closedEndpoint(t), "sh", RestoreScript, leaseVars(dir, 600, 600, "AWS_MAX_ATTEMPTS", "1"))
+	if r.code == 0 || !strings.Contains(r.stderr, "cannot list s3://"+testBucket+"/"+testLeaseKey) {
+		t.Fatalf("restore with S3 unreachable exited %d:\n%s", r.code, r.stderr)
+	}
+}
+
+// TestLeaseOwnerIsTheTaskARN: with the ECS task metadata endpoint (here a
+// curl stand-in on PATH, no network) the owner token is the task ARN, so
+// the logs name the task that holds a lease.
+func TestLeaseOwnerIsTheTaskARN(t *testing.T) {
+	t.Parallel()
+	f := newFakeS3(t)
+	const arn = "arn:aws:ecs:eu-west-1:123456789012:task/wbo/4f1e0c2b9a8d4e6f8a7b6c5d4e3f2a1b"
+	// The v4 /task document, spaced as a pretty-printer would.
+	curl := "#!/bin/sh\ncase \"$*\" in *http://169.254.170.2/v4/abc/task*) ;; *) exit 22;; esac\n" +
+		"printf '{\"Cluster\": \"wbo\",\\n \"TaskARN\": \"" + arn + "\",\\n \"Family\": \"wbo-shard-0\"}\\n'\n"
+	if err := os.WriteFile(filepath.Join(f.dir, "bin", "curl"), []byte(curl), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range shells(t) {
+		dir := filepath.Join(t.TempDir(), "data")
+		r := f.run(sh, RestoreScript, leaseVars(dir, 600, 600, "ECS_CONTAINER_METADATA_URI_V4", "http://169.254.170.2/v4/abc"))
+		if r.code != 0 {
+			t.Fatalf("%s: restore exited %d:\n%s", sh, r.code, r.stderr)
+		}
+		if got := readOwner(t, dir); got != arn {
+			t.Errorf("%s: owner token %q, want the task ARN %q", sh, got, arn)
+		}
+		if !strings.Contains(r.stderr, "this task is "+arn) {
+			t.Errorf("%s: restore does not log its task:\n%s", sh, r.stderr)
+		}
+	}
+}
