@@ -64,8 +64,9 @@ const AWSCLIImage = "public.ecr.aws/aws-cli/aws-cli:2.27.50"
 
 // Task layout constants.
 const (
-	BoardDir          = "/data"  // the shared task volume, WBO_HISTORY_DIR
-	boardVolume       = "boards" // its name in the task definition
+	BoardDir          = "/data"   // the shared task volume, WBO_HISTORY_DIR
+	boardVolume       = "boards"  // its name in the task definition
+	scratchVolume     = "scratch" // the sidecars' /tmp (their root filesystems are read-only)
 	wboContainer      = "wbo"
 	restoreContainer  = "restore"
 	backupContainer   = "backup"
@@ -158,17 +159,29 @@ func taskDefinitionInput(cfg *config.Config, in taskInputs, tags []ecstypes.Tag)
 		ReadonlyRootFilesystem: aws.Bool(true),
 		LogConfiguration:       logs(),
 	}
+	// The sidecars run with a read-only root filesystem (FSBP ECS.5) and
+	// write only to the board volume and their own scratch volume at /tmp
+	// (backup's staging and change list; HOME for the AWS CLI).
+	scratch := func(m []ecstypes.MountPoint) []ecstypes.MountPoint {
+		return append(m, ecstypes.MountPoint{SourceVolume: aws.String(scratchVolume), ContainerPath: aws.String("/tmp"), ReadOnly: aws.Bool(false)})
+	}
+	scEnvTmp := append(append([]ecstypes.KeyValuePair(nil), scEnv...),
+		ecstypes.KeyValuePair{Name: aws.String("HOME"), Value: aws.String("/tmp")},
+		ecstypes.KeyValuePair{Name: aws.String("TMPDIR"), Value: aws.String("/tmp")})
+	sort.Slice(scEnvTmp, func(i, j int) bool { return aws.ToString(scEnvTmp[i].Name) < aws.ToString(scEnvTmp[j].Name) })
 	restore := ecstypes.ContainerDefinition{
 		Name: aws.String(restoreContainer), Image: aws.String(AWSCLIImage), Essential: aws.Bool(false),
 		EntryPoint: append([]string(nil), sidecar.EntryPoint...), Command: sidecar.RestoreCommand(),
-		Environment: scEnv, MountPoints: mount(), LogConfiguration: logs(),
+		Environment: scEnvTmp, MountPoints: scratch(mount()), LogConfiguration: logs(),
+		ReadonlyRootFilesystem: aws.Bool(true),
 	}
 	backup := ecstypes.ContainerDefinition{
 		Name: aws.String(backupContainer), Image: aws.String(AWSCLIImage), Essential: aws.Bool(true),
 		EntryPoint: append([]string(nil), sidecar.EntryPoint...), Command: sidecar.BackupCommand(),
-		Environment: scEnv, MountPoints: mount(), LogConfiguration: logs(),
-		DependsOn:   []ecstypes.ContainerDependency{{ContainerName: aws.String(restoreContainer), Condition: ecstypes.ContainerConditionSuccess}},
-		StopTimeout: aws.Int32(backupStopTimeout),
+		Environment: scEnvTmp, MountPoints: scratch(mount()), LogConfiguration: logs(),
+		DependsOn:              []ecstypes.ContainerDependency{{ContainerName: aws.String(restoreContainer), Condition: ecstypes.ContainerConditionSuccess}},
+		StopTimeout:            aws.Int32(backupStopTimeout),
+		ReadonlyRootFilesystem: aws.Bool(true),
 	}
 	arch := ecstypes.CPUArchitectureX8664
 	if cfg.App.Architecture == "arm64" {
@@ -183,7 +196,7 @@ func taskDefinitionInput(cfg *config.Config, in taskInputs, tags []ecstypes.Tag)
 		RuntimePlatform:         &ecstypes.RuntimePlatform{OperatingSystemFamily: ecstypes.OSFamilyLinux, CpuArchitecture: arch},
 		ExecutionRoleArn:        aws.String(in.execRole),
 		TaskRoleArn:             aws.String(in.taskRole),
-		Volumes:                 []ecstypes.Volume{{Name: aws.String(boardVolume)}},
+		Volumes:                 []ecstypes.Volume{{Name: aws.String(boardVolume)}, {Name: aws.String(scratchVolume)}},
 		ContainerDefinitions:    []ecstypes.ContainerDefinition{wbo, restore, backup},
 		Tags:                    tags,
 	}

@@ -91,8 +91,9 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 	check("ephemeral storage", td.EphemeralStorage.SizeInGiB, int32(30))
 	check("execution role", aws.ToString(td.ExecutionRoleArn), cmpRec(t, r, "role-execution").ARN)
 	check("task role", aws.ToString(td.TaskRoleArn), cmpRec(t, r, "role-task").ARN)
-	check("volumes", len(td.Volumes), 1)
+	check("volumes", len(td.Volumes), 2)
 	check("volume", aws.ToString(td.Volumes[0].Name), "boards")
+	check("scratch volume", aws.ToString(td.Volumes[1].Name), "scratch")
 	check("containers", len(td.ContainerDefinitions), 3)
 	check("tags", ecsTagMap(out.Tags)[TagResource], "taskdef-shard-1")
 
@@ -107,6 +108,10 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 			"awslogs-group": "/wbo-deploy/wbo", "awslogs-region": "us-east-1", "awslogs-stream-prefix": "shard-1"})
 	}
 	mount := []ecstypes.MountPoint{{SourceVolume: aws.String("boards"), ContainerPath: aws.String("/data"), ReadOnly: aws.Bool(false)}}
+	// The sidecars' root filesystems are read-only (FSBP ECS.5): they write
+	// to the board volume and to their scratch volume at /tmp only.
+	sidecarMounts := append(append([]ecstypes.MountPoint(nil), mount...),
+		ecstypes.MountPoint{SourceVolume: aws.String("scratch"), ContainerPath: aws.String("/tmp"), ReadOnly: aws.Bool(false)})
 
 	wbo := cmpContainer(t, td, "wbo")
 	check("wbo image", aws.ToString(wbo.Image), config.DefaultImage)
@@ -137,6 +142,8 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sidecarEnv := cmpEnv(wantEnv)
+	sidecarEnv["HOME"], sidecarEnv["TMPDIR"] = "/tmp", "/tmp"
 	restore := cmpContainer(t, td, "restore")
 	check("restore image", aws.ToString(restore.Image), AWSCLIImage)
 	if !strings.HasPrefix(AWSCLIImage, "public.ecr.aws/aws-cli/aws-cli:2.") {
@@ -145,7 +152,7 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 	check("restore essential", aws.ToBool(restore.Essential), false)
 	check("restore entry point", restore.EntryPoint, sidecar.EntryPoint)
 	check("restore command", restore.Command, []string{sidecar.RestoreScript})
-	check("restore env", cmpEnv(restore.Environment), cmpEnv(wantEnv))
+	check("restore env", cmpEnv(restore.Environment), sidecarEnv)
 	check("restore shard keys", cmpEnv(restore.Environment)["WBO_SHARD_KEYS"], shard.FormatKeys(shard.Partition(2)[1]))
 	// The lease hands the shard from a stopping task to its replacement: it
 	// is named after the service, and it must not go stale during the final
@@ -158,7 +165,8 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 		t.Errorf("lease TTL %d s, wait %d s: want TTL > the backup's stop timeout (%d s) and wait >= TTL", ttl, wait, backupStopTimeout)
 	}
 	check("restore depends on", len(restore.DependsOn), 0)
-	check("restore mounts", restore.MountPoints, mount)
+	check("restore mounts", restore.MountPoints, sidecarMounts)
+	check("restore read-only root", aws.ToBool(restore.ReadonlyRootFilesystem), true)
 	logs(restore)
 
 	backup := cmpContainer(t, td, "backup")
@@ -166,11 +174,12 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 	check("backup essential", aws.ToBool(backup.Essential), true)
 	check("backup entry point", backup.EntryPoint, sidecar.EntryPoint)
 	check("backup command", backup.Command, []string{sidecar.BackupScript})
-	check("backup env", cmpEnv(backup.Environment), cmpEnv(wantEnv))
+	check("backup env", cmpEnv(backup.Environment), sidecarEnv)
 	check("backup lease name", cmpEnv(backup.Environment)["WBO_LEASE_NAME"], "wbo-shard-1")
 	check("backup depends on", cmpDeps(backup), map[string]ecstypes.ContainerCondition{"restore": ecstypes.ContainerConditionSuccess})
 	check("backup stop timeout", aws.ToInt32(backup.StopTimeout), int32(120))
-	check("backup mounts", backup.MountPoints, mount)
+	check("backup mounts", backup.MountPoints, sidecarMounts)
+	check("backup read-only root", aws.ToBool(backup.ReadonlyRootFilesystem), true)
 	logs(backup)
 
 	// Shard 0 owns the other keys; together they cover every board once.
