@@ -143,15 +143,19 @@ func destroyTargets(ctx context.Context, eng *provision.Engine, st *state.Store)
 
 func renderDestroyPreview(s *ui.Streams, stack string, del, keep []ResourceRun) {
 	w := s.Err
-	fmt.Fprintf(w, "Destroying stack %s will delete:\n", stack)
+	fmt.Fprintf(w, "Destroying stack %s will delete %d resources:\n", stack, len(del))
+	var rows [][]string
 	for _, r := range del {
-		fmt.Fprintf(w, "  %s %-24s %-30s %s\n", s.Bad("-"), r.Name, r.Kind, r.ID)
+		rows = append(rows, []string{s.Bad("-"), r.Name, r.Kind, ui.ShortID(r.ID)})
 	}
+	ui.Table(w, []string{"", "RESOURCE", "KIND", "ID"}, rows)
 	if len(keep) > 0 {
 		fmt.Fprintln(w, "and keep:")
+		rows = nil
 		for _, r := range keep {
-			fmt.Fprintf(w, "  %s %-24s %-30s %s\n", s.Good("="), r.Name, r.Kind, r.Note)
+			rows = append(rows, []string{s.Good("="), r.Name, r.Kind, ui.ShortID(r.ID) + ": " + r.Note})
 		}
+		ui.Table(w, []string{"", "RESOURCE", "KIND", "WHY"}, rows)
 	}
 }
 

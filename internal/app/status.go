@@ -207,7 +207,7 @@ func renderStatusText(s *ui.Streams, doc StatusDocument) {
 				detail += strings.Join(kv, " ")
 			}
 		}
-		rows = append(rows, []string{r.Name, r.Kind, r.ID, st, detail})
+		rows = append(rows, []string{r.Name, r.Kind, ui.ShortID(r.ID), st, detail})
 	}
 	ui.Table(w, []string{"RESOURCE", "KIND", "ID", "STATUS", "DETAIL"}, rows)
 	health := s.Good("healthy")

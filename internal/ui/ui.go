@@ -141,6 +141,9 @@ func (p *Progress) format(ev provision.Event) (string, bool) {
 		}
 		return fmt.Sprintf("%s %-22s %s", p.s.Warn("~"), who, msg), true
 	case provision.PhaseWait:
+		if ev.Elapsed <= 0 || strings.Contains(ev.Message, "elapsed") {
+			return fmt.Sprintf("%s %-22s %s", p.s.Dim("…"), who, ev.Message), true
+		}
 		return fmt.Sprintf("%s %-22s %s (%s)", p.s.Dim("…"), who, ev.Message, ev.Elapsed.Round(time.Second)), true
 	case provision.PhaseDone:
 		if ev.Action == "no-op" && !p.verbose {
@@ -197,4 +200,17 @@ func Table(w io.Writer, header []string, rows [][]string) {
 	for _, r := range rows {
 		line(r)
 	}
+}
+
+// ShortID shortens an ARN for tables: the account, region and partition are
+// the same on every line, so only the resource part is kept.
+func ShortID(id string) string {
+	if !strings.HasPrefix(id, "arn:") {
+		return id
+	}
+	parts := strings.SplitN(id, ":", 6)
+	if len(parts) < 6 {
+		return id
+	}
+	return parts[5]
 }

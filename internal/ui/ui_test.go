@@ -66,3 +66,16 @@ func TestTableAlignsColumns(t *testing.T) {
 		t.Fatalf("got %q want %q", buf.String(), want)
 	}
 }
+
+func TestShortID(t *testing.T) {
+	for in, want := range map[string]string{
+		"arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/wbo-alb/c6ef": "loadbalancer/app/wbo-alb/c6ef",
+		"arn:aws:sns:us-east-1:123456789012:wbo-alarms":                                     "wbo-alarms",
+		"vpc-0123":   "vpc-0123",
+		"arn:broken": "arn:broken",
+	} {
+		if got := ShortID(in); got != want {
+			t.Errorf("ShortID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
