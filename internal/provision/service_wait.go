@@ -87,6 +87,11 @@ func (k serviceKind) waitDeployment(ctx context.Context, env *Env, n *Node, sp s
 			case mine == nil && primary != nil && aws.ToString(primary.TaskDefinition) == sp.taskDef &&
 				primary.RolloutState == ecstypes.DeploymentRolloutStateCompleted:
 				return true, "", nil // superseded by an equivalent deployment that completed
+			case mine != nil && mine.RolloutState == "" && mine.DesiredCount > 0 &&
+				mine.RunningCount >= mine.DesiredCount && mine.PendingCount == 0:
+				// No rollout state at all: an emulator or an API that predates
+				// it. All desired tasks of the deployment running is success.
+				return true, "", nil
 			case mine == nil:
 				gone := &ecstypes.Deployment{Id: aws.String(id), TaskDefinition: aws.String(sp.taskDef)}
 				failed = k.failure(ctx, env, sp, s, gone, primary)
