@@ -65,16 +65,18 @@ type azCache struct {
 	err  error
 }
 
-var azs sync.Map // *Env -> *azCache
-
 // AZs returns the two availability zones of the stack: the configured ones,
 // or the first two available zones of the region.
 func (e *Env) AZs(ctx context.Context) ([]string, error) {
 	if len(e.Cfg.Network.AvailabilityZones) == 2 {
 		return e.Cfg.Network.AvailabilityZones, nil
 	}
-	v, _ := azs.LoadOrStore(e, &azCache{})
-	c := v.(*azCache)
+	e.mu.Lock()
+	if e.azs == nil {
+		e.azs = &azCache{}
+	}
+	c := e.azs
+	e.mu.Unlock()
 	c.once.Do(func() {
 		out, err := e.AWS.EC2.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{
 			Filters: []ec2types.Filter{

@@ -41,6 +41,7 @@ type Env struct {
 
 	mu   sync.Mutex
 	refs map[string]state.Resource // nodes completed in this run
+	azs  *azCache                  // the region's zones, looked up once per run
 }
 
 // NewEnv prepares an environment; store may be nil for offline plans.
