@@ -52,7 +52,7 @@ var notFound = map[string]bool{
 	"InvalidVpcID.NotFound": true, "InvalidSubnetID.NotFound": true, "InvalidGroup.NotFound": true,
 	"InvalidInternetGatewayID.NotFound": true, "InvalidRouteTableID.NotFound": true,
 	"InvalidNetworkInterfaceID.NotFound": true, "InvalidAssociationID.NotFound": true,
-	"InvalidRoute.NotFound": true, "InvalidPermission.NotFound": true,
+	"InvalidRoute.NotFound": true, "InvalidPermission.NotFound": true, "InvalidFlowLogId.NotFound": true,
 	// ELBv2
 	"LoadBalancerNotFound": true, "TargetGroupNotFound": true, "ListenerNotFound": true, "RuleNotFound": true,
 	// ECS

@@ -75,12 +75,14 @@ type ec2Sim struct {
 	rts     map[string]*routeTable
 	sgs     map[string]*securityGroup
 	enis    map[string]*eni
+	flows   map[string]*flowLog
 }
 
 func init() {
 	register("EC2", func(c *Cloud) any {
 		return &ec2Sim{c: c, vpcs: map[string]*vpc{}, subnets: map[string]*subnet{}, igws: map[string]*igw{},
-			rts: map[string]*routeTable{}, sgs: map[string]*securityGroup{}, enis: map[string]*eni{}}
+			rts: map[string]*routeTable{}, sgs: map[string]*securityGroup{}, enis: map[string]*eni{},
+			flows: map[string]*flowLog{}}
 	})
 }
 
@@ -155,6 +157,9 @@ func (s *ec2Sim) inventory() []Resource {
 	}
 	for _, id := range sortedKeys(s.enis) {
 		out = append(out, Resource{"EC2", "network-interface", id, copyTags(s.enis[id].tags)})
+	}
+	for _, id := range sortedKeys(s.flows) {
+		out = append(out, Resource{"EC2", "flow-log", id, copyTags(s.flows[id].tags)})
 	}
 	return out
 }
@@ -326,6 +331,7 @@ func (s *ec2Sim) DeleteVpc(_ context.Context, in *ec2.DeleteVpcInput) (*ec2.Dele
 	delete(s.sgs, v.defaultSG)
 	delete(s.rts, v.mainRT)
 	delete(s.vpcs, id)
+	s.dropFlowLogsOf(id)
 	return &ec2.DeleteVpcOutput{}, nil
 }
 
@@ -1129,6 +1135,8 @@ func (s *ec2Sim) CreateTags(_ context.Context, in *ec2.CreateTagsInput) (*ec2.Cr
 			m = s.sgs[id].tags
 		case s.enis[id] != nil:
 			m = s.enis[id].tags
+		case s.flows[id] != nil:
+			m = s.flows[id].tags
 		default:
 			return nil, apiError("InvalidID", "The ID '%s' is not valid", id)
 		}

@@ -59,6 +59,7 @@ type s3Bucket struct {
 	encryption          *st.ServerSideEncryptionConfiguration
 	pab                 *st.PublicAccessBlockConfiguration
 	ownership           *st.OwnershipControls
+	logging             *st.LoggingEnabled      // server access logging; nil = off
 	objects             map[string][]*s3Version // key -> versions, newest first
 }
 

@@ -103,6 +103,13 @@ var Implicit = map[string]string{
 	"cloudwatch:TagResource":        "tags in PutMetricAlarm",
 	"iam:PassRole":                  "ECS task definitions pass the task and execution roles",
 	"iam:CreateServiceLinkedRole":   "ECS, ELB, ElastiCache and Application Auto Scaling create their service-linked roles on first use",
+	// "The IAM principal that creates the flow log must ... have the
+	// following permissions, which are required to publish flow logs to the
+	// destination Amazon S3 bucket": logs:CreateLogDelivery and
+	// logs:DeleteLogDelivery (Amazon VPC User Guide, "Create a flow log that
+	// publishes to Amazon S3").
+	"logs:CreateLogDelivery": "ec2:CreateFlowLogs to an S3 bucket sets up the log delivery (flowlog.go)",
+	"logs:DeleteLogDelivery": "ec2:DeleteFlowLogs of a flow log to S3 removes its log delivery (flowlog.go)",
 }
 
 // RepairOnly are actions the tool makes only to repair drift made outside

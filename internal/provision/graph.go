@@ -39,9 +39,15 @@ func Build(cfg *config.Config) *Graph {
 
 	// ---- Data and identity tier (issue: S3, IAM, logs, ElastiCache) --------
 	// S3 and IAM (s3bucket.go, iamrole.go).
-	add("bucket-boards", "s3.bucket").Role = "boards"
+	// With access logs on, the board bucket logs its requests to the log
+	// bucket (s3logging.go, FSBP S3.9) and the VPC's flow log goes there
+	// too (flowlog.go, FSBP EC2.6).
 	if cfg.LoadBalancer.AccessLogs {
 		add("bucket-logs", "s3.bucket").Role = "alb-logs"
+		add("bucket-boards", "s3.bucket", "bucket-logs").Role = "boards"
+		add("flow-log", "ec2.flow-log", "vpc", "bucket-logs")
+	} else {
+		add("bucket-boards", "s3.bucket").Role = "boards"
 	}
 	add("role-execution", "iam.role").Role = "execution"
 	add("role-task", "iam.role", "bucket-boards").Role = "task"

@@ -100,7 +100,7 @@ func locationRegion(lc s3types.BucketLocationConstraint) string {
 }
 
 func (k bucketKind) observe(ctx context.Context, env *Env, n *Node, name string) (*Observed, error) {
-	o, err := observeBucket(ctx, env, name)
+	o, err := observeBucket(ctx, env, name, n.Role)
 	if err != nil {
 		return nil, err
 	}

@@ -466,6 +466,12 @@ func TestAccessLogBucketPolicyByRegion(t *testing.T) {
 			}
 			want := `{"Version":"2012-10-17","Statement":[` +
 				`{"Sid":"ELBAccessLogDelivery","Effect":"Allow","Principal":` + tc.principal + `,"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + b + `/AWSLogs/123456789012/*"},` +
+				`{"Sid":"S3ServerAccessLogDelivery","Effect":"Allow","Principal":{"Service":"logging.s3.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + b + `/s3-access/*",` +
+				`"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:s3:::` + boardBucketOf(r) + `"},"StringEquals":{"aws:SourceAccount":"123456789012"}}},` +
+				`{"Sid":"AWSLogDeliveryWrite","Effect":"Allow","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"s3:PutObject","Resource":"arn:aws:s3:::` + b + `/vpc-flow-logs/AWSLogs/123456789012/*",` +
+				`"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:logs:` + tc.region + `:123456789012:*"},"StringEquals":{"aws:SourceAccount":"123456789012","s3:x-amz-acl":"bucket-owner-full-control"}}},` +
+				`{"Sid":"AWSLogDeliveryAclCheck","Effect":"Allow","Principal":{"Service":"delivery.logs.amazonaws.com"},"Action":"s3:GetBucketAcl","Resource":"arn:aws:s3:::` + b + `",` +
+				`"Condition":{"ArnLike":{"aws:SourceArn":"arn:aws:logs:` + tc.region + `:123456789012:*"},"StringEquals":{"aws:SourceAccount":"123456789012"}}},` +
 				`{"Sid":"DenyInsecureTransport","Effect":"Deny","Principal":"*","Action":"s3:*","Resource":["arn:aws:s3:::` + b + `","arn:aws:s3:::` + b + `/*"],` +
 				`"Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`
 			if got := aws.ToString(pol.Policy); got != want {

@@ -32,6 +32,10 @@ type bucketSpec struct {
 	bucketKey  bool
 	policy     policyDoc
 	tags       map[string]string
+	// Server access logging (s3logging.go): managed for the board bucket
+	// only; logTarget "" = off.
+	manageLogging        bool
+	logTarget, logPrefix string
 }
 
 func bucketWant(env *Env, n *Node) (*bucketSpec, error) {
@@ -40,6 +44,7 @@ func bucketWant(env *Env, n *Node) (*bucketSpec, error) {
 		return nil, err
 	}
 	s.tags = env.Tags(n.Name)
+	bucketLoggingWant(env, s)
 	return s, nil
 }
 
@@ -96,6 +101,10 @@ type bucketObs struct {
 	ownership  string   // ObjectOwnership; "" = no controls
 	policy     string   // JSON; "" = none
 	tags       map[string]string
+	// logging describes server access logging ("" = off), read only for
+	// buckets whose logging is managed (loggingObserved).
+	logging         string
+	loggingObserved bool
 }
 
 // expectedOwner makes S3 refuse any call on a bucket of another account
@@ -108,7 +117,7 @@ func expectedOwner(env *Env) *string {
 }
 
 // observeBucket reads every setting Diff compares (read-only calls).
-func observeBucket(ctx context.Context, env *Env, name string) (*bucketObs, error) {
+func observeBucket(ctx context.Context, env *Env, name, role string) (*bucketObs, error) {
 	c, b, own := env.AWS.S3, aws.String(name), expectedOwner(env)
 	o := &bucketObs{region: env.Region(), tags: map[string]string{}}
 	v, err := c.GetBucketVersioning(ctx, &s3.GetBucketVersioningInput{Bucket: b, ExpectedBucketOwner: own})
@@ -167,6 +176,11 @@ func observeBucket(ctx context.Context, env *Env, name string) (*bucketObs, erro
 	default:
 		for _, t := range tags.TagSet {
 			o.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+		}
+	}
+	if role == bucketRoleBoards {
+		if err := observeBucketLogging(ctx, env, name, o); err != nil {
+			return nil, err
 		}
 	}
 	return o, nil
@@ -325,12 +339,15 @@ func bucketChanges(spec *bucketSpec, o *bucketObs) []Change {
 		}
 		what := "deny requests not over TLS"
 		if spec.role == bucketRoleLogs {
-			what = "ELB access-log delivery, deny requests not over TLS"
+			what = "ELB access-log, S3 access-log and VPC flow-log delivery, deny requests not over TLS"
 		}
 		cs = append(cs, Change{Field: "bucket_policy", Old: old, New: what})
 	}
 	if have := withoutAWSTags(o.tags); !tagsEqual(have, spec.tags) {
 		cs = append(cs, Change{Field: "tags", Old: tagsDesc(have), New: tagsDesc(spec.tags)})
+	}
+	if c, ok := loggingChange(spec, o); ok {
+		cs = append(cs, c)
 	}
 	return cs
 }
@@ -359,6 +376,8 @@ func applyBucketChange(ctx context.Context, env *Env, spec *bucketSpec, c Change
 			OwnershipControls: &s3types.OwnershipControls{Rules: []s3types.OwnershipControlsRule{{ObjectOwnership: s3types.ObjectOwnershipBucketOwnerEnforced}}}})
 	case "bucket_policy":
 		_, err = s.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: b, ExpectedBucketOwner: own, Policy: aws.String(spec.policy.String())})
+	case "access_logging":
+		err = putBucketLogging(ctx, env, spec)
 	case "tags":
 		_, err = s.PutBucketTagging(ctx, &s3.PutBucketTaggingInput{Bucket: b, ExpectedBucketOwner: own,
 			Tagging: &s3types.Tagging{TagSet: s3Tags(spec.tags)}})

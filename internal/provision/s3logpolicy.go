@@ -46,7 +46,11 @@ const elbLogDeliveryPrincipal = "logdelivery.elasticloadbalancing.amazonaws.com"
 
 // accessLogPolicy is the access-log bucket's policy: ELB log delivery may put
 // objects under AWSLogs/<account>/ (the load balancer logs without a prefix,
-// so that is where every file lands), and requests not over TLS are denied.
+// so that is where every file lands), the S3 logging service may put the
+// board bucket's server access logs under s3-access/ (s3logging.go), VPC flow
+// log delivery may put its files under vpc-flow-logs/AWSLogs/<account>/
+// (flowlog.go) and read the bucket's ACL, and requests not over TLS are
+// denied.
 func accessLogPolicy(env *Env, bucket string) policyDoc {
 	arn := bucketARN(env, bucket)
 	deliver := policyStmt{Sid: "ELBAccessLogDelivery", Effect: "Allow", Action: "s3:PutObject",
@@ -56,7 +60,69 @@ func accessLogPolicy(env *Env, bucket string) policyDoc {
 	} else {
 		deliver.Principal = map[string]any{"Service": elbLogDeliveryPrincipal}
 	}
-	return policyDoc{Version: "2012-10-17", Statement: []policyStmt{deliver, denyInsecureTransport(arn)}}
+	stmts := []policyStmt{deliver}
+	stmts = append(stmts, s3AccessLogStatement(env, arn))
+	stmts = append(stmts, flowLogStatements(env, arn)...)
+	return policyDoc{Version: "2012-10-17", Statement: append(stmts, denyInsecureTransport(arn))}
+}
+
+// s3LoggingPrincipal is the service that writes S3 server access logs.
+const s3LoggingPrincipal = "logging.s3.amazonaws.com"
+
+// s3AccessLogStatement lets S3 server access logging write the board
+// bucket's logs under s3-access/: the bucket policy of "Permissions for log
+// delivery" (S3 User Guide, "Enabling Amazon S3 server access logging",
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html#grant-log-delivery-permissions-general):
+// Principal logging.s3.amazonaws.com, s3:PutObject on the destination
+// prefix, with aws:SourceArn the source bucket and aws:SourceAccount its
+// account. ACLs are disabled on the log bucket (BucketOwnerEnforced), so the
+// policy is the only way to grant it.
+func s3AccessLogStatement(env *Env, logBucketARN string) policyStmt {
+	source := bucketARN(env, env.Cfg.BoardBucket(env.Account(), env.Region()))
+	return policyStmt{Sid: "S3ServerAccessLogDelivery", Effect: "Allow",
+		Principal: map[string]any{"Service": s3LoggingPrincipal}, Action: "s3:PutObject",
+		Resource: logBucketARN + "/" + s3AccessLogPrefix + "*",
+		Condition: map[string]any{
+			"ArnLike":      map[string]any{"aws:SourceArn": source},
+			"StringEquals": map[string]any{"aws:SourceAccount": env.Account()},
+		}}
+}
+
+// flowLogDeliveryPrincipal delivers VPC flow logs (and other vended logs)
+// to S3.
+const flowLogDeliveryPrincipal = "delivery.logs.amazonaws.com"
+
+// flowLogStatements are the two statements of "Amazon S3 bucket permissions
+// for flow logs" (Amazon VPC User Guide,
+// https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-permissions.html):
+// AWSLogDeliveryWrite, s3:PutObject on <folder>/AWSLogs/<account>/* with
+// aws:SourceAccount, aws:SourceArn arn:aws:logs:<region>:<account>:* and
+// s3:x-amz-acl bucket-owner-full-control; AWSLogDeliveryAclCheck,
+// s3:GetBucketAcl on the bucket with the same source conditions. The ACL
+// condition stays although the bucket's ACLs are disabled: delivery still
+// sends that canned ACL, the one ACL a BucketOwnerEnforced bucket accepts
+// (S3 User Guide, "Controlling ownership of objects"), and the guide's
+// policy, which AWS attaches itself when it may, keeps it. Writing the same
+// statements ourselves means delivery finds them and does not rewrite the
+// policy.
+func flowLogStatements(env *Env, logBucketARN string) []policyStmt {
+	acct := env.Account()
+	source := "arn:" + arnPartition(env) + ":logs:" + env.Region() + ":" + acct + ":*"
+	return []policyStmt{{
+		Sid: "AWSLogDeliveryWrite", Effect: "Allow", Principal: map[string]any{"Service": flowLogDeliveryPrincipal},
+		Action: "s3:PutObject", Resource: logBucketARN + "/" + flowLogPrefix + "AWSLogs/" + acct + "/*",
+		Condition: map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": acct, "s3:x-amz-acl": "bucket-owner-full-control"},
+			"ArnLike":      map[string]any{"aws:SourceArn": source},
+		},
+	}, {
+		Sid: "AWSLogDeliveryAclCheck", Effect: "Allow", Principal: map[string]any{"Service": flowLogDeliveryPrincipal},
+		Action: "s3:GetBucketAcl", Resource: logBucketARN,
+		Condition: map[string]any{
+			"StringEquals": map[string]any{"aws:SourceAccount": acct},
+			"ArnLike":      map[string]any{"aws:SourceArn": source},
+		},
+	}}
 }
 
 // boardsBucketPolicy denies every request to the board bucket that does not

@@ -147,14 +147,41 @@ func checkNetwork(t *testing.T, d *deployment, _ variant) {
 	})
 
 	t.Run("EC2.6", func(t *testing.T) {
-		// The simulated EC2 has no flow-log API: what proves the state is
-		// that wbo-deploy never created a flow log.
-		finding(t, "EC2.6", d.called("EC2", "CreateFlowLogs"),
-			"the VPC has no flow log (EC2.6 wants at least REJECT traffic logged)",
-			"a new kind ec2.flow-log (internal/provision/flowlog.go, node \"flow-log\" after vpc and bucket-logs in graph.go): "+
-				"CreateFlowLogs ResourceType VPC, TrafficType REJECT, LogDestinationType s3, destination the access-log bucket under "+
-				"prefix vpc-flow-logs/, and a statement in accessLogPolicy granting delivery.logs.amazonaws.com s3:PutObject there "+
-				"(the bucket's lifecycle then expires them with the ALB logs)")
+		// The control's default parameter is trafficType REJECT: a flow
+		// log of REJECT or ALL traffic on the VPC passes.
+		fls, err := d.sdk.EC2.DescribeFlowLogs(ctx, &ec2.DescribeFlowLogsInput{Filter: []ec2types.Filter{
+			{Name: aws.String("resource-id"), Values: []string{aws.ToString(vpc.VpcId)}}}})
+		mustNoErr(t, "describe flow logs", err)
+		logs := stackBuckets(t, d)["bucket-logs"]
+		dest := "arn:aws:s3:::" + logs.name + "/vpc-flow-logs/"
+		var found *ec2types.FlowLog
+		for i, f := range fls.FlowLogs {
+			if (f.TrafficType == ec2types.TrafficTypeReject || f.TrafficType == ec2types.TrafficTypeAll) &&
+				f.LogDestinationType == ec2types.LogDestinationTypeS3 && aws.ToString(f.LogDestination) == dest {
+				found = &fls.FlowLogs[i]
+			}
+		}
+		if found == nil {
+			t.Fatalf("EC2.6: VPC %s has no flow log of rejected traffic to %s: %+v", aws.ToString(vpc.VpcId), dest, fls.FlowLogs)
+		}
+		// Delivery must be allowed by the bucket policy (VPC User Guide,
+		// "Amazon S3 bucket permissions for flow logs"), for this account.
+		write, acl := false, false
+		for _, st := range logs.policy {
+			if st.Effect != "Allow" || !contains(st.Principals["Service"], "delivery.logs.amazonaws.com") ||
+				!contains(st.Condition["StringEquals"]["aws:SourceAccount"], simAccount) {
+				continue
+			}
+			if contains(st.Actions, "s3:PutObject") && contains(st.Resources, "arn:aws:s3:::"+logs.name+"/vpc-flow-logs/AWSLogs/"+simAccount+"/*") {
+				write = true
+			}
+			if contains(st.Actions, "s3:GetBucketAcl") && contains(st.Resources, "arn:aws:s3:::"+logs.name) {
+				acl = true
+			}
+		}
+		if !write || !acl {
+			t.Fatalf("EC2.6: the log bucket's policy does not let delivery.logs.amazonaws.com deliver flow logs (PutObject %v, GetBucketAcl %v)", write, acl)
+		}
 	})
 
 	t.Run("EC2.15", func(t *testing.T) {

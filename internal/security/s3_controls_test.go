@@ -162,14 +162,37 @@ func checkS3(t *testing.T, d *deployment, v variant) {
 		})
 
 		t.Run("S3.9/"+role, func(t *testing.T) {
-			// The simulated S3 has no GetBucketLogging: what proves the
-			// state is that wbo-deploy never configured server access
-			// logging.
-			finding(t, "S3.9", d.called("S3", "PutBucketLogging"),
-				"no bucket has S3 server access logging",
-				"internal/provision/s3config.go: for the board bucket, PutBucketLogging to the access-log bucket under prefix s3-access/ "+
-					"(observe with GetBucketLogging in observeBucket), and grant logging.s3.amazonaws.com s3:PutObject on that prefix in "+
-					"accessLogPolicy (s3logpolicy.go); the log bucket itself is the log target and is exempt")
+			lg, err := d.sdk.S3.GetBucketLogging(context.Background(), &s3.GetBucketLoggingInput{Bucket: aws.String(b.name)})
+			mustNoErr(t, "get bucket logging "+b.name, err)
+			logs := buckets["bucket-logs"]
+			if role == "bucket-logs" {
+				// The access-log bucket is the target: logging it would log
+				// the delivery of its own logs.
+				if lg.LoggingEnabled != nil {
+					t.Fatalf("bucket %s logs to %s/%s", b.name, aws.ToString(lg.LoggingEnabled.TargetBucket), aws.ToString(lg.LoggingEnabled.TargetPrefix))
+				}
+				exception(t, "S3.9", "the access-log bucket is the target of the board bucket's server access logs and does not log itself")
+				return
+			}
+			le := lg.LoggingEnabled
+			if le == nil || aws.ToString(le.TargetBucket) != logs.name || aws.ToString(le.TargetPrefix) != "s3-access/" {
+				t.Fatalf("bucket %s: server access logging %+v, want to %s under s3-access/", b.name, le, logs.name)
+			}
+			// The target must let the S3 logging service write there, for
+			// this bucket and account only (S3 User Guide, "Permissions for
+			// log delivery").
+			granted := false
+			for _, st := range logs.policy {
+				if st.Effect == "Allow" && contains(st.Principals["Service"], "logging.s3.amazonaws.com") &&
+					contains(st.Actions, "s3:PutObject") && contains(st.Resources, "arn:aws:s3:::"+logs.name+"/s3-access/*") &&
+					contains(st.Condition["ArnLike"]["aws:SourceArn"], "arn:aws:s3:::"+b.name) &&
+					contains(st.Condition["StringEquals"]["aws:SourceAccount"], simAccount) {
+					granted = true
+				}
+			}
+			if !granted {
+				t.Fatalf("bucket %s: its policy does not grant logging.s3.amazonaws.com s3:PutObject on s3-access/* for %s", logs.name, b.name)
+			}
 		})
 
 		t.Run("encryption/"+role, func(t *testing.T) {
