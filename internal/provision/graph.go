@@ -112,7 +112,12 @@ func Build(cfg *config.Config) *Graph {
 		}
 		td := add("taskdef-"+suffix, "ecs.task-definition", taskDeps...)
 		td.Index, td.Role = i, role
+		// ECS refuses a target group no listener forwards to yet: with a
+		// certificate only the HTTPS listener forwards (HTTP redirects).
 		svcDeps := append([]string{"cluster", td.Name, "tg-" + suffix, "listener-http", "sg-tasks"}, public...)
+		if cfg.HTTPS() {
+			svcDeps = append(svcDeps, "listener-https")
+		}
 		svc := add("service-"+suffix, "ecs.service", append(svcDeps, taskDeps...)...)
 		svc.Index, svc.Role = i, role
 	}
