@@ -303,3 +303,14 @@ func TestFullCycleWithHTTPS(t *testing.T) {
 		c.mustCode(0, "--config", cfg, "destroy", "--yes", "--delete-data")
 	}
 }
+
+// More shards than a forward action takes target groups (5).
+func TestUpWithSevenShards(t *testing.T) {
+	c := newCLI(t)
+	c.env = append(c.env, "WBO_DEPLOY_APP_SHARDS=7", "WBO_DEPLOY_REDIS_MODE=none")
+	c.mustCode(0, "up")
+	if _, code := c.status(); code != 0 {
+		t.Fatalf("status exit %d", code)
+	}
+	c.mustCode(0, "destroy", "--yes", "--delete-data")
+}

@@ -118,6 +118,13 @@ func Build(cfg *config.Config) *Graph {
 		if cfg.HTTPS() {
 			svcDeps = append(svcDeps, "listener-https")
 		}
+		// A listener's default action forwards to at most 5 target groups:
+		// beyond that, a shard's group is attached only by its board rules.
+		for _, rules := range []string{"rules-http", "rules-https"} {
+			if _, ok := g.Node(rules); ok {
+				svcDeps = append(svcDeps, rules)
+			}
+		}
 		svc := add("service-"+suffix, "ecs.service", append(svcDeps, taskDeps...)...)
 		svc.Index, svc.Role = i, role
 	}

@@ -44,3 +44,23 @@ func TestServicesWaitForTheForwardingListener(t *testing.T) {
 		}
 	}
 }
+
+// Beyond 5 shards a target group is attached to the load balancer only by
+// the board rules, so shard services wait for them too.
+func TestShardServicesWaitForTheRoutingRules(t *testing.T) {
+	cfg := config.Default()
+	cfg.App.Shards = 7
+	g := Build(&cfg)
+	if err := g.Check(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 7; i++ {
+		n, ok := g.Node("service-shard-" + string(rune('0'+i)))
+		if !ok {
+			t.Fatalf("no service-shard-%d", i)
+		}
+		if !slices.Contains(n.Deps, "rules-http") {
+			t.Errorf("%s does not depend on rules-http: %v", n.Name, n.Deps)
+		}
+	}
+}
