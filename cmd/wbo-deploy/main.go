@@ -24,7 +24,11 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-func run(args []string) int {
+func run(args []string) int { return runWith(args, nil) }
+
+// runWith runs the command line; setup (tests) may adjust the globals, e.g.
+// to point the AWS clients at a simulated cloud.
+func runWith(args []string, setup func(*app.Globals)) int {
 	// First Ctrl-C: stop starting new work, let in-flight calls finish, save
 	// state, exit 130. Second Ctrl-C: cancel in-flight calls too.
 	stop := make(chan struct{})
@@ -47,6 +51,9 @@ func run(args []string) int {
 		}
 	}()
 	g := &app.Globals{Version: version, Stop: stop}
+	if setup != nil {
+		setup(g)
+	}
 	root := newRootCmd(g, func() *ui.Streams { return ui.System(g.NoColor(), os.Getenv) })
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
