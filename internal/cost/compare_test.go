@@ -23,8 +23,8 @@ func TestCompareDefaultVariantsAndOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !vs[0].Baseline || vs[0].Name != "as configured" || cents(vs[0].Estimate.Total) != 9505 || vs[0].Delta != 0 {
-		t.Fatalf("first variant %+v, want the configuration at $95.05", vs[0])
+	if !vs[0].Baseline || vs[0].Name != "as configured" || cents(vs[0].Estimate.Total) != 9690 || vs[0].Delta != 0 {
+		t.Fatalf("first variant %+v, want the configuration at $96.90", vs[0])
 	}
 	got := variantNames(vs[1:])
 	want := []string{"arm64", "https", "no redis", "self-hosted redis", "shared", "single", "valkey"}
@@ -50,16 +50,16 @@ func TestCompareDefaultVariantsAndOrder(t *testing.T) {
 	for _, v := range vs {
 		byName[v.Name] = v
 	}
-	// Figures by hand, from the default's $95.05:
-	// no redis: − 24.82 ElastiCache − 0.20 (2 Redis alarms) = 70.03
+	// Figures by hand, from the default's $96.90:
+	// no redis: − 24.82 ElastiCache − 0.20 (2 Redis alarms) = 71.88
 	// single: − 7.39 vCPU − 1.62 memory − 3.65 IPv4 − 0.50 alarms (7 instead of 12) − 7.50 CI metrics (38 instead of 63)
-	//         − 0.09 CI logs (0.1095 → 0.11) = 74.30
+	//         − 0.09 CI logs (0.1095 → 0.11) − 0.27 lease heartbeats (1 shard: 52,560 PUT → 0.26) = 75.88
 	// shared: alarms + 0.10 (13: 6 target-tracking alarms instead of a second service and target group),
-	//         CI metrics − 7.50, CI logs − 0.02 (0.1752 → 0.18) = 87.63
-	// valkey: 1460 node-h × 0.0136 = 19.856 → 19.86: − 4.96 = 90.09
-	// arm64: vCPU 365 × 0.03238 = 11.8187 → 11.82, memory 730 × 0.00356 = 2.5988 → 2.60: − 2.96 − 0.64 = 91.45
-	// https: the load balancer bills the same: 95.05
-	for name, total := range map[string]int64{"no redis": 7003, "single": 7430, "valkey": 9009, "arm64": 9145, "https": 9505, "shared": 8763} {
+	//         CI metrics − 7.50, CI logs − 0.02 (0.1752 → 0.18), no lease − 0.53 = 88.95
+	// valkey: 1460 node-h × 0.0136 = 19.856 → 19.86: − 4.96 = 91.94
+	// arm64: vCPU 365 × 0.03238 = 11.8187 → 11.82, memory 730 × 0.00356 = 2.5988 → 2.60: − 2.96 − 0.64 = 93.30
+	// https: the load balancer bills the same: 96.90
+	for name, total := range map[string]int64{"no redis": 7188, "single": 7588, "valkey": 9194, "arm64": 9330, "https": 9690, "shared": 8895} {
 		if got := cents(byName[name].Estimate.Total); got != total {
 			t.Errorf("%s: total %d cents, want %d", name, got, total)
 		}
@@ -104,9 +104,9 @@ func TestCompareSelfHostedRedisArithmetic(t *testing.T) {
 	if l := lines["container_insights_metrics"]; l.Quantity != 88 || cents(l.Monthly) != 2640 {
 		t.Errorf("CI metrics %+v, want 88 metrics and $26.40", l)
 	}
-	// 95.05 − 24.82 + 7.39 + 1.62 + 3.65 + 7.50 + 0.08 = 90.47
-	if cents(v.Estimate.Total) != 9047 || cents(v.Delta) != -458 {
-		t.Errorf("total %.2f (delta %.2f), want 90.47 (−4.58)", v.Estimate.Total, v.Delta)
+	// 96.90 − 24.82 + 7.39 + 1.62 + 3.65 + 7.50 + 0.08 = 92.32
+	if cents(v.Estimate.Total) != 9232 || cents(v.Delta) != -458 {
+		t.Errorf("total %.2f (delta %.2f), want 92.32 (−4.58)", v.Estimate.Total, v.Delta)
 	}
 	// The image pull: a public IP, or three interface endpoints in two AZs at
 	// 3 × 2 × 0.01 × 730 = 43.80, more than the whole saving.

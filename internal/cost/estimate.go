@@ -103,7 +103,7 @@ func compute(cfg *config.Config, table *PriceTable, opt options) (*Estimate, err
 	}
 	e.Total = round2(total)
 	e.Assumptions = assumptions(cfg, topo, table.HoursPerMonth)
-	e.Notes = notes(cfg, topo, e, table)
+	e.Notes = notes(cfg, topo, e)
 	e.FreeTier = freeTierNote()
 	return e, nil
 }
@@ -234,11 +234,22 @@ func (b *builder) compute(cfg *config.Config, t topology) {
 	stored, storedHow := logsStored(a.LogGBPerMonth, cfg.Logs.RetentionDays, h)
 	b.add("logs_storage", "CloudWatch Logs storage", stored, "GB-months", "logs_storage", storedHow)
 
-	// S3: boards and access logs. The backup sidecar (internal/sidecar/backup.sh)
-	// finds changed files from local state, so it makes no LIST requests; its
-	// PUTs depend on editing and are shown in a note.
+	// S3: boards, their backups and leases, and the logs. The backup sidecar
+	// (internal/sidecar/backup.sh) finds changed files from local state, so it
+	// makes no LIST requests: its requests are board PUTs and lease heartbeats.
 	b.add("s3_boards", "S3 board storage", a.BoardStorageGB, "GB-months", "s3_standard",
 		fmt.Sprintf("%s GB of boards, all versions (cost.assumptions.board_storage_gb)", num(a.BoardStorageGB)))
+	syncPuts := a.RequestsPerSecond * boardSyncPutsPerRequest * 3600 * h
+	perBoard := 3600 / float64(max(cfg.Storage.SyncInterval, 1)) * h
+	b.add("s3_requests_board_backup", "S3 requests: board backup PUT", syncPuts/1000, "thousand requests", "s3_requests_tier1",
+		fmt.Sprintf("%s req/s × %s board uploads per request (an estimate) × 3600 × %s h = %s PUT requests; for scale, one board edited around the clock makes %s (one upload per storage.sync_interval, %d s)",
+			num(a.RequestsPerSecond), num(boardSyncPutsPerRequest), num(h), num(syncPuts), num(perBoard), cfg.Storage.SyncInterval))
+	beats := float64(t.leases) * 3600 / leaseHeartbeatSeconds * h
+	if t.leases > 0 {
+		b.add("s3_requests_lease", "S3 requests: shard lease heartbeat PUT", beats/1000, "thousand requests", "s3_requests_tier1",
+			fmt.Sprintf("%d %s × 1 PUT every %d s (lease TTL 150 s ÷ 3) × 3600 × %s h = %s PUT requests",
+				t.leases, plural(t.leases, "shard", "shards"), leaseHeartbeatSeconds, num(h), num(beats)))
+	}
 	if cfg.LoadBalancer.AccessLogs {
 		requests := a.RequestsPerSecond * 3600 * h
 		monthGB := requests * accessLogBytesPerRequest / 1e9
@@ -248,6 +259,26 @@ func (b *builder) compute(cfg *config.Config, t topology) {
 		puts := float64(t.albNodes) * accessLogPutsPerNodeHour * h
 		b.add("s3_requests_access_logs", "S3 requests: access-log PUT", puts/1000, "thousand requests", "s3_requests_tier1",
 			fmt.Sprintf("%d load balancer nodes × 12 files/h × %s h = %s PUT requests", t.albNodes, num(h), num(puts)))
+
+		// The VPC flow log of rejected traffic, delivered to the log bucket:
+		// CloudWatch vended-log delivery per GB, then S3 storage until expiry.
+		b.add("vpc_flow_logs_delivery", "VPC flow log (REJECT) delivery to S3", flowLogRejectGBPerMonth, "GB", "logs_vended_s3",
+			fmt.Sprintf("%s GB/month of REJECT records (an estimate for a small internet-facing stack) delivered as CloudWatch vended logs", num(flowLogRejectGBPerMonth)))
+		flowKept, flowHow := logsStoredShare(flowLogRejectGBPerMonth, cfg.Logs.RetentionDays, h)
+		b.add("vpc_flow_logs_storage", "VPC flow log storage", flowKept, "GB-months", "s3_standard",
+			fmt.Sprintf("%s GB/month (before gzip, an upper bound); %s", num(flowLogRejectGBPerMonth), flowHow))
+
+		// Server access logs of the board bucket: one record per request,
+		// the backup and lease PUTs above.
+		records := syncPuts + beats
+		recGB := records * s3AccessLogBytesPerRecord / 1e9
+		recKept, recHow := logsStoredShare(recGB, cfg.Logs.RetentionDays, h)
+		counted := num(syncPuts) + " backup PUTs"
+		if beats > 0 {
+			counted = fmt.Sprintf("(%s backup + %s lease PUTs) = %s requests", num(syncPuts), num(beats), num(records))
+		}
+		b.add("s3_server_access_logs", "S3 server access-log storage (board bucket)", recKept, "GB-months", "s3_standard",
+			fmt.Sprintf("%s × ~500 B = %s GB/month (delivery is free); %s", counted, num4(recGB), recHow))
 	}
 
 	// Data transfer out to the internet.

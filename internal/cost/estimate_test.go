@@ -112,33 +112,44 @@ func TestComputeBriefTopologyByHand(t *testing.T) {
 		{"logs_storage", 30 * 24 / h, 0.03, 0.03},
 		// 1 GB × $0.023 = $0.023
 		{"s3_boards", 1, 0.023, 0.02},
+		// board backups: 1 req/s × 0.1 uploads per request × 3600 × 730 = 262,800 PUT
+		// = 262.8 thousand × $0.005 = $1.314; shared mode has no lease, so no heartbeat line
+		{"s3_requests_board_backup", 262.8, 0.005, 1.31},
 		// 1 req/s × 3600 × 730 = 2,628,000 requests × 100 B = 0.2628 GB/month, kept 30 × 24 ÷ 730:
 		// 0.25920 GB-month × $0.023 = $0.00596
 		{"s3_access_logs", 0.2628 * 30 * 24 / h, 0.023, 0.01},
 		// 2 ALB nodes × 12 files/h × 730 h = 17,520 PUT = 17.52 thousand × $0.005 = $0.0876
 		{"s3_requests_access_logs", 17.52, 0.005, 0.09},
+		// flow log: 0.05 GB of REJECT records × $0.25 vended-to-S3 delivery = $0.0125
+		{"vpc_flow_logs_delivery", 0.05, 0.25, 0.01},
+		// kept 30 days: 0.05 × 30 × 24 ÷ 730 = 0.049315 GB-month × $0.023 = $0.00113
+		{"vpc_flow_logs_storage", 0.05 * 30 * 24 / h, 0.023, 0},
+		// server access logs: 262,800 backup PUTs × 500 B = 0.1314 GB/month, kept 30 days:
+		// 0.1314 × 720 ÷ 730 = 0.12960 GB-month × $0.023 = $0.00298
+		{"s3_server_access_logs", 0.1314 * 30 * 24 / h, 0.023, 0},
 		// 10 GB − 100 GB free = 0 billable
 		{"data_transfer_out", 0, 0.09, 0},
-	}, 87.63)
+	}, 88.95)
 
 	// Autoscaling range, 1 and 10 tasks. At 1 task the task-dependent lines are
 	// vCPU 182.5 × 0.04048 = 7.3876 → 7.39, memory 365 × 0.004445 = 1.622425 → 1.62,
 	// IPv4 3 × 730 × 0.005 = 10.95, CI logs (3+1+1) × 0.0438 GB × 0.5 = 0.1095 → 0.11:
-	// 87.63 − (18.02 − 9.01) − (14.60 − 10.95) − (0.18 − 0.11) = 74.90.
+	// 88.95 − (18.02 − 9.01) − (14.60 − 10.95) − (0.18 − 0.11) = 76.22.
 	// At 10 tasks: vCPU 1825 × 0.04048 = 73.876 → 73.88, memory 3650 × 0.004445 =
 	// 16.22425 → 16.22, IPv4 12 × 730 × 0.005 = 43.80, CI logs (30+1+1) × 0.0438 × 0.5
-	// = 0.7008 → 0.70: 87.63 + 72.08 + 29.20 + 0.52 = 189.43.
+	// = 0.7008 → 0.70: 88.95 + 72.08 + 29.20 + 0.52 = 190.75. The S3 lines do not
+	// depend on the task count (no lease in shared mode).
 	r := e.Autoscaling
 	if r == nil {
 		t.Fatal("no autoscaling range in shared mode")
 	}
-	if r.MinTasks != 1 || r.MaxTasks != 10 || cents(r.MinTotal) != 7490 || cents(r.MaxTotal) != 18943 {
-		t.Errorf("autoscaling range %+v, want 1–10 tasks at $74.90–$189.43", *r)
+	if r.MinTasks != 1 || r.MaxTasks != 10 || cents(r.MinTotal) != 7622 || cents(r.MaxTotal) != 19075 {
+		t.Errorf("autoscaling range %+v, want 1–10 tasks at $76.22–$190.75", *r)
 	}
 	if d := e.Lines[0].Detail; !strings.Contains(d, "autoscaling range 1–10 tasks: $7.39–$73.88") {
 		t.Errorf("vCPU line detail %q does not show the range", d)
 	}
-	if got, want := Summary(e), "Estimated cost: $87.63/month, $74.90–$189.43/month across 1–10 tasks (us-east-1, on-demand, no free tier assumed; run `wbo-deploy cost` for details)"; got != want {
+	if got, want := Summary(e), "Estimated cost: $88.95/month, $76.22–$190.75/month across 1–10 tasks (us-east-1, on-demand, no free tier assumed; run `wbo-deploy cost` for details)"; got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
 	}
 }
@@ -168,14 +179,23 @@ func TestComputeDefaultShardedByHand(t *testing.T) {
 		{"logs_ingestion", 1, 0.50, 0.50},
 		{"logs_storage", 30 * 24 / h, 0.03, 0.03},
 		{"s3_boards", 1, 0.023, 0.02},
+		// 1 req/s × 0.1 × 3600 × 730 = 262,800 PUT × $0.005 per 1,000 = 1.314
+		{"s3_requests_board_backup", 262.8, 0.005, 1.31},
+		// 2 shards × 3600 ÷ 50 s × 730 h = 105,120 PUT × $0.005 per 1,000 = 0.5256
+		{"s3_requests_lease", 105.12, 0.005, 0.53},
 		{"s3_access_logs", 0.2628 * 30 * 24 / h, 0.023, 0.01},
 		{"s3_requests_access_logs", 17.52, 0.005, 0.09},
+		{"vpc_flow_logs_delivery", 0.05, 0.25, 0.01},            // 0.05 GB × 0.25 = 0.0125
+		{"vpc_flow_logs_storage", 0.05 * 30 * 24 / h, 0.023, 0}, // 0.049315 × 0.023 = 0.00113
+		// (262,800 + 105,120) = 367,920 requests × 500 B = 0.18396 GB/month × 720 ÷ 730
+		// = 0.181444 GB-month × 0.023 = 0.00417
+		{"s3_server_access_logs", 0.18396 * 30 * 24 / h, 0.023, 0},
 		{"data_transfer_out", 0, 0.09, 0},
-	}, 95.05)
+	}, 96.90)
 	if e.Autoscaling != nil {
 		t.Error("sharded mode has no autoscaling range")
 	}
-	if got, want := Summary(e), "Estimated cost: $95.05/month (us-east-1, on-demand, no free tier assumed; run `wbo-deploy cost` for details)"; got != want {
+	if got, want := Summary(e), "Estimated cost: $96.90/month (us-east-1, on-demand, no free tier assumed; run `wbo-deploy cost` for details)"; got != want {
 		t.Errorf("Summary = %q, want %q", got, want)
 	}
 }
@@ -212,8 +232,12 @@ func TestComputeCheapestSensibleByHand(t *testing.T) {
 		{"logs_ingestion", 1, 0.50, 0.50},          // 1 GB
 		{"logs_storage", 30 * 24 / h, 0.03, 0.03},  // 0.9863 × 0.03 = 0.02959
 		{"s3_boards", 1, 0.023, 0.02},              // 0.023
-		{"data_transfer_out", 0, 0.09, 0},          // under the free 100 GB
-	}, 35.87)
+		// board backups: 1 req/s × 0.1 × 3600 × 730 = 262,800 PUT × $0.005 per 1,000 = 1.314
+		{"s3_requests_board_backup", 262.8, 0.005, 1.31},
+		// one shard's lease: 3600 ÷ 50 s × 730 h = 52,560 PUT × $0.005 per 1,000 = 0.2628
+		{"s3_requests_lease", 52.56, 0.005, 0.26},
+		{"data_transfer_out", 0, 0.09, 0}, // under the free 100 GB
+	}, 37.44)
 }
 
 func TestComputeEphemeralStorageAndDataTransferBeyondAllowances(t *testing.T) {

@@ -26,8 +26,15 @@ func assumptions(cfg *config.Config, t topology, hours float64) []Assumption {
 	if t.mode == config.ModeSharded {
 		out = append(out, Assumption{"listener_rules", fmt.Sprintf("about %d listener rules for board-affinity routing, all evaluated for a request in the worst case", shardedListenerRules), "model"})
 	}
+	out = append(out, Assumption{"board_backup_puts", fmt.Sprintf("%s board upload (S3 PUT) per HTTP request, an estimate: the backup sidecar uploads a changed board at most once per storage.sync_interval", num(boardSyncPutsPerRequest)), "model"})
+	if t.leases > 0 {
+		out = append(out, Assumption{"lease_heartbeat", fmt.Sprintf("one S3 PUT per shard every %d s (lease TTL 150 s ÷ 3) by the backup sidecar", leaseHeartbeatSeconds), "model"})
+	}
 	if cfg.LoadBalancer.AccessLogs {
-		out = append(out, Assumption{"access_log_size", "about 100 bytes per request in the gzipped access logs", "model"})
+		out = append(out,
+			Assumption{"access_log_size", "about 100 bytes per request in the gzipped access logs", "model"},
+			Assumption{"flow_log_volume", fmt.Sprintf("%s GB/month of REJECT flow log records, an estimate for a small internet-facing stack (port scans)", num(flowLogRejectGBPerMonth)), "model"},
+			Assumption{"s3_access_log_size", "about 500 bytes per request in the board bucket's server access logs (uncompressed)", "model"})
 	}
 	if cfg.ECS.ContainerInsights {
 		out = append(out, Assumption{"container_insights", "Container Insights (not enhanced observability): metrics billed as custom metrics, performance log events of about 1 KB kept 1 day", "model"})
@@ -36,7 +43,7 @@ func assumptions(cfg *config.Config, t topology, hours float64) []Assumption {
 }
 
 // notes are what the reader should know about this estimate.
-func notes(cfg *config.Config, t topology, e *Estimate, table *PriceTable) []string {
+func notes(cfg *config.Config, t topology, e *Estimate) []string {
 	var out []string
 	if t.redisNodes > 0 {
 		out = append(out, fmt.Sprintf("WBO itself does not use Redis (shared/reference/wbo.md: no Redis or shared backend in its code): the replication group (%s/month) only serves an image that reads REDIS_URL; redis.mode: none removes it.",
@@ -44,8 +51,10 @@ func notes(cfg *config.Config, t topology, e *Estimate, table *PriceTable) []str
 	}
 	out = append(out,
 		"There is no NAT gateway: tasks run in public subnets with public IPv4 addresses, so each task's address is billed (the public IPv4 line).",
-		boardPutsNote(cfg, e, table),
-		"Not estimated either: S3 reads when a task starts, inter-AZ traffic between tasks and Redis, CloudWatch API requests made by viewing the dashboard, and data transfer in (free).")
+		"Not estimated: S3 reads when a task starts (restore, the lease checks), lease releases, inter-AZ traffic between tasks and Redis, CloudWatch API requests made by viewing the dashboard, and data transfer in (free).")
+	if cfg.LoadBalancer.AccessLogs {
+		out = append(out, "Not estimated either: the S3 PUT requests of the flow log's files (the log delivery writes at most one file per 5 minutes while there are records), if S3 bills them to the bucket owner.")
+	}
 	if t.redisNodes > 0 {
 		out = append(out, fmt.Sprintf("ElastiCache snapshots (redis.snapshot_retention_days %d) are billed only beyond the backup storage ElastiCache includes for each cluster.", cfg.Redis.SnapshotRetentionDays))
 	}
@@ -59,20 +68,6 @@ func notes(cfg *config.Config, t topology, e *Estimate, table *PriceTable) []str
 		out = append(out, "ecs.container_insights: turning it off removes the Container Insights lines; the dashboard's running-task widget needs it.")
 	}
 	return out
-}
-
-// boardPutsNote bounds the S3 PUTs of the backup sidecars, which depend on
-// how boards are edited: at most one per changed board per sync interval.
-func boardPutsNote(cfg *config.Config, e *Estimate, table *PriceTable) string {
-	perBoard := 3600 / float64(max(cfg.Storage.SyncInterval, 1)) * e.HoursPerMonth
-	p, err := table.Price(e.Region, "s3_requests_tier1")
-	price := p.Value
-	if err != nil {
-		return fmt.Sprintf("Not estimated: S3 PUTs of changed boards, at most one per changed board per sync interval (%d s): %s PUTs for a board edited around the clock.",
-			cfg.Storage.SyncInterval, num(perBoard))
-	}
-	return fmt.Sprintf("Not estimated: S3 PUTs of changed boards. The backup sidecar uploads a board at most once per sync interval (%d s) while it changes and never lists the bucket: a board edited around the clock would make %s PUTs, %s a month at %s per 1,000.",
-		cfg.Storage.SyncInterval, num(perBoard), money(round2(perBoard/1000*price)), unitPrice(price))
 }
 
 func freeTierNote() []string {

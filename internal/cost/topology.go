@@ -34,6 +34,37 @@ const (
 	accessLogBytesPerRequest = 100.0
 	accessLogPutsPerNodeHour = 12.0
 
+	// VPC flow log of REJECTED traffic, delivered to the access-log bucket
+	// (internal/provision/flowlog.go). Its volume is an estimate, not a
+	// measurement: an internet-facing stack whose security groups admit only
+	// the load balancer's ports sees a steady trickle of scans of other ports,
+	// taken as 0.05 GB of records a month (about 400,000 records of ~125 B).
+	// No cost.assumptions key fits, so it is a constant of the model.
+	flowLogRejectGBPerMonth = 0.05
+
+	// S3 server access logs of the board bucket (internal/provision/s3logging.go):
+	// one record per request to the bucket, about 500 bytes uncompressed (the
+	// example records of the S3 User Guide, "Amazon S3 server access log
+	// format", are 400–500 characters). S3 charges nothing for delivering
+	// them, only the storage of the log files (S3 User Guide, "Logging
+	// requests with server access logging").
+	s3AccessLogBytesPerRecord = 500.0
+
+	// Board backups: the sidecars' S3 requests come from board edits, not from
+	// every user request. Assumed: one board upload (PUT) per 10 HTTP requests
+	// of cost.assumptions.requests_per_second, an estimate: the sidecar
+	// uploads a changed board at most once per storage.sync_interval and never
+	// lists the bucket (internal/sidecar/backup.sh), so the real count depends
+	// on how many boards are edited at once.
+	boardSyncPutsPerRequest = 0.1
+
+	// Lease heartbeats: in sharded and single mode each shard's backup sidecar
+	// writes its lease object (one PUT) every WBO_LEASE_TTL/3 seconds
+	// (internal/sidecar/backup.sh); the task definition sets the TTL to 150 s
+	// (internal/provision/taskdef_spec.go leaseTTL, sidecar.DefaultLeaseTTL),
+	// so a heartbeat every 50 s. Shared mode has no lease.
+	leaseHeartbeatSeconds = 50
+
 	// Container Insights performance log events: one per task and one per
 	// running container (wbo, backup) per minute, plus one per service and one
 	// per cluster, about 1 KB each (Container Insights performance log
@@ -77,6 +108,7 @@ const (
 type topology struct {
 	mode            string
 	tasks           int // normally running WBO tasks
+	leases          int // shard leases with a heartbeat (sharded and single mode)
 	minTasks        int // shared mode: autoscaling range
 	maxTasks        int
 	services        int // ECS services, including a self-hosted Redis task's
@@ -144,6 +176,9 @@ func topologyOf(cfg *config.Config, opt options) (topology, error) {
 	}
 	if opt.tasks > 0 {
 		t.tasks = opt.tasks
+	}
+	if t.mode != config.ModeShared {
+		t.leases = t.tasks // one task per shard, each holding its shard's lease
 	}
 	t.taskFamilies = t.services
 	if opt.selfHostedRedis {
