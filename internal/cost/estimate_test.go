@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/wbo-deploy/wbo-deploy/internal/config"
+	"github.com/wbo-deploy/wbo-deploy/internal/sidecar"
 )
 
 // hand is one line item computed by hand in a test.
@@ -389,5 +390,12 @@ func TestEveryRegionPricesTheDefaultAndCheapestStack(t *testing.T) {
 				t.Errorf("%s in %s: total %v, region name %q", name, region, e.Total, e.RegionName)
 			}
 		}
+	}
+}
+
+// The heartbeat cadence priced is the sidecar's: a PUT every lease TTL ÷ 3.
+func TestLeaseHeartbeatMatchesTheSidecar(t *testing.T) {
+	if got := sidecar.DefaultLeaseTTL / 3; got != leaseHeartbeatSeconds {
+		t.Errorf("sidecar heartbeat every %d s, the estimate prices one every %d s", got, leaseHeartbeatSeconds)
 	}
 }
