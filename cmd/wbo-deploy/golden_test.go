@@ -76,7 +76,7 @@ func TestPlanJSONSchemaGolden(t *testing.T) {
 	c := newCLI(t)
 	c.env = []string{}
 	r := c.mustCode(0, "plan", "-o", "json")
-	golden(t, "plan.offline.json", shape(t, []byte(r.out), nil))
+	golden(t, "plan.offline.json", shape(t, []byte(r.out), map[string]bool{"cost_estimate": true}))
 }
 
 func TestStatusJSONSchemaGolden(t *testing.T) {
