@@ -168,6 +168,12 @@ func (s *ec2Sim) inventory() []Resource {
 
 func (s *ec2Sim) DescribeAvailabilityZones(_ context.Context, in *ec2.DescribeAvailabilityZonesInput) (*ec2.DescribeAvailabilityZonesOutput, error) {
 	out := &ec2.DescribeAvailabilityZonesOutput{}
+	// An opted-in Local Zone is listed too (its name sorts before the
+	// region's own zones); subnets for the stack must not land there.
+	out.AvailabilityZones = append(out.AvailabilityZones, t.AvailabilityZone{
+		ZoneName: aws.String(s.c.Region + "-bos-1a"), ZoneId: aws.String("use1-bos1-az1"), State: t.AvailabilityZoneStateAvailable,
+		RegionName: aws.String(s.c.Region), ZoneType: aws.String("local-zone"), OptInStatus: t.AvailabilityZoneOptInStatusOptedIn,
+	})
 	for i, l := range []string{"a", "b", "c"} {
 		out.AvailabilityZones = append(out.AvailabilityZones, t.AvailabilityZone{
 			ZoneName: aws.String(s.c.Region + l), ZoneId: aws.String("use1-az" + strconv.Itoa(i+1)),

@@ -78,18 +78,22 @@ func (e *Env) AZs(ctx context.Context) ([]string, error) {
 	c := e.azs
 	e.mu.Unlock()
 	c.once.Do(func() {
-		out, err := e.AWS.EC2.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{
-			Filters: []ec2types.Filter{
-				{Name: aws.String("state"), Values: []string{"available"}},
-				{Name: aws.String("zone-type"), Values: []string{"availability-zone"}},
-			},
-		})
+		// Filtered here rather than with API filters, which some emulators
+		// do not implement: available zones of type availability-zone (not
+		// Local or Wavelength zones; an emulator may leave the type empty).
+		out, err := e.AWS.EC2.DescribeAvailabilityZones(ctx, &ec2.DescribeAvailabilityZonesInput{})
 		if err != nil {
 			c.err = fmt.Errorf("describe availability zones: %w", err)
 			return
 		}
 		var names []string
 		for _, z := range out.AvailabilityZones {
+			if z.State != "" && z.State != ec2types.AvailabilityZoneStateAvailable {
+				continue
+			}
+			if t := aws.ToString(z.ZoneType); t != "" && t != "availability-zone" {
+				continue
+			}
 			names = append(names, aws.ToString(z.ZoneName))
 		}
 		sort.Strings(names)
