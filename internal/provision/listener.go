@@ -301,23 +301,9 @@ func (k listenerKind) Delete(ctx context.Context, env *Env, rec state.Resource) 
 // Discover lists the listeners of the stack's load balancers that carry the
 // stack tag.
 func (k listenerKind) Discover(ctx context.Context, env *Env) ([]state.Resource, error) {
-	lbs, _, err := stackLoadBalancers(ctx, env)
+	ls, err := stackListeners(ctx, env)
 	if err != nil {
 		return nil, err
-	}
-	var ls []lbt.Listener
-	for _, lb := range lbs {
-		p := elbv2.NewDescribeListenersPaginator(env.AWS.ELB, &elbv2.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn})
-		for p.HasMorePages() {
-			page, err := p.NextPage(ctx)
-			if awserr.IsNotFound(err) {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("describe listeners of %s: %w", aws.ToString(lb.LoadBalancerArn), err)
-			}
-			ls = append(ls, page.Listeners...)
-		}
 	}
 	var arns []string
 	for _, l := range ls {
@@ -345,4 +331,28 @@ func (listenerKind) PlanNote(env *Env, n *Node) string {
 		return "HTTP :80, redirecting to HTTPS (301)"
 	}
 	return "HTTP :80, forwarding to the app"
+}
+
+// stackListeners lists every listener of the stack's load balancers (a load
+// balancer deleted meanwhile has none).
+func stackListeners(ctx context.Context, env *Env) ([]lbt.Listener, error) {
+	lbs, _, err := stackLoadBalancers(ctx, env)
+	if err != nil {
+		return nil, err
+	}
+	var ls []lbt.Listener
+	for _, lb := range lbs {
+		p := elbv2.NewDescribeListenersPaginator(env.AWS.ELB, &elbv2.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn})
+		for p.HasMorePages() {
+			page, err := p.NextPage(ctx)
+			if awserr.IsNotFound(err) {
+				break
+			}
+			if err != nil {
+				return nil, fmt.Errorf("describe listeners of %s: %w", aws.ToString(lb.LoadBalancerArn), err)
+			}
+			ls = append(ls, page.Listeners...)
+		}
+	}
+	return ls, nil
 }

@@ -459,31 +459,19 @@ func (k routingRulesKind) Delete(ctx context.Context, env *Env, rec state.Resour
 // Discover finds, on the stack's listeners, the rules tagged for the stack
 // by a rules node: one record per listener and node.
 func (k routingRulesKind) Discover(ctx context.Context, env *Env) ([]state.Resource, error) {
-	lbs, _, err := stackLoadBalancers(ctx, env)
+	ls, err := stackListeners(ctx, env)
 	if err != nil {
 		return nil, err
 	}
 	var out []state.Resource
-	for _, lb := range lbs {
-		lp := elbv2.NewDescribeListenersPaginator(env.AWS.ELB, &elbv2.DescribeListenersInput{LoadBalancerArn: lb.LoadBalancerArn})
-		for lp.HasMorePages() {
-			page, err := lp.NextPage(ctx)
-			if awserr.IsNotFound(err) {
-				break
-			}
-			if err != nil {
-				return nil, fmt.Errorf("describe listeners of %s: %w", aws.ToString(lb.LoadBalancerArn), err)
-			}
-			for _, l := range page.Listeners {
-				names, err := k.ruleOwners(ctx, env, aws.ToString(l.ListenerArn))
-				if err != nil {
-					return nil, err
-				}
-				for _, name := range names {
-					arn := aws.ToString(l.ListenerArn)
-					out = append(out, state.Resource{Name: name, Kind: k.Type(), ID: arn, ARN: arn, Attrs: map[string]string{}})
-				}
-			}
+	for _, l := range ls {
+		arn := aws.ToString(l.ListenerArn)
+		names, err := k.ruleOwners(ctx, env, arn)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range names {
+			out = append(out, state.Resource{Name: name, Kind: k.Type(), ID: arn, ARN: arn, Attrs: map[string]string{}})
 		}
 	}
 	return out, nil
