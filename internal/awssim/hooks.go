@@ -31,3 +31,11 @@ func (c *Cloud) SetTargetsFailing(tgName string, failing bool) bool {
 	}
 	return false
 }
+
+// RefuseCreateBucketTags makes CreateBucket answer MalformedXML when it
+// carries tags, as S3 implementations that predate the feature do.
+func (c *Cloud) RefuseCreateBucketTags() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.s3().noCreateTags = true
+}

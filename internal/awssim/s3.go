@@ -68,6 +68,9 @@ type s3Sim struct {
 	buckets map[string]*s3Bucket
 	batches []int // keys per DeleteObjects request, for tests
 	failDel int   // per-key InternalError for the next n keys of DeleteObjects
+	// noCreateTags plays an S3 implementation that predates tags in
+	// CreateBucket (MalformedXML when they are sent).
+	noCreateTags bool
 }
 
 func init() {
@@ -182,6 +185,9 @@ func (s *s3Sim) CreateBucket(ctx context.Context, in *s3.CreateBucketInput) (*s3
 	var tags map[string]string
 	if cfg := in.CreateBucketConfiguration; cfg != nil {
 		lc = string(cfg.LocationConstraint)
+		if len(cfg.Tags) > 0 && s.noCreateTags {
+			return nil, apiError("MalformedXML", "The XML you provided was not well-formed or did not validate against our published schema.")
+		}
 		if len(cfg.Tags) > 0 {
 			m, err := s3TagMap(cfg.Tags)
 			if err != nil {

@@ -148,10 +148,19 @@ func (k bucketKind) Create(ctx context.Context, env *Env, n *Node) (*Observed, e
 	if r := env.Region(); r != "us-east-1" {
 		cfg.LocationConstraint = s3types.BucketLocationConstraint(r)
 	}
-	_, err = env.AWS.S3.CreateBucket(ctx, &s3.CreateBucketInput{
+	in := &s3.CreateBucketInput{
 		Bucket: aws.String(spec.name), CreateBucketConfiguration: cfg,
 		ObjectOwnership: s3types.ObjectOwnershipBucketOwnerEnforced, // ACLs disabled
-	})
+	}
+	_, err = env.AWS.S3.CreateBucket(ctx, in)
+	if awserr.HasCode(err, "MalformedXML", "InvalidArgument", "InvalidRequest", "NotImplemented") && len(cfg.Tags) > 0 {
+		// S3 implementations that predate tags in CreateBucket (older
+		// emulators, some S3-compatible endpoints) refuse the element: create
+		// without, and let the converge step tag the bucket (its
+		// deterministic name still makes it findable after a crash).
+		cfg.Tags = nil
+		_, err = env.AWS.S3.CreateBucket(ctx, in)
+	}
 	switch {
 	case err == nil:
 	case awserr.HasCode(err, "BucketAlreadyOwnedByYou"):
