@@ -314,3 +314,18 @@ func TestUpWithSevenShards(t *testing.T) {
 	}
 	c.mustCode(0, "destroy", "--yes", "--delete-data")
 }
+
+// status --wait-healthy polls until healthy; on a stack that stays degraded
+// it gives up at the timeout with exit 3.
+func TestStatusWaitHealthy(t *testing.T) {
+	c := newCLI(t)
+	c.mustCode(0, "up")
+	c.mustCode(0, "status", "--wait-healthy", "10m")
+	if !c.cloud.SetTargetsFailing("wbo-shard-1", true) {
+		t.Fatal("no target group wbo-shard-1")
+	}
+	r := c.mustCode(3, "status", "--wait-healthy", "30m")
+	if !strings.Contains(r.err, "waiting for the stack to become healthy") || !strings.Contains(r.err, "tg-shard-1") {
+		t.Fatalf("no progress naming what is unhealthy:\n%s", r.err)
+	}
+}
