@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/elasticache"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -84,6 +85,7 @@ type Clients struct {
 	AutoScaling AutoScalingAPI
 	STS         STSAPI
 	Pricing     PricingAPI
+	KMS         KMSAPI
 
 	cfg aws.Config
 }
@@ -163,6 +165,7 @@ func New(ctx context.Context, o Options) (*Clients, error) {
 	c.SNS = sns.NewFromConfig(cfg)
 	c.AutoScaling = applicationautoscaling.NewFromConfig(cfg)
 	c.STS = sts.NewFromConfig(cfg)
+	c.KMS = kms.NewFromConfig(cfg)
 	// The Price List API is served only from a few regions (us-east-1 among
 	// them), whatever region the stack is in.
 	c.Pricing = pricing.NewFromConfig(cfg, func(po *pricing.Options) {

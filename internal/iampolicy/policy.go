@@ -54,9 +54,29 @@ var Services = map[string]Service{
 	"ElastiCache":              {"elasticache", iface[awsclients.ElastiCacheAPI](), func(c *config.Config) bool { return c.RedisEnabled() }},
 	"SNS":                      {"sns", iface[awsclients.SNSAPI](), func(c *config.Config) bool { return c.Alarms.Enabled }},
 	"Application Auto Scaling": {"application-autoscaling", iface[awsclients.AutoScalingAPI](), func(c *config.Config) bool { return c.App.Mode == config.ModeShared }},
+	// KMS DescribeKey resolves storage.kms_key_id given as an alias to the
+	// key the task role may use (provision/kmskey.go).
+	"KMS": {"kms", iface[awsclients.KMSAPI](), func(c *config.Config) bool { return kmsAlias(c.Storage.KMSKeyID) }},
 	// STS GetCallerIdentity needs no permission ("No permissions are
 	// required to perform this operation", STS API reference).
 	"STS": {"", iface[awsclients.STSAPI](), always},
+}
+
+// lookupOnly are services in which wbo-deploy holds no resource: it only
+// reads what the configuration names. Destroy and status never look there
+// for the stack's resources, so a configuration that does not use such a
+// service gets none of its actions, not even the read-only ones.
+var lookupOnly = map[string]bool{"KMS": true}
+
+// kmsAlias reports whether storage.kms_key_id names an alias (alias/NAME or
+// an alias ARN), the only form wbo-deploy resolves with DescribeKey; a key
+// ID or key ARN goes into the policies as it is, with no KMS call.
+func kmsAlias(k string) bool {
+	if strings.HasPrefix(k, "arn:") {
+		parts := strings.SplitN(k, ":", 6)
+		return len(parts) == 6 && strings.HasPrefix(parts[5], "alias/")
+	}
+	return strings.HasPrefix(k, "alias/")
 }
 
 // s3Actions maps S3 operations whose IAM action has another name (Amazon S3
@@ -193,7 +213,7 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 			// A service the configuration does not use still gets its
 			// read-only calls: destroy and status look for the stack's
 			// resources everywhere (a lost state, an older configuration).
-			if !needed && !readOnly(op) {
+			if !needed && (lookupOnly[id] || !readOnly(op)) {
 				continue
 			}
 			for _, a := range Actions(id, op) {

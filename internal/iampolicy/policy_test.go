@@ -97,7 +97,7 @@ load_balancer:
 ecs:
   container_insights: false
 storage:
-  kms_key_id: arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab
+  kms_key_id: arn:aws:kms:us-east-1:123456789012:alias/wbo-boards
 `
 	const shrunk = base + "app:\n  shards: 3\nalarms:\n  email: []\n"
 	const sharedBase = base + "app:\n  mode: shared\n  image: example/wbo-shared:1\n  shares_state: true\nload_balancer:\n  certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0c8a8c36-1a2b-4c3d-9e8f-0123456789ab\n"
@@ -140,6 +140,9 @@ storage:
 			_ = app.Logs(ctx, g, app.LogsOptions{Since: "1h", Task: "0123456789abcdef0123456789abcdef", Shard: -1})
 			return nil
 		})
+		// The alias the changed configuration names, made by its owner:
+		// up resolves it with kms:DescribeKey.
+		w.cloud.CreateKMSKey("alias/wbo-boards")
 		run(changed, up)
 		w.by(w.confirmEmails)
 		w.by(w.putBoards)
@@ -173,6 +176,32 @@ storage:
 		}
 		if usedAll[a] {
 			t.Errorf("repair-only action %s is used by a normal cycle: remove it from RepairOnly", a)
+		}
+	}
+}
+
+// kms:DescribeKey is in the policy only when storage.kms_key_id is an alias
+// (the one form resolved with a KMS call); KMS holds none of the stack's
+// resources, so unlike other unused services it keeps no read-only action.
+func TestKMSOnlyForAnAlias(t *testing.T) {
+	for key, want := range map[string]bool{
+		"":                                     false,
+		"1234abcd-12ab-34cd-56ef-1234567890ab": false,
+		"arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab": false,
+		"alias/wbo-boards": true,
+		"arn:aws:kms:us-east-1:123456789012:alias/wbo-boards": true,
+	} {
+		cfg := config.Default()
+		cfg.Region = "us-east-1"
+		cfg.Storage.KMSKeyID = key
+		acts := iampolicy.Build(&cfg, "aws", "123456789012", "us-east-1", iampolicy.Options{}).ActionSet()
+		if acts["kms:DescribeKey"] != want {
+			t.Errorf("kms_key_id %q: kms:DescribeKey in policy %v, want %v", key, acts["kms:DescribeKey"], want)
+		}
+		for a := range acts {
+			if strings.HasPrefix(a, "kms:") && a != "kms:DescribeKey" {
+				t.Errorf("kms_key_id %q: unexpected %s", key, a)
+			}
 		}
 	}
 }

@@ -48,9 +48,27 @@ type roleObs struct {
 	inline      map[string]string
 	managed     []string
 	tags        map[string]string
+	// kmsKey is the key ARN storage.kms_key_id's alias named when the role
+	// was observed (task role with an alias only; see resolveKMSAlias), so
+	// Diff and Update, which make no AWS call, compare with the same key.
+	kmsKey string
 }
 
-func roleWant(env *Env, n *Node) (*roleSpec, error) {
+// roleName is the name of the role node n stands for.
+func roleName(env *Env, n *Node) (string, error) {
+	names := env.Cfg.Names()
+	switch n.Role {
+	case roleExecution:
+		return names.ExecutionRole, nil
+	case roleTask:
+		return names.TaskRole, nil
+	}
+	return "", fmt.Errorf("iam.role node has unknown role %q (want %q or %q)", n.Role, roleExecution, roleTask)
+}
+
+// roleWant is what the configuration wants of the role; kmsKey is the
+// resolved key ARN when storage.kms_key_id is an alias (resolveKMSAlias).
+func roleWant(env *Env, n *Node, kmsKey string) (*roleSpec, error) {
 	names := env.Cfg.Names()
 	s := &roleSpec{path: names.RolePath, inline: map[string]policyDoc{}, tags: env.Tags(n.Name)}
 	switch n.Role {
@@ -65,7 +83,11 @@ func roleWant(env *Env, n *Node) (*roleSpec, error) {
 		if r, err := env.Ref("bucket-boards"); err == nil && r.ID != "" {
 			bucket = r.ID
 		}
-		s.inline[boardsPolicyName] = taskRolePolicy(env, bucket)
+		doc, err := taskRolePolicy(env, bucket, kmsKey)
+		if err != nil {
+			return nil, err
+		}
+		s.inline[boardsPolicyName] = doc
 	default:
 		return nil, fmt.Errorf("iam.role node has unknown role %q (want %q or %q)", n.Role, roleExecution, roleTask)
 	}
@@ -94,8 +116,9 @@ func ecsTasksTrust(env *Env, sourceArn bool) policyDoc {
 // s3:prefix condition limits listing to that prefix (S3 User Guide, "Amazon
 // S3 condition key examples": s3:prefix with StringLike); the sidecars list
 // with the prefix (aws s3 cp --recursive s3://bucket/prefix). With SSE-KMS,
-// the key may be used for S3 only (kms:ViaService).
-func taskRolePolicy(env *Env, bucket string) policyDoc {
+// the key may be used for S3 only (kms:ViaService), and only that key: an
+// alias is resolved to its key ARN (kmsKey) before, never widened to key/*.
+func taskRolePolicy(env *Env, bucket, kmsKey string) (policyDoc, error) {
 	arn, prefix := bucketARN(env, bucket), env.Cfg.Storage.Prefix
 	doc := policyDoc{Version: "2012-10-17", Statement: []policyStmt{
 		{Sid: "ListBoards", Effect: "Allow", Action: "s3:ListBucket", Resource: arn,
@@ -104,44 +127,36 @@ func taskRolePolicy(env *Env, bucket string) policyDoc {
 			Resource: arn + "/" + prefix + "*"},
 	}}
 	if k := env.Cfg.Storage.KMSKeyID; k != "" {
-		res, alias := kmsKeyResource(env, k)
-		cond := map[string]any{"StringEquals": map[string]any{"kms:ViaService": "s3." + env.Region() + ".amazonaws.com"}}
-		if alias != "" {
-			// An alias cannot be a Resource for key use; the key it names
-			// can be matched with kms:ResourceAliases (KMS Developer Guide,
-			// "Use aliases to control access to KMS keys").
-			cond["ForAnyValue:StringEquals"] = map[string]any{"kms:ResourceAliases": alias}
+		res, err := kmsKeyResource(env, k, kmsKey)
+		if err != nil {
+			return policyDoc{}, err
 		}
+		cond := map[string]any{"StringEquals": map[string]any{"kms:ViaService": "s3." + env.Region() + ".amazonaws.com"}}
 		doc.Statement = append(doc.Statement, policyStmt{Sid: "BoardsKey", Effect: "Allow",
 			Action: []string{"kms:Decrypt", "kms:GenerateDataKey"}, Resource: res, Condition: cond})
 	}
-	return doc
+	return doc, nil
 }
 
 // kmsKeyResource turns storage.kms_key_id (key ID, multi-Region key ID,
-// alias/NAME, key ARN or alias ARN, as config validates) into a policy
-// Resource and, for aliases, the alias name to match.
-func kmsKeyResource(env *Env, k string) (resource, alias string) {
-	p, region, acct := arnPartition(env), env.Region(), env.Account()
-	if strings.HasPrefix(k, "arn:") {
-		// arn:<partition>:kms:<region>:<account>:key/<id> | alias/<name>
-		parts := strings.SplitN(k, ":", 6)
-		if len(parts) == 6 {
-			p, region, acct = parts[1], parts[3], parts[4]
-			if strings.HasPrefix(parts[5], "alias/") {
-				return "arn:" + p + ":kms:" + region + ":" + acct + ":key/*", parts[5]
-			}
-			return k, ""
+// alias/NAME, key ARN or alias ARN, as config validates) into the key ARN
+// for a policy Resource. An alias needs resolved, the key ARN DescribeKey
+// gave for it.
+func kmsKeyResource(env *Env, k, resolved string) (string, error) {
+	if kmsIsAlias(k) {
+		if resolved == "" {
+			return "", fmt.Errorf("storage.kms_key_id %s: the alias was not resolved to its key", k)
 		}
+		return resolved, nil
 	}
-	if strings.HasPrefix(k, "alias/") {
-		return "arn:" + p + ":kms:" + region + ":" + acct + ":key/*", k
+	if strings.HasPrefix(k, "arn:") {
+		return k, nil // arn:<partition>:kms:<region>:<account>:key/<id>
 	}
-	return "arn:" + p + ":kms:" + region + ":" + acct + ":key/" + k, ""
+	return "arn:" + arnPartition(env) + ":kms:" + env.Region() + ":" + env.Account() + ":key/" + k, nil
 }
 
 func (k roleKind) Find(ctx context.Context, env *Env, n *Node, rec *state.Resource) (*Observed, error) {
-	spec, err := roleWant(env, n)
+	want, err := roleName(env, n)
 	if err != nil {
 		return nil, err
 	}
@@ -149,8 +164,8 @@ func (k roleKind) Find(ctx context.Context, env *Env, n *Node, rec *state.Resour
 	if rec != nil && rec.ID != "" {
 		names = append(names, rec.ID)
 	}
-	if rec == nil || rec.ID != spec.name {
-		names = append(names, spec.name)
+	if rec == nil || rec.ID != want {
+		names = append(names, want)
 	}
 	for _, name := range names {
 		out, err := env.AWS.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: aws.String(name)})
@@ -197,13 +212,30 @@ func (k roleKind) observe(ctx context.Context, env *Env, n *Node, r *iamtypes.Ro
 		}
 	}
 	sort.Strings(o.managed)
+	if n.Role == roleTask {
+		key, err := resolveKMSAlias(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		o.kmsKey = key
+	}
 	rec := NewRecord(n, name)
 	rec.ARN = aws.ToString(r.Arn)
 	return &Observed{Rec: rec, State: "available", Raw: o, Info: map[string]string{"arn": rec.ARN}}, nil
 }
 
 func (k roleKind) Create(ctx context.Context, env *Env, n *Node) (*Observed, error) {
-	spec, err := roleWant(env, n)
+	// Resolve the key alias first: a missing alias fails before the role
+	// exists.
+	var kmsKey string
+	if n.Role == roleTask {
+		key, err := resolveKMSAlias(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		kmsKey = key
+	}
+	spec, err := roleWant(env, n, kmsKey)
 	if err != nil {
 		return nil, err
 	}
@@ -237,18 +269,18 @@ func (k roleKind) Create(ctx context.Context, env *Env, n *Node) (*Observed, err
 	}
 	// A new role has no policies yet. IAM reads right after a write may lag
 	// (eventual consistency), so describe it from what was sent, not GetRole.
-	o := &roleObs{path: spec.path, trust: spec.trust.String(), inline: map[string]string{}, tags: spec.tags}
+	o := &roleObs{path: spec.path, trust: spec.trust.String(), inline: map[string]string{}, tags: spec.tags, kmsKey: kmsKey}
 	return &Observed{Rec: rec, State: "available", Raw: o, Info: map[string]string{"arn": rec.ARN}}, nil
 }
 
 func (k roleKind) Diff(env *Env, n *Node, obs *Observed) []Change {
-	spec, err := roleWant(env, n)
-	if err != nil {
-		return []Change{{Field: "configuration", New: err.Error()}}
-	}
 	o, ok := obs.Raw.(*roleObs)
 	if !ok {
 		return nil
+	}
+	spec, err := roleWant(env, n, o.kmsKey)
+	if err != nil {
+		return []Change{{Field: "configuration", New: err.Error()}}
 	}
 	var cs []Change
 	if o.path != spec.path {
@@ -302,7 +334,11 @@ func roleListHas(list []string, s string) bool {
 }
 
 func (k roleKind) Update(ctx context.Context, env *Env, n *Node, obs *Observed, changes []Change) error {
-	spec, err := roleWant(env, n)
+	var kmsKey string
+	if o, ok := obs.Raw.(*roleObs); ok {
+		kmsKey = o.kmsKey
+	}
+	spec, err := roleWant(env, n, kmsKey)
 	if err != nil {
 		return err
 	}

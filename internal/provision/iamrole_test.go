@@ -99,22 +99,23 @@ func TestTaskAndExecutionRolePoliciesExact(t *testing.T) {
 
 func TestTaskRolePolicyWithKMSKey(t *testing.T) {
 	for _, tc := range []struct {
-		key, resource, alias string
+		key, resource string
+		alias         bool // create the alias in the account first; resource is then its key's ARN
 	}{
-		{"1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", ""},
-		{"arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab", ""},
-		{"alias/boards", "arn:aws:kms:us-east-1:123456789012:key/*", "alias/boards"},
+		{"1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", false},
+		{"arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:444455556666:key/1234abcd-12ab-34cd-56ef-1234567890ab", false},
+		{"alias/boards", "", true},
 	} {
 		c := config.Default()
 		c.Storage.KMSKeyID = tc.key
 		r := newRig(t, &c)
+		if tc.alias {
+			tc.resource = r.cloud.CreateKMSKey(tc.key)
+		}
 		if err := r.up(s3iamOnlyGraph(r.cfg)).Err(); err != nil {
 			t.Fatal(err)
 		}
 		cond := `"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}`
-		if tc.alias != "" {
-			cond = `"ForAnyValue:StringEquals":{"kms:ResourceAliases":"` + tc.alias + `"},` + cond
-		}
 		wantKMS := `{"Sid":"BoardsKey","Effect":"Allow","Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":"` + tc.resource + `","Condition":{` + cond + `}}]}`
 		if got := rolePolicy(t, r, "wbo-task", "boards"); !strings.HasSuffix(got, wantKMS) {
 			t.Fatalf("key %s: task role policy\n got %s\nwant suffix %s", tc.key, got, wantKMS)

@@ -2,6 +2,7 @@ package security
 
 import (
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -30,6 +31,8 @@ var variants = []variant{
 		config: "stack: wbo\nload_balancer:\n  certificate_arn: " + testCertARN + "\n  deletion_protection: true\n"},
 	{name: "kms-key", kmsKey: testKeyARN,
 		config: "stack: wbo\nstorage:\n  kms_key_id: " + testKeyARN + "\n"},
+	// The alias is made in the account before up; the task role may then
+	// use the key it names, by ARN.
 	{name: "kms-alias", kmsKey: testKeyAlias,
 		config: "stack: wbo\nstorage:\n  kms_key_id: " + testKeyAlias + "\n"},
 }
@@ -42,7 +45,11 @@ func TestFSBPControls(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
 			t.Parallel()
-			d := deploy(t, v.config)
+			alias := ""
+			if strings.HasPrefix(v.kmsKey, "alias/") {
+				alias = v.kmsKey
+			}
+			d := deploy(t, v.config, alias)
 			if os.Getenv(sabotageEnv) != "" && v.name == "default" {
 				sabotage(t, d)
 			}

@@ -44,6 +44,9 @@ type deployment struct {
 	// outputs of the commands run, by name ("up -v stderr", ...).
 	outputs map[string]string
 	sdk     *sdkClients
+	// kmsKeyARN is the key a storage.kms_key_id alias names, made in the
+	// account before the first up (its owner's doing, not wbo-deploy's).
+	kmsKeyARN string
 }
 
 // sdkClients are real SDK clients on the deployment's simulated account,
@@ -62,10 +65,14 @@ type sdkClients struct {
 
 // deploy writes config (YAML) and runs `up -v`, `up -o json` (a second run:
 // nothing to change) and `status -o json` against a fresh simulated account.
-func deploy(t *testing.T, config string) *deployment {
+// With kmsAlias set, the account first gets a KMS key with that alias.
+func deploy(t *testing.T, config, kmsAlias string) *deployment {
 	t.Helper()
 	d := &deployment{t: t, cloud: awssim.New(awssim.Options{Scale: clockScale, Account: simAccount, Region: simRegion}),
 		dir: t.TempDir(), outputs: map[string]string{}}
+	if kmsAlias != "" {
+		d.kmsKeyARN = d.cloud.CreateKMSKey(kmsAlias)
+	}
 	d.state = filepath.Join(d.dir, ".wbo-deploy", "wbo.json")
 	if err := os.WriteFile(filepath.Join(d.dir, "wbo-deploy.yaml"), []byte(config), 0o644); err != nil {
 		t.Fatal(err)
