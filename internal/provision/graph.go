@@ -118,10 +118,12 @@ func Build(cfg *config.Config) *Graph {
 		if cfg.HTTPS() {
 			svcDeps = append(svcDeps, "listener-https")
 		}
-		// A listener's default action forwards to at most 5 target groups:
-		// beyond that, a shard's group is attached only by its board rules.
+		// A listener's default action forwards to at most 5 target groups
+		// (listener.go): beyond that, a shard's group is attached only by its
+		// board rules. Up to 5 the services do not wait for the rules, so a
+		// load balancer that refuses them still gets a running stack.
 		for _, rules := range []string{"rules-http", "rules-https"} {
-			if _, ok := g.Node(rules); ok {
+			if _, ok := g.Node(rules); ok && i >= maxForwardTargetGroups {
 				svcDeps = append(svcDeps, rules)
 			}
 		}
