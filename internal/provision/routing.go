@@ -424,6 +424,11 @@ func (k routingRulesKind) Update(ctx context.Context, env *Env, n *Node, obs *Ob
 		_, err := env.AWS.ELB.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(raw.listener), Priority: aws.Int32(int32(c.Priority)),
 			Conditions: c.Conditions, Actions: forward(c), Tags: rulesTags(env, n.Name)})
 		if err != nil {
+			if usesRegex(c.Conditions) && awserr.HasCode(err, "ValidationError", "InvalidConditionValue", "InvalidConfigurationRequest", "InternalFailure", "InternalError") {
+				return fmt.Errorf("create rule %d of listener %s: %w (board routing needs path-pattern regex values, "+
+					"which this load balancer endpoint refused: an emulator or partition without ALB regex matching? "+
+					"app.mode: single needs no rules)", c.Priority, raw.listener, err)
+			}
 			return fmt.Errorf("create rule %d of listener %s: %w", c.Priority, raw.listener, err)
 		}
 	}
@@ -541,4 +546,14 @@ func addShardingNodes(g *Graph, cfg *config.Config, targetGroups []string) {
 		deps := append([]string{"listener-" + role, ReshardNode}, targetGroups...)
 		g.Add(&Node{Name: name, Kind: "elbv2.routing-rules", Deps: deps, Role: role})
 	}
+}
+
+// usesRegex reports whether a rule has regex path values.
+func usesRegex(conds []lbt.RuleCondition) bool {
+	for _, c := range conds {
+		if c.PathPatternConfig != nil && len(c.PathPatternConfig.RegexValues) > 0 {
+			return true
+		}
+	}
+	return false
 }
