@@ -329,3 +329,30 @@ func TestStatusWaitHealthy(t *testing.T) {
 		t.Fatalf("no progress naming what is unhealthy:\n%s", r.err)
 	}
 }
+
+// With -o json every command writes exactly one JSON document to stdout.
+func TestJSONOutputIsOneDocument(t *testing.T) {
+	c := newCLI(t)
+	for _, args := range [][]string{
+		{"plan", "-o", "json"},
+		{"up", "-o", "json"},
+		{"plan", "-o", "json"},
+		{"status", "-o", "json"},
+		{"cost", "-o", "json"},
+		{"destroy", "--yes", "-o", "json"},
+		{"version", "-o", "json"},
+	} {
+		r := c.mustCode(0, args...)
+		dec := json.NewDecoder(strings.NewReader(r.out))
+		var doc map[string]any
+		if err := dec.Decode(&doc); err != nil {
+			t.Fatalf("%v: stdout is not JSON: %v\n%s", args, err, r.out)
+		}
+		if dec.More() {
+			t.Fatalf("%v: more than one document on stdout:\n%s", args, r.out)
+		}
+		if s, _ := doc["schema"].(string); !strings.HasPrefix(s, "wbo-deploy.") {
+			t.Fatalf("%v: no schema name: %v", args, doc["schema"])
+		}
+	}
+}
