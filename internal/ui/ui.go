@@ -139,7 +139,14 @@ func (p *Progress) format(ev provision.Event) (string, bool) {
 		if ev.Message != "" {
 			msg += ": " + ev.Message
 		}
-		return fmt.Sprintf("%s %-22s %s", p.s.Warn("~"), who, msg), true
+		sym := p.s.Warn("~")
+		switch ev.Action {
+		case "create":
+			sym = p.s.Good("+")
+		case "delete":
+			sym = p.s.Bad("-")
+		}
+		return fmt.Sprintf("%s %-22s %s", sym, who, msg), true
 	case provision.PhaseWait:
 		if ev.Elapsed <= 0 || strings.Contains(ev.Message, "elapsed") {
 			return fmt.Sprintf("%s %-22s %s", p.s.Dim("…"), who, ev.Message), true

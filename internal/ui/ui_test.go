@@ -39,6 +39,9 @@ func TestProgressPlainIsTimestampedLinesWithoutEscapes(t *testing.T) {
 	if !strings.Contains(out, "creating (2m0s)") {
 		t.Fatalf("wait lines lack elapsed time:\n%s", out)
 	}
+	if !strings.Contains(out, "+ vpc") {
+		t.Fatalf("a create does not start with +, as plan shows it:\n%s", out)
+	}
 }
 
 func TestProgressTTYRewritesWaitLinesAndColours(t *testing.T) {
