@@ -284,24 +284,22 @@ func TestStatelessDestroyTouchesOnlyTheStack(t *testing.T) {
 // forwards to); internal/provision TestServicesWaitForTheForwardingListener
 // pins that dependency, this runs the whole cycle.
 func TestFullCycleWithHTTPS(t *testing.T) {
-	for i := 0; i < 1; i++ {
-		c := newCLI(t)
-		cfg := filepath.Join(c.dir, "https.yaml")
-		if err := os.WriteFile(cfg, []byte("load_balancer:\n  certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0c8a8c36-1a2b-4c3d-9e8f-0123456789ab\n"), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		r := c.mustCode(0, "--config", cfg, "up")
-		if !strings.Contains(r.out, "URL: https://") {
-			t.Fatalf("up with a certificate does not print an https URL:\n%s", r.out)
-		}
-		c.cloud.ResetCalls()
-		c.mustCode(0, "--config", cfg, "up")
-		if m := c.cloud.MutatingCalls(); len(m) != 0 {
-			t.Fatalf("second up made mutating calls: %v", m)
-		}
-		c.mustCode(0, "--config", cfg, "status")
-		c.mustCode(0, "--config", cfg, "destroy", "--yes", "--delete-data")
+	c := newCLI(t)
+	cfg := filepath.Join(c.dir, "https.yaml")
+	if err := os.WriteFile(cfg, []byte("load_balancer:\n  certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0c8a8c36-1a2b-4c3d-9e8f-0123456789ab\n"), 0o600); err != nil {
+		t.Fatal(err)
 	}
+	r := c.mustCode(0, "--config", cfg, "up")
+	if !strings.Contains(r.out, "URL: https://") {
+		t.Fatalf("up with a certificate does not print an https URL:\n%s", r.out)
+	}
+	c.cloud.ResetCalls()
+	c.mustCode(0, "--config", cfg, "up")
+	if m := c.cloud.MutatingCalls(); len(m) != 0 {
+		t.Fatalf("second up made mutating calls: %v", m)
+	}
+	c.mustCode(0, "--config", cfg, "status")
+	c.mustCode(0, "--config", cfg, "destroy", "--yes", "--delete-data")
 }
 
 // More shards than a forward action takes target groups (5).

@@ -120,25 +120,7 @@ func destroyTargets(ctx context.Context, eng *provision.Engine, st *state.Store)
 	if err != nil {
 		return nil, err
 	}
-	known := map[string]bool{}
-	names := map[string]bool{}
-	for _, r := range recs {
-		known[r.Kind+"/"+r.ID] = true
-		names[r.Name] = true
-	}
-	for _, r := range found {
-		if known[r.Kind+"/"+r.ID] {
-			continue
-		}
-		name := r.Name
-		for i := 2; names[name]; i++ {
-			name = fmt.Sprintf("%s#%d", r.Name, i)
-		}
-		r.Name = name
-		names[name] = true
-		recs = append(recs, r)
-	}
-	return recs, nil
+	return provision.Merge(recs, found), nil
 }
 
 func renderDestroyPreview(s *ui.Streams, stack string, del, keep []ResourceRun) {

@@ -381,7 +381,6 @@ func (e *Engine) destroy(ctx context.Context, recs []state.Resource) *Result {
 // state file. Resources of kinds that cannot be discovered are not listed.
 func (e *Engine) Discover(ctx context.Context) ([]state.Resource, error) {
 	var out []state.Resource
-	seen := map[string]bool{}
 	for _, t := range Kinds() {
 		k, _ := KindOf(t)
 		d, ok := k.(Discoverer)
@@ -393,27 +392,39 @@ func (e *Engine) Discover(ctx context.Context) ([]state.Resource, error) {
 			return nil, fmt.Errorf("discover %s: %w", t, err)
 		}
 		for _, r := range recs {
-			key := r.Kind + "/" + r.ID
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
 			if r.Name == "" {
 				r.Name = t + ":" + r.ID
 			}
 			out = append(out, r)
 		}
 	}
-	// Two resources claiming one logical name (a duplicate left by a crash in
-	// some older version or by hand): keep both, with distinct names.
-	names := map[string]int{}
-	for i := range out {
-		names[out[i].Name]++
-		if names[out[i].Name] > 1 {
-			out[i].Name = fmt.Sprintf("%s#%d", out[i].Name, names[out[i].Name])
-		}
+	return Merge(nil, out), nil
+}
+
+// Merge adds to recs the resources of found it does not hold yet (same kind
+// and ID). Two resources claiming one logical name (a duplicate made by hand,
+// or a stale state) are both kept, the later one named "<name>#2", "#3"...
+func Merge(recs, found []state.Resource) []state.Resource {
+	known := map[string]bool{}
+	names := map[string]bool{}
+	for _, r := range recs {
+		known[r.Kind+"/"+r.ID] = true
+		names[r.Name] = true
 	}
-	return out, nil
+	for _, r := range found {
+		if known[r.Kind+"/"+r.ID] {
+			continue
+		}
+		known[r.Kind+"/"+r.ID] = true
+		name := r.Name
+		for i := 2; names[name]; i++ {
+			name = fmt.Sprintf("%s#%d", r.Name, i)
+		}
+		r.Name = name
+		names[name] = true
+		recs = append(recs, r)
+	}
+	return recs
 }
 
 // Replace deletes the named resources and everything that depends on them
