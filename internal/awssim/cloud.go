@@ -98,6 +98,7 @@ type Cloud struct {
 	seq      int64
 	misses   int
 	seen     map[string]*fresh // eventual consistency: new IDs not yet visible
+	raw      []rawRule         // raw HTTP answers (rawresponse.go)
 }
 
 // Call is one operation attempt the simulated cloud received.
@@ -238,8 +239,11 @@ func (c *Cloud) APIOptions() []func(*middleware.Stack) error {
 			}), middleware.Before); err != nil {
 			return err
 		}
+		if err := st.Deserialize.Add(rawTransport(), middleware.After); err != nil {
+			return err
+		}
 		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("awssim.dispatch",
-			func(ctx context.Context, in middleware.FinalizeInput, _ middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 				// Read the serialized body as a transport would: streaming
 				// checksums (S3 PutObject's trailers) are computed while it
 				// is read, and the SDK checks them after the call.
@@ -247,6 +251,11 @@ func (c *Cloud) APIOptions() []func(*middleware.Stack) error {
 					if body := r.GetStream(); body != nil {
 						_, _ = io.Copy(io.Discard, body)
 					}
+				}
+				// An operation given a raw HTTP answer goes on to the SDK's
+				// real deserializer instead (rawresponse.go).
+				if raw, ok := c.rawAnswer(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), ctx.Value(ctxKey{})); ok {
+					return next.HandleFinalize(context.WithValue(ctx, rawCtxKey{}, raw), in)
 				}
 				out, err := c.dispatch(ctx, awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), ctx.Value(ctxKey{}))
 				return middleware.FinalizeOutput{Result: out}, middleware.Metadata{}, err
