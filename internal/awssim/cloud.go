@@ -80,6 +80,9 @@ type Options struct {
 	// ConsistencyMisses is how many describes of a new EC2 resource answer
 	// NotFound before it becomes visible (eventual consistency). Default 1.
 	ConsistencyMisses int
+	// Buckets is the global S3 bucket namespace, shared by the Clouds
+	// (accounts) given the same one (s3names.go); nil: a namespace of its own.
+	Buckets *BucketNamespace
 }
 
 // Cloud is one simulated AWS account in one region.
@@ -99,6 +102,7 @@ type Cloud struct {
 	misses   int
 	seen     map[string]*fresh // eventual consistency: new IDs not yet visible
 	raw      []rawRule         // raw HTTP answers (rawresponse.go)
+	bucketNS *BucketNamespace  // global bucket names (s3names.go)
 }
 
 // Call is one operation attempt the simulated cloud received.
@@ -139,6 +143,10 @@ func New(o Options) *Cloud {
 		c.misses = 0
 	}
 	c.rnd = rand.New(rand.NewSource(o.Seed))
+	c.bucketNS = o.Buckets
+	if c.bucketNS == nil {
+		c.bucketNS = NewBucketNamespace()
+	}
 	c.seen = map[string]*fresh{}
 	c.services = map[string]any{}
 	for id, mk := range registry {
