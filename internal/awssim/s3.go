@@ -68,8 +68,8 @@ type s3Sim struct {
 	ns      *BucketNamespace     // global names: owners, holds after delete (s3names.go)
 	pin     *holdPin             // a test's hold of deleted names; nil = random
 	buckets map[string]*s3Bucket // this account's buckets (and AddBucket's foreign ones)
-	batches []int // keys per DeleteObjects request, for tests
-	failDel int   // per-key InternalError for the next n keys of DeleteObjects
+	batches []int                // keys per DeleteObjects request, for tests
+	failDel int                  // per-key InternalError for the next n keys of DeleteObjects
 	// noCreateTags plays an S3 implementation that predates tags in
 	// CreateBucket (MalformedXML when they are sent).
 	noCreateTags bool
