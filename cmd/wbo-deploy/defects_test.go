@@ -146,3 +146,19 @@ func TestDestroyWithAnUnsupportedService(t *testing.T) {
 		t.Fatalf("state left after a complete destroy: %v", err)
 	}
 }
+
+// destroy then up: S3 still holds the access-log bucket's name for a while
+// after destroy deleted it; up waits it out, saying why.
+func TestDestroyThenUpWaitsForTheLogBucketName(t *testing.T) {
+	c := newCLI(t)
+	c.mustCode(0, "up")
+	c.cloud.PinBucketNameRefusals(2)
+	c.mustCode(0, "destroy", "--yes")
+	r := c.mustCode(0, "up")
+	if !strings.Contains(r.err, "deleted recently and S3 has not released it yet (409 OperationAborted)") {
+		t.Fatalf("up does not say why it waits:\n%s", r.err)
+	}
+	if doc, code := c.status(); code != 0 || !doc.Healthy {
+		t.Fatalf("status after destroy and up: exit %d", code)
+	}
+}
