@@ -93,12 +93,18 @@ func Destroy(ctx context.Context, g *Globals, o DestroyOptions) error {
 		del = append(del, rr)
 	}
 	if o.DryRun {
-		doc.OK = true
+		doc.OK = unchecked == nil
 		doc.Resources = append(append(doc.Resources, del...), keep...)
 		if g.JSON() {
-			return ui.JSON(g.IO.Out, doc)
+			if err := ui.JSON(g.IO.Out, doc); err != nil {
+				return err
+			}
+		} else {
+			renderDestroyPreview(g.IO, cfg.Stack, del, keep)
 		}
-		renderDestroyPreview(g.IO, cfg.Stack, del, keep)
+		if unchecked != nil {
+			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("destroy would not be complete: %v. %s", unchecked, unchecked.Finish())}
+		}
 		return nil
 	}
 	if !g.JSON() || g.IO.InTTY {
