@@ -53,11 +53,7 @@ func (c *cli) run(args ...string) result {
 		c.t.Fatal(err)
 	}
 	defer func() { _ = os.Chdir(wd) }()
-	err := root.ExecuteContext(context.Background())
-	code := app.ExitCode(err)
-	if err != nil {
-		errb.WriteString("Error: " + err.Error() + "\n")
-	}
+	code := execute(context.Background(), g, root, func() *ui.Streams { return streams })
 	return result{out: out.String(), err: errb.String(), code: code}
 }
 

@@ -24,6 +24,10 @@ by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would cre
 			if g.IO == nil {
 				g.IO = streams()
 			}
+			if g.BeforeRun != nil {
+				g.BeforeRun()
+				g.BeforeRun = nil
+			}
 			g.Overrides = map[string]any{}
 			if cmd.Flags().Changed("stack") {
 				g.Overrides["stack"] = stack

@@ -91,6 +91,8 @@ type Globals struct {
 	ClockScale float64
 	// Stop is closed on the first Ctrl-C: no new work starts, waits end.
 	Stop <-chan struct{}
+	// BeforeRun is called once the streams are set, before the command runs.
+	BeforeRun func()
 }
 
 // NoColor reports whether colour is turned off by flag.

@@ -209,7 +209,7 @@ func renderStatusText(s *ui.Streams, doc StatusDocument) {
 		}
 		rows = append(rows, []string{r.Name, r.Kind, ui.ShortID(r.ID), st, detail})
 	}
-	ui.Table(w, []string{"RESOURCE", "KIND", "ID", "STATUS", "DETAIL"}, rows)
+	ui.TableWidth(w, s.Width, []string{"RESOURCE", "KIND", "ID", "STATUS", "DETAIL"}, rows)
 	health := s.Good("healthy")
 	if !doc.Healthy {
 		health = s.Bad("not healthy")
