@@ -65,6 +65,13 @@ func runWith(args []string, setup func(*app.Globals)) int {
 func execute(ctx context.Context, g *app.Globals, root *cobra.Command, streams func() *ui.Streams) int {
 	var doc docWatch
 	g.BeforeRun = func() { doc.wrap(g) }
+	// cobra's own output (help, --version, completion scripts) goes to the
+	// same streams; it is never coloured, so flags need not be parsed yet.
+	if s := streams(); s != nil {
+		root.SetOut(s.Out)
+		root.SetErr(s.Err)
+	}
+	strictCompletion(root)
 	err := root.ExecuteContext(ctx)
 	if g.IO == nil {
 		g.IO = streams() // the command line did not parse: no command ran

@@ -135,6 +135,11 @@ func (g *Globals) LoadConfig() (*config.Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if g.IO != nil && g.IO.Err != nil {
+		for _, w := range cfg.Warnings() {
+			fmt.Fprintln(g.IO.Err, g.IO.E().Warn("Warning: ")+w)
+		}
+	}
 	return cfg, nil
 }
 
@@ -162,6 +167,9 @@ func (g *Globals) Connect(ctx context.Context, cfg *config.Config) (*awsclients.
 	}
 	if o.Getenv == nil {
 		o.Getenv = g.getenv
+	}
+	if g.Verbose && o.SDKLog == nil {
+		o.SDKLog = g.IO.Err
 	}
 	c, err := awsclients.New(ctx, o)
 	if err != nil {
@@ -248,4 +256,26 @@ func (g *Globals) startRun(ctx context.Context) (*run, error) {
 	r.env = provision.NewEnv(clients, cfg, st, g.clock(), r.progress.Sink())
 	r.eng = &provision.Engine{Graph: provision.Build(cfg), Env: r.env, Stop: g.Stop}
 	return r, nil
+}
+
+// Validate checks the configuration alone: exit 0, or 2 naming every problem.
+// It opens no state and makes no AWS call.
+func Validate(_ context.Context, g *Globals) error {
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return err
+	}
+	if g.JSON() {
+		return ui.JSON(g.IO.Out, map[string]any{"schema": "wbo-deploy.validate/v1", "valid": true, "stack": cfg.Stack, "region": cfg.Region})
+	}
+	src := g.ConfigFile
+	if src == "" {
+		src = "defaults and environment"
+	}
+	fmt.Fprintf(g.IO.Out, "Configuration valid (%s): stack %s", src, cfg.Stack)
+	if cfg.Region != "" {
+		fmt.Fprintf(g.IO.Out, " in %s", cfg.Region)
+	}
+	fmt.Fprintln(g.IO.Out, ".")
+	return nil
 }

@@ -1,0 +1,201 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Every item of the terminal-experience issue that a pipe can show, each
+// failing on the behaviour it replaces.
+
+func TestCompletionForAnUnknownShellIsAUsageError(t *testing.T) {
+	c := newCLI(t)
+	r := c.run("completion", "tcsh")
+	if r.code != 2 || !strings.Contains(r.err, `"tcsh" is not a supported shell`) {
+		t.Fatalf("completion tcsh: exit %d\n%s", r.code, r.err)
+	}
+	if r := c.run("completion", "bash"); r.code != 0 || !strings.Contains(r.out, "bash completion") {
+		t.Fatalf("completion bash: exit %d\n%s", r.code, r.err)
+	}
+}
+
+func TestVersionFlagAndCommand(t *testing.T) {
+	c := newCLI(t)
+	r := c.mustCode(0, "--version")
+	if !strings.HasPrefix(r.out, "wbo-deploy test") {
+		t.Fatalf("--version: %q", r.out)
+	}
+	r = c.mustCode(0, "version", "-o", "json")
+	var doc map[string]string
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil || doc["version"] != "test" || doc["go"] == "" {
+		t.Fatalf("version -o json: %v %q", err, r.out)
+	}
+}
+
+func TestValidateChecksTheConfigurationOnly(t *testing.T) {
+	c := newCLI(t)
+	r := c.mustCode(0, "validate")
+	if !strings.Contains(r.out, "Configuration valid") {
+		t.Fatalf("validate: %q", r.out)
+	}
+	bad := filepath.Join(c.dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("app:\n  shards: 0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r = c.mustCode(2, "--config", bad, "validate")
+	if !strings.Contains(r.err, "app.shards") {
+		t.Fatalf("validate does not name the field:\n%s", r.err)
+	}
+	if n := len(c.cloud.Calls()); n != 0 {
+		t.Fatalf("validate made %d AWS calls", n)
+	}
+}
+
+func TestOtherToolsWordsGetAHint(t *testing.T) {
+	c := newCLI(t)
+	for args, want := range map[string]string{
+		"apply":             "wbo-deploy up",
+		"deploy":            "wbo-deploy up",
+		"up -auto-approve":  "--yes",
+		"teardown":          "destroy",
+		"destroy -auto-app": "--yes",
+	} {
+		r := c.run(strings.Fields(args)...)
+		if r.code != 2 || !strings.Contains(r.err, want) {
+			t.Errorf("%s: exit %d, want 2 and a hint naming %q:\n%s", args, r.code, want, r.err)
+		}
+	}
+	if n := len(c.cloud.Calls()); n != 0 {
+		t.Fatalf("%d AWS calls for mistyped commands", n)
+	}
+}
+
+func TestFlagErrorsSpeakPlainly(t *testing.T) {
+	c := newCLI(t)
+	cases := []struct {
+		args []string
+		want string
+		not  string
+	}{
+		{[]string{"logs", "--shard", "abc"}, `--shard: "abc" is not a shard number`, "strconv"},
+		{[]string{"logs", "--since", "yesterday"}, `--since: "yesterday" is not a duration`, "--since: --since"},
+		{[]string{"status", "--wait-healthy", "-5m"}, "--wait-healthy: -5m0s is negative", ""},
+		{[]string{"iam-policy", "--partition", "foo"}, `--partition: "foo" is not an AWS partition`, ""},
+	}
+	for _, tc := range cases {
+		r := c.run(tc.args...)
+		if r.code != 2 || !strings.Contains(r.err, tc.want) || (tc.not != "" && strings.Contains(r.err, tc.not)) {
+			t.Errorf("%v: exit %d, want 2 and %q:\n%s", tc.args, r.code, tc.want, r.err)
+		}
+	}
+	if n := len(c.cloud.Calls()); n != 0 {
+		t.Fatalf("%d AWS calls for bad flags", n)
+	}
+}
+
+func TestIAMPolicyHelpShowsItsFlagsWithoutPlaceholders(t *testing.T) {
+	c := newCLI(t)
+	r := c.mustCode(0, "iam-policy", "--help")
+	if !strings.Contains(r.out, "--live-prices ") || strings.Contains(r.out, "--live-prices cost") {
+		t.Fatalf("iam-policy --help:\n%s", r.out)
+	}
+}
+
+func TestUnpinnedImageIsWarnedAbout(t *testing.T) {
+	c := newCLI(t)
+	for _, img := range []string{"lovasoa/wbo", "lovasoa/wbo:latest"} {
+		p := filepath.Join(c.dir, "latest.yaml")
+		if err := os.WriteFile(p, []byte("app:\n  image: "+img+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := c.mustCode(0, "--config", p, "validate")
+		if !strings.Contains(r.err, "Warning: app.image") || !strings.Contains(r.err, "pin a version tag") {
+			t.Errorf("%s: no warning:\n%s", img, r.err)
+		}
+	}
+	if r := c.mustCode(0, "validate"); strings.Contains(r.err, "Warning") {
+		t.Fatalf("the pinned default image is warned about:\n%s", r.err)
+	}
+}
+
+// Without a terminal, up needs --yes before it changes anything, as
+// terraform apply does; with one, a no answers leaves everything untouched.
+func TestUpAsksBeforeAnyChange(t *testing.T) {
+	c := newCLI(t)
+	r := c.run("up")
+	if r.code != 2 || !strings.Contains(r.err, "pass --yes") {
+		t.Fatalf("up in a pipe without --yes: exit %d\n%s", r.code, r.err)
+	}
+	if !strings.Contains(r.err, "Plan:") || !strings.Contains(r.err, "/month") {
+		t.Fatalf("up did not show the plan and its monthly cost before asking:\n%s", r.err)
+	}
+	if m := c.cloud.MutatingCalls(); len(m) != 0 {
+		t.Fatalf("up without consent made mutating calls: %v", m)
+	}
+	c.tty, c.stdin = true, "n\n"
+	if r := c.run("up"); r.code != 1 || !strings.Contains(r.err, "cancelled") {
+		t.Fatalf("up answered no: exit %d\n%s", r.code, r.err)
+	}
+	if m := c.cloud.MutatingCalls(); len(m) != 0 {
+		t.Fatalf("up answered no made mutating calls: %v", m)
+	}
+	c.stdin = "y\n"
+	r = c.mustCode(0, "up")
+	// A fresh create converges what its create call cannot set: not an update to report.
+	if strings.Contains(r.err, "update enable_dns") || strings.Contains(r.err, "false → true") {
+		t.Fatalf("a fresh create printed update lines:\n%s", r.err)
+	}
+	c.tty, c.stdin = false, ""
+	c.mustCode(0, "up") // nothing to change: no consent needed
+	// Destroy on a terminal wants the stack's name, not a bare y.
+	c.tty, c.stdin = true, "y\n"
+	before := len(c.cloud.MutatingCalls())
+	if r := c.run("destroy"); r.code != 1 || !strings.Contains(r.err, "Type the stack name (wbo)") {
+		t.Fatalf("destroy answered y: exit %d\n%s", r.code, r.err)
+	}
+	if n := len(c.cloud.MutatingCalls()); n != before {
+		t.Fatalf("destroy answered y made %d mutating calls", n-before)
+	}
+	c.stdin = "wbo\n"
+	r = c.mustCode(0, "destroy")
+	if strings.Contains(r.err, "- boards") || strings.Contains(r.err, "boards                 delete") {
+		t.Fatalf("the kept board bucket is shown as deleted:\n%s", r.err)
+	}
+}
+
+// A failing -o json command still writes exactly one JSON document to
+// stdout: the error.
+func TestJSONFailureIsAJSONDocument(t *testing.T) {
+	c := newCLI(t)
+	r := c.run("up", "-o", "json") // no terminal, no --yes
+	if r.code != 2 {
+		t.Fatalf("exit %d\n%s", r.code, r.err)
+	}
+	var doc struct {
+		Schema   string `json:"schema"`
+		ExitCode int    `json:"exit_code"`
+		Error    struct{ Code, Message string }
+	}
+	dec := json.NewDecoder(strings.NewReader(r.out))
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatalf("stdout is not a JSON document: %v\n%q", err, r.out)
+	}
+	if dec.More() {
+		t.Fatalf("more than one document on stdout:\n%s", r.out)
+	}
+	if doc.Schema != "wbo-deploy.error/v1" || doc.ExitCode != 2 || doc.Error.Code != "usage" || !strings.Contains(doc.Error.Message, "--yes") {
+		t.Fatalf("error document: %+v", doc)
+	}
+}
+
+func TestLogsWithoutEventsSaysSo(t *testing.T) {
+	c := newCLI(t)
+	c.mustCode(0, "up", "--yes")
+	r := c.mustCode(0, "logs", "--since", "5m", "--filter", "nothing-matches-this")
+	if !strings.Contains(r.err, `No log events matching "nothing-matches-this"`) || !strings.Contains(r.err, "--since 5m") {
+		t.Fatalf("logs with no events printed:\nstdout %q\nstderr %q", r.out, r.err)
+	}
+}
