@@ -109,8 +109,8 @@ func newUpCmd(g *app.Globals) *cobra.Command {
 		Use:        "up",
 		SuggestFor: []string{"apply", "deploy", "create"},
 		Short:      "Create or update the stack (prints the plan first)",
-		Args:  usageArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Up(cmd.Context(), g, o) },
+		Args:       usageArgs,
+		RunE:       func(cmd *cobra.Command, _ []string) error { return app.Up(cmd.Context(), g, o) },
 	}
 	c.Flags().BoolVar(&o.AllowReplace, "allow-replace", false, "allow replacing resources that cannot change in place")
 	c.Flags().BoolVar(&o.NoWait, "no-wait", false, "return after update calls without waiting for deployments")
@@ -146,9 +146,9 @@ func newDestroyCmd(g *app.Globals) *cobra.Command {
 	c := &cobra.Command{
 		Use:        "destroy",
 		SuggestFor: []string{"delete", "down", "teardown"},
-		Short: "Delete the stack (keeps the board bucket unless --delete-data)",
-		Args:  usageArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Destroy(cmd.Context(), g, o) },
+		Short:      "Delete the stack (keeps the board bucket unless --delete-data)",
+		Args:       usageArgs,
+		RunE:       func(cmd *cobra.Command, _ []string) error { return app.Destroy(cmd.Context(), g, o) },
 	}
 	c.Flags().BoolVar(&o.DeleteData, "delete-data", false, "also empty and delete the board bucket (every board version)")
 	c.Flags().BoolVar(&o.KeepLogs, "keep-logs", false, "keep the log group and the access-log bucket")
