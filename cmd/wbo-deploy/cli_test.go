@@ -24,11 +24,12 @@ type cli struct {
 	env   []string
 	tty   bool
 	stdin string
+	creds bool // static simulated credentials (default); false: the default chain
 }
 
 func newCLI(t *testing.T) *cli {
 	t.Helper()
-	return &cli{t: t, cloud: awssim.New(awssim.Options{}), dir: t.TempDir(), env: []string{"AWS_REGION=us-east-1"}}
+	return &cli{t: t, cloud: awssim.New(awssim.Options{}), dir: t.TempDir(), env: []string{"AWS_REGION=us-east-1"}, creds: true}
 }
 
 type result struct {
@@ -44,6 +45,9 @@ func (c *cli) run(args ...string) result {
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
 			APIOptions:  c.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 20, MaxBackoff: time.Millisecond,
 		}}
+	if !c.creds {
+		g.AWS.Credentials = nil
+	}
 	streams := &ui.Streams{In: strings.NewReader(c.stdin), Out: &out, Err: &errb, InTTY: c.tty, ErrTTY: false}
 	root := newRootCmd(g, func() *ui.Streams { return streams })
 	full := append([]string{"--state", filepath.Join(c.dir, "state.json")}, args...)

@@ -199,3 +199,60 @@ func TestLogsWithoutEventsSaysSo(t *testing.T) {
 		t.Fatalf("logs with no events printed:\nstdout %q\nstderr %q", r.out, r.err)
 	}
 }
+
+// A run that cannot start (no credentials) leaves nothing on disk.
+func TestNoCredentialsTouchesNothingOnDisk(t *testing.T) {
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	t.Setenv("AWS_ACCESS_KEY_ID", "")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "")
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", "")
+	t.Setenv("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "")
+	c := newCLI(t)
+	c.creds = false
+	for _, cmd := range []string{"up", "destroy"} {
+		state := filepath.Join(c.dir, "nonexistent", "dir", "state.json")
+		r := c.run("--state", state, cmd, "--yes")
+		if r.code != 1 || !strings.Contains(r.err, "no usable AWS credentials") {
+			t.Fatalf("%s without credentials: exit %d\n%s", cmd, r.code, r.err)
+		}
+		if _, err := os.Stat(filepath.Join(c.dir, "nonexistent")); err == nil {
+			t.Fatalf("%s without credentials created the state directory", cmd)
+		}
+	}
+}
+
+// A VPC CIDR change replaces everything in the VPC, and the plan says so
+// (it counted only the five resources whose own fields changed).
+func TestPlanCountsWhatAReplacementReallyReplaces(t *testing.T) {
+	c := newCLI(t)
+	c.mustCode(0, "up", "--yes")
+	cfg := filepath.Join(c.dir, "cidr.yaml")
+	if err := os.WriteFile(cfg, []byte("network:\n  vpc_cidr: 10.1.0.0/16\n  public_subnets: [10.1.1.0/24, 10.1.2.0/24]\n  private_subnets: [10.1.10.0/24, 10.1.11.0/24]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := c.mustCode(0, "--config", cfg, "plan", "-o", "json")
+	var doc struct {
+		Summary   map[string]int
+		Resources []struct{ Name, Action, Note string }
+	}
+	if err := json.Unmarshal([]byte(r.out), &doc); err != nil {
+		t.Fatal(err)
+	}
+	action := map[string]string{}
+	for _, res := range doc.Resources {
+		action[res.Name] = res.Action
+	}
+	for _, name := range []string{"vpc", "alb", "sg-tasks", "target-group-shard-0"} {
+		if _, ok := action[name]; ok && action[name] != "replace" {
+			t.Errorf("%s: %s, want replace (it is in the VPC)", name, action[name])
+		}
+	}
+	if action["board-bucket"] == "replace" || action["boards"] == "replace" {
+		t.Errorf("the board bucket is outside the VPC but counted as replaced")
+	}
+	if doc.Summary["replace"] <= 5 {
+		t.Fatalf("plan counts %d replacements; everything in the VPC is replaced:\n%v", doc.Summary["replace"], action)
+	}
+}

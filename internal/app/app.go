@@ -232,11 +232,18 @@ type run struct {
 }
 
 // startRun does what up and destroy do first, in this order: validate the
-// configuration (no AWS call on bad input), take the state lock, connect and
-// identify the account, and refuse a state of another account or region.
+// configuration (no AWS call on bad input), connect and identify the
+// account, take the state lock, and refuse a state of another account or
+// region.
 // The caller closes run.st.
 func (g *Globals) startRun(ctx context.Context) (*run, error) {
 	cfg, err := g.LoadConfig()
+	if err != nil {
+		return nil, err
+	}
+	// Credentials first: nothing is written to disk (not even the state
+	// directory) for a run that cannot start.
+	clients, err := g.Connect(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -244,11 +251,7 @@ func (g *Globals) startRun(ctx context.Context) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	clients, err := g.Connect(ctx, cfg)
-	if err == nil {
-		err = st.Bind(clients.Account, clients.Region)
-	}
-	if err != nil {
+	if err := st.Bind(clients.Account, clients.Region); err != nil {
 		_ = st.Close()
 		return nil, err
 	}

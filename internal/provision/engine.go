@@ -454,6 +454,21 @@ func Merge(recs, found []state.Resource) []state.Resource {
 // (transitively), so the next Up re-creates them with the new settings. The
 // caller has the user's consent (--allow-replace).
 func (e *Engine) Replace(ctx context.Context, names []string) *Result {
+	doomed := e.withDependents(names)
+	var recs []state.Resource
+	if e.Env.store != nil {
+		for _, r := range e.Env.store.All() {
+			if doomed[r.Name] {
+				recs = append(recs, r)
+			}
+		}
+	}
+	return e.destroy(ctx, recs)
+}
+
+// withDependents is names and everything that depends on them, directly or
+// not: what a replacement deletes and creates again.
+func (e *Engine) withDependents(names []string) map[string]bool {
 	doomed := map[string]bool{}
 	var mark func(string)
 	mark = func(name string) {
@@ -472,13 +487,5 @@ func (e *Engine) Replace(ctx context.Context, names []string) *Result {
 	for _, n := range names {
 		mark(n)
 	}
-	var recs []state.Resource
-	if e.Env.store != nil {
-		for _, r := range e.Env.store.All() {
-			if doomed[r.Name] {
-				recs = append(recs, r)
-			}
-		}
-	}
-	return e.destroy(ctx, recs)
+	return doomed
 }
