@@ -25,6 +25,7 @@ type cli struct {
 	tty   bool
 	stdin string
 	creds bool // static simulated credentials (default); false: the default chain
+	noSim bool // no simulated cloud: real HTTP (tests point it at loopback only)
 }
 
 func newCLI(t *testing.T) *cli {
@@ -47,6 +48,9 @@ func (c *cli) run(args ...string) result {
 		}}
 	if !c.creds {
 		g.AWS.Credentials = nil
+	}
+	if c.noSim {
+		g.AWS.APIOptions, g.AWS.MaxAttempts = nil, 2
 	}
 	streams := &ui.Streams{In: strings.NewReader(c.stdin), Out: &out, Err: &errb, InTTY: c.tty, ErrTTY: false}
 	root := newRootCmd(g, func() *ui.Streams { return streams })

@@ -256,3 +256,34 @@ func TestPlanCountsWhatAReplacementReallyReplaces(t *testing.T) {
 		t.Fatalf("plan counts %d replacements; everything in the VPC is replaced:\n%v", doc.Summary["replace"], action)
 	}
 }
+
+// The common AWS failures get one sentence a person can act on; the SDK's
+// text stays behind -v.
+func TestCommonFailuresAreOneActionableSentence(t *testing.T) {
+	t.Run("unknown profile", func(t *testing.T) {
+		t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "config"))
+		t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "credentials"))
+		c := newCLI(t)
+		c.creds = false
+		r := c.run("--profile", "nope", "status")
+		if r.code != 1 || !strings.Contains(r.err, `AWS profile "nope" does not exist`) || strings.Contains(r.err, "failed to get shared config profile") {
+			t.Fatalf("exit %d:\n%s", r.code, r.err)
+		}
+	})
+	t.Run("unreachable endpoint", func(t *testing.T) {
+		c := newCLI(t)
+		c.noSim = true
+		// A loopback port nothing listens on.
+		r := c.run("--endpoint-url", "http://127.0.0.1:1", "status")
+		if r.code != 1 || !strings.Contains(r.err, "cannot reach the AWS endpoint 127.0.0.1:1 (STS GetCallerIdentity)") || !strings.Contains(r.err, "--endpoint-url") {
+			t.Fatalf("exit %d:\n%s", r.code, r.err)
+		}
+		if strings.Contains(r.err, "dial tcp") {
+			t.Fatalf("raw SDK text without -v:\n%s", r.err)
+		}
+		r = c.run("-v", "--endpoint-url", "http://127.0.0.1:1", "status")
+		if !strings.Contains(r.err, "detail:") || !strings.Contains(r.err, "connect") {
+			t.Fatalf("-v does not show the detail:\n%s", r.err)
+		}
+	})
+}
