@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/wbo-deploy/wbo-deploy/internal/app"
 	"github.com/wbo-deploy/wbo-deploy/internal/ui"
 )
@@ -54,7 +55,7 @@ by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would cre
 
 	root.Version = versionLine(g.Version)
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newVersionCmd(g), newValidateCmd(g))
+	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newVersionCmd(g), newValidateCmd(g), newInitCmd(g))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &app.ExitError{Code: app.ExitUsage, Err: err}
 	})
@@ -85,6 +86,29 @@ func strictCompletion(root *cobra.Command) {
 			return cmd.Help()
 		}
 	}
+}
+
+func newInitCmd(g *app.Globals) *cobra.Command {
+	var o app.InitOptions
+	c := &cobra.Command{
+		Use:   "init",
+		Short: "Write a commented wbo-deploy.yaml (asks on a terminal; flags for scripts); never overwrites one",
+		Args:  usageArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Set = map[string]bool{}
+			cmd.Flags().Visit(func(f *pflag.Flag) { o.Set[f.Name] = true })
+			if cmd.Flags().Changed("region") {
+				o.Set["region"] = true
+				o.Region, _ = cmd.Flags().GetString("region")
+			}
+			return app.Init(cmd.Context(), g, o)
+		},
+	}
+	c.Flags().StringVar(&o.File, "file", "", "file to write (default ./wbo-deploy.yaml)")
+	c.Flags().IntVar(&o.Shards, "shards", 0, "number of shards (1-16; default 2)")
+	c.Flags().StringVar(&o.Redis, "redis", "", "none (default: the stock WBO image does not use Redis) or elasticache")
+	c.Flags().StringSliceVar(&o.AlarmEmails, "alarm-email", nil, "email address notified of alarms (repeatable)")
+	return c
 }
 
 func newValidateCmd(g *app.Globals) *cobra.Command {

@@ -287,3 +287,59 @@ func TestCommonFailuresAreOneActionableSentence(t *testing.T) {
 		}
 	})
 }
+
+func TestInitWritesAValidCommentedConfigAndNeverOverwrites(t *testing.T) {
+	c := newCLI(t)
+	r := c.mustCode(0, "--region", "eu-west-1", "init", "--shards", "3", "--redis", "none", "--alarm-email", "ops@example.com")
+	if !strings.Contains(r.out, "Wrote wbo-deploy.yaml") {
+		t.Fatalf("init: %q", r.out)
+	}
+	data, err := os.ReadFile(filepath.Join(c.dir, "wbo-deploy.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"region: eu-west-1", "shards: 3", "mode: none", `"ops@example.com"`, "# "} {
+		if !strings.Contains(string(data), want) {
+			t.Fatalf("written config lacks %q:\n%s", want, data)
+		}
+	}
+	// Every command reads it (./wbo-deploy.yaml is the default config;
+	// AWS_REGION would win over the file, so none is set here).
+	c.env = []string{}
+	r = c.mustCode(0, "plan", "-o", "json")
+	if !strings.Contains(r.out, `"region": "eu-west-1"`) || strings.Contains(r.out, "elasticache.replication-group") {
+		t.Fatalf("plan does not follow the written config:\n%s", r.out)
+	}
+	before, _ := os.ReadFile(filepath.Join(c.dir, "wbo-deploy.yaml"))
+	r = c.run("init", "--shards", "5")
+	if r.code != 2 || !strings.Contains(r.err, "already exists") {
+		t.Fatalf("second init: exit %d\n%s", r.code, r.err)
+	}
+	after, _ := os.ReadFile(filepath.Join(c.dir, "wbo-deploy.yaml"))
+	if string(before) != string(after) {
+		t.Fatal("init overwrote the configuration")
+	}
+	// A bad value is refused naming the field, and nothing is written.
+	r = c.run("init", "--file", "other.yaml", "--shards", "40")
+	if r.code != 2 || !strings.Contains(r.err, "app.shards") {
+		t.Fatalf("init --shards 40: exit %d\n%s", r.code, r.err)
+	}
+	if _, err := os.Stat(filepath.Join(c.dir, "other.yaml")); err == nil {
+		t.Fatal("an invalid config was written")
+	}
+}
+
+func TestInitAsksOnATerminal(t *testing.T) {
+	c := newCLI(t)
+	c.tty, c.stdin = true, "ap-south-1\n4\n\nme@example.com\n"
+	c.mustCode(0, "init")
+	data, err := os.ReadFile(filepath.Join(c.dir, "wbo-deploy.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"region: ap-south-1", "shards: 4", "mode: none", `"me@example.com"`} {
+		if !strings.Contains(string(data), want) {
+			t.Fatalf("answers not in the config (%q):\n%s", want, data)
+		}
+	}
+}
