@@ -28,7 +28,7 @@ func statusOf(t *testing.T, doc app.StatusDocument, name string) (string, string
 // tasks is a service detached from its group: degraded, not "0/0 healthy".
 func TestStatusTargetGroupWithoutTargetsIsDegraded(t *testing.T) {
 	c := newCLI(t)
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	sdk, ctx := c.sdk(), context.Background()
 	tgARN := recID(t, c, "tg-shard-0")
 	h, err := sdk.ELB.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(tgARN)})
@@ -83,7 +83,7 @@ func TestStatusWithAnUnsupportedService(t *testing.T) {
 	}
 
 	c.cloud.ClearRaw()
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	if err := os.Remove(c.state()); err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestDestroyWithAnUnsupportedService(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("alarms:\n  enabled: false\ndashboard:\n  enabled: false\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.mustCode(0, "--config", cfg, "up")
+	c.mustCode(0, "--config", cfg, "up", "--yes")
 	c.cloud.UnsupportedService("CloudWatch")
 	r := c.mustCode(1, "--config", cfg, "destroy", "--yes")
 	if miss := hasAll(r.err, "cloudwatch.alarm", "cloudwatch.dashboard", "may not support CloudWatch", "destroy is not complete",
@@ -151,10 +151,10 @@ func TestDestroyWithAnUnsupportedService(t *testing.T) {
 // after destroy deleted it; up waits it out, saying why.
 func TestDestroyThenUpWaitsForTheLogBucketName(t *testing.T) {
 	c := newCLI(t)
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	c.cloud.PinBucketNameRefusals(2)
 	c.mustCode(0, "destroy", "--yes")
-	r := c.mustCode(0, "up")
+	r := c.mustCode(0, "up", "--yes")
 	if !strings.Contains(r.err, "deleted recently and S3 has not released it yet (409 OperationAborted)") {
 		t.Fatalf("up does not say why it waits:\n%s", r.err)
 	}
