@@ -173,7 +173,7 @@ func runDAG(ctx context.Context, names []string, deps map[string][]string, limit
 				return
 			default:
 			}
-			err := fn(ctx, name)
+			err := fn(withNode(ctx, name), name)
 			mu.Lock()
 			results[name] = err
 			mu.Unlock()

@@ -107,7 +107,10 @@ func Build(cfg *config.Config) *Graph {
 			suffix, role = "app", "app"
 		}
 		taskDeps := []string{"role-execution", "role-task", "log-group", "bucket-boards"}
-		if cfg.RedisEnabled() {
+		if cfg.RedisURLPassed() {
+			// Only an image that reads REDIS_URL waits for the endpoint
+			// (redis.pass_url): the stock image never does, and the
+			// group takes 5–15 minutes to create.
 			taskDeps = append(taskDeps, "redis")
 		}
 		td := add("taskdef-"+suffix, "ecs.task-definition", taskDeps...)
