@@ -10,9 +10,26 @@ import (
 
 // Graph is the stack's resources and their dependencies.
 type Graph struct {
-	nodes  []*Node
-	byName map[string]*Node
+	nodes      []*Node
+	byName     map[string]*Node
+	milestones []Milestone
 }
+
+// Milestone is a point of an up worth telling the user before the run ends:
+// when every one of Nodes is done, the engine emits a PhaseReady event named
+// Name whose message is Message(env) (for example the whiteboard's URL while
+// Redis is still being created).
+type Milestone struct {
+	Name    string
+	Nodes   []string
+	Message func(env *Env) string
+}
+
+// AddMilestone declares a milestone (graph.go).
+func (g *Graph) AddMilestone(m Milestone) { g.milestones = append(g.milestones, m) }
+
+// Milestones returns the declared milestones.
+func (g *Graph) Milestones() []Milestone { return append([]Milestone(nil), g.milestones...) }
 
 // NewGraph returns an empty graph.
 func NewGraph() *Graph { return &Graph{byName: map[string]*Node{}} }

@@ -139,12 +139,17 @@ func (e *Engine) Up(ctx context.Context) *Result {
 	names, deps := e.deps(nodes)
 	var mu sync.Mutex
 	results := map[string]NodeResult{}
+	reached := map[string]bool{}
 	errs := runDAG(ctx, names, deps, e.limit(), e.Stop, func(ctx context.Context, name string) error {
 		n, _ := e.Graph.Node(name)
 		r := e.ensure(ctx, n)
 		mu.Lock()
 		results[name] = r
+		ready := e.reachedMilestones(results, reached, len(names))
 		mu.Unlock()
+		for _, ev := range ready {
+			e.Env.Emit(ev)
+		}
 		return r.Err
 	})
 	res := &Result{}
@@ -166,6 +171,35 @@ func (e *Engine) Up(ctx context.Context) *Result {
 		res.Nodes = append(res.Nodes, d.Nodes...)
 	}
 	return res
+}
+
+// reachedMilestones returns the events of the milestones whose nodes all
+// succeeded and that were not reached before (marked in reached). Called
+// with the results' lock held.
+func (e *Engine) reachedMilestones(results map[string]NodeResult, reached map[string]bool, total int) []Event {
+	var out []Event
+	for _, m := range e.Graph.milestones {
+		if reached[m.Name] {
+			continue
+		}
+		ok := true
+		for _, name := range m.Nodes {
+			if r, done := results[name]; !done || r.Err != nil {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		reached[m.Name] = true
+		msg := m.Message(e.Env)
+		if left := total - len(results); left > 0 {
+			msg += fmt.Sprintf(" (%d more resources in progress; up ends when they are done)", left)
+		}
+		out = append(out, Event{Node: m.Name, Phase: PhaseReady, Message: msg})
+	}
+	return out
 }
 
 func (e *Engine) ensure(ctx context.Context, n *Node) NodeResult {

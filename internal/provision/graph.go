@@ -147,5 +147,28 @@ func Build(cfg *config.Config) *Graph {
 	// so alarms and widgets cover exactly the resources declared above.
 	observabilityNodes(g, cfg)
 
+	// The whiteboard serves once the load balancer, its listeners, the
+	// board rules and every service (each healthy in its target group) are
+	// done; up says so then, even if other resources (Redis, alarms) are
+	// still in progress.
+	var serving []string
+	for _, n := range g.nodes {
+		switch n.Kind {
+		case "elbv2.load-balancer", "elbv2.listener", "elbv2.routing-rules", "ecs.service":
+			serving = append(serving, n.Name)
+		}
+	}
+	g.AddMilestone(Milestone{Name: MilestoneServing, Nodes: serving, Message: servingMessage})
+
 	return g
+}
+
+// MilestoneServing is the milestone reached when the whiteboard URL serves.
+const MilestoneServing = "whiteboard"
+
+func servingMessage(env *Env) string {
+	if r, err := env.Ref("alb"); err == nil && r.Attrs["dns_name"] != "" {
+		return "serving at " + lbURL(env, r.Attrs["dns_name"])
+	}
+	return "serving"
 }

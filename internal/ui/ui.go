@@ -163,6 +163,8 @@ func (p *Progress) format(ev provision.Event) (string, bool) {
 		return fmt.Sprintf("%s %-22s %s", p.s.Good("✓"), who, msg), true
 	case provision.PhaseFailed:
 		return fmt.Sprintf("%s %-22s %s", p.s.Bad("✗"), who, ev.Message), true
+	case provision.PhaseReady:
+		return fmt.Sprintf("%s %-22s %s", p.s.Good("★"), who, ev.Message), true
 	case provision.PhaseSkipped:
 		return fmt.Sprintf("%s %-22s skipped (%s)", p.s.Warn("-"), who, ev.Message), true
 	default:
