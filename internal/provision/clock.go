@@ -170,7 +170,7 @@ func (c *Clock) RetryDependency(ctx context.Context, timeout time.Duration, prog
 
 // Retry is RetryDependency with a caller-chosen predicate. The delay before
 // the next attempt follows Poll's rule (a twentieth of the time waited,
-// within 2–30 s), jittered down by up to half so that resources blocked on
+// within 5–30 s), jittered down by up to half so that resources blocked on
 // one dependency do not retry in lockstep. The jitter is a hash of the
 // clock's seed, the node being worked on (withNode) and the attempt: as
 // decorrelated as random draws, yet the same on every run with the same
@@ -189,7 +189,7 @@ func (c *Clock) Retry(ctx context.Context, timeout time.Duration, retryable func
 		if progress != nil {
 			progress(fmt.Sprintf("blocked: %s", awserr.Message(err)), elapsed)
 		}
-		delay := pollDelay(elapsed, 2*time.Second, 30*time.Second)
+		delay := pollDelay(elapsed, 5*time.Second, 30*time.Second)
 		if err := c.Sleep(ctx, delay-c.jitter(ctx, attempt, delay/2)); err != nil {
 			return err
 		}

@@ -24,6 +24,9 @@ type Engine struct {
 	// DeleteTimeout bounds retries of deletions blocked by dependencies that
 	// go away by themselves (lingering ENIs), in AWS time (default 30 min).
 	DeleteTimeout time.Duration
+
+	planMu  sync.Mutex
+	planObs map[string]*Observed // Plan's observations of unchanged resources
 }
 
 // Action is what happens (or would happen) to one resource.
@@ -142,7 +145,13 @@ func (e *Engine) Up(ctx context.Context) *Result {
 	reached := map[string]bool{}
 	errs := runDAG(ctx, names, deps, e.limit(), e.Stop, func(ctx context.Context, name string) error {
 		n, _ := e.Graph.Node(name)
-		r := e.ensure(ctx, n)
+		mu.Lock()
+		unchanged := true
+		for _, d := range n.Deps {
+			unchanged = unchanged && results[d].Action == ActNoop
+		}
+		mu.Unlock()
+		r := e.ensure(ctx, n, unchanged)
 		mu.Lock()
 		results[name] = r
 		ready := e.reachedMilestones(results, reached, len(names))
@@ -202,7 +211,9 @@ func (e *Engine) reachedMilestones(results map[string]NodeResult, reached map[st
 	return out
 }
 
-func (e *Engine) ensure(ctx context.Context, n *Node) NodeResult {
+// ensure finds, creates or converges n. depsUnchanged says every dependency
+// was a no-op in this run: Plan's observation of n, if any, is still valid.
+func (e *Engine) ensure(ctx context.Context, n *Node, depsUnchanged bool) NodeResult {
 	r := NodeResult{Name: n.Name, Kind: n.Kind}
 	k, err := e.kind(n)
 	if err != nil {
@@ -216,9 +227,12 @@ func (e *Engine) ensure(ctx context.Context, n *Node) NodeResult {
 		}
 	}
 	e.Env.Emit(Event{Node: n.Name, Kind: n.Kind, Phase: PhaseStart})
-	obs, err := k.Find(ctx, e.Env, n, rec)
-	if err != nil {
-		return e.fail(r, fmt.Errorf("find: %w", err))
+	obs := e.planned(n.Name)
+	if obs == nil || !depsUnchanged || rec == nil || rec.ID != obs.Rec.ID {
+		var err error
+		if obs, err = k.Find(ctx, e.Env, n, rec); err != nil {
+			return e.fail(r, fmt.Errorf("find: %w", err))
+		}
 	}
 	if obs == nil {
 		r.Action = ActCreate
