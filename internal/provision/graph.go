@@ -130,7 +130,10 @@ func Build(cfg *config.Config) *Graph {
 				svcDeps = append(svcDeps, rules)
 			}
 		}
-		svc := add("service-"+suffix, "ecs.service", append(svcDeps, taskDeps...)...)
+		// The roles, log group, bucket (and Redis) reach the service
+		// through its task definition: no direct edge (graph_test lists
+		// every edge with the ID or ordering it carries).
+		svc := add("service-"+suffix, "ecs.service", svcDeps...)
 		svc.Index, svc.Role = i, role
 	}
 	if cfg.App.Mode == config.ModeShared {

@@ -90,11 +90,14 @@ type dagModel struct {
 	kind  map[string]string
 	preds map[string][]string // done before the node can start
 	dur   func(kind string) time.Duration
-	lag   func(predKind, kind string) time.Duration
-	// eniHolders: nodes whose network interfaces must be gone before this
-	// one can be deleted, and eniGone when that is, from the holder's start.
-	eniHolders map[string][]string
-	eniGone    func(kind string) time.Duration
+	// waits: other nodes that hold this one back beyond the edges (up:
+	// the roles its task definition hands to ECS, not assumable until
+	// IAMPropagation after their creation; destroy: the load balancers,
+	// services and cache groups whose network interfaces must be gone
+	// first), and waitAt when node x stops holding back, given when x
+	// started and finished.
+	waits  map[string][]string
+	waitAt func(x string, start, finish map[string]time.Duration) time.Duration
 }
 
 // earliest is when n can start at the soonest, given when its predecessors
@@ -102,10 +105,10 @@ type dagModel struct {
 func (m *dagModel) earliest(n string, start, finish map[string]time.Duration) time.Duration {
 	var at time.Duration
 	for _, p := range m.preds[n] {
-		at = max(at, finish[p]+m.lag(m.kind[p], m.kind[n]))
+		at = max(at, finish[p])
 	}
-	for _, x := range m.eniHolders[n] {
-		at = max(at, start[x]+m.eniGone(m.kind[x]))
+	for _, x := range m.waits[n] {
+		at = max(at, m.waitAt(x, start, finish))
 	}
 	return at
 }
@@ -123,7 +126,7 @@ func (m *dagModel) criticalPath() (map[string]time.Duration, time.Duration) {
 		for _, p := range m.preds[n] {
 			visit(p)
 		}
-		for _, x := range m.eniHolders[n] {
+		for _, x := range m.waits[n] {
 			visit(x)
 		}
 		start[n] = m.earliest(n, start, finish)
@@ -158,12 +161,31 @@ func (m *dagModel) overshoot(tl *timeline) (worst, awaited time.Duration, node s
 // upModel: a node starts when its dependencies are done; AWS then takes
 // the Timing figure of its kind.
 func upModel(g *provision.Graph, t awssim.Timing) *dagModel {
-	m := &dagModel{kind: map[string]string{}, preds: map[string][]string{}, eniHolders: map[string][]string{},
-		eniGone: func(string) time.Duration { return 0 }}
+	m := &dagModel{kind: map[string]string{}, preds: map[string][]string{}, waits: map[string][]string{}}
 	for _, n := range g.Nodes() {
 		m.names = append(m.names, n.Name)
 		m.kind[n.Name] = n.Kind
 		m.preds[n.Name] = n.Deps
+	}
+	// A service's CreateService is refused until ECS can assume the roles
+	// of its task definition.
+	for _, n := range g.Nodes() {
+		if n.Kind != "ecs.service" {
+			continue
+		}
+		for _, d := range n.Deps {
+			if m.kind[d] != "ecs.task-definition" {
+				continue
+			}
+			for _, r := range m.preds[d] {
+				if m.kind[r] == "iam.role" {
+					m.waits[n.Name] = append(m.waits[n.Name], r)
+				}
+			}
+		}
+	}
+	m.waitAt = func(x string, _, finish map[string]time.Duration) time.Duration {
+		return finish[x] + t.IAMPropagation
 	}
 	m.dur = func(kind string) time.Duration {
 		switch kind {
@@ -178,12 +200,6 @@ func upModel(g *provision.Graph, t awssim.Timing) *dagModel {
 		}
 		return 0 // one or a few API calls: no modelled wait
 	}
-	m.lag = func(pred, kind string) time.Duration {
-		if pred == "iam.role" && kind == "ecs.service" {
-			return t.IAMPropagation // ECS cannot assume a role just created
-		}
-		return 0
-	}
 	return m
 }
 
@@ -192,8 +208,7 @@ func upModel(g *provision.Graph, t awssim.Timing) *dagModel {
 // interfaces of every load balancer, task and cache node above them are
 // gone (ENILinger after their owner went).
 func destroyModel(recs []state.Resource, t awssim.Timing) *dagModel {
-	m := &dagModel{kind: map[string]string{}, preds: map[string][]string{}, eniHolders: map[string][]string{},
-		lag: func(string, string) time.Duration { return 0 }}
+	m := &dagModel{kind: map[string]string{}, preds: map[string][]string{}, waits: map[string][]string{}}
 	known := map[string]bool{}
 	for _, r := range recs {
 		known[r.Name] = true
@@ -217,7 +232,7 @@ func destroyModel(recs []state.Resource, t awssim.Timing) *dagModel {
 		}
 		return 0
 	}
-	m.eniGone = func(kind string) time.Duration {
+	eniGone := func(kind string) time.Duration {
 		switch kind {
 		case "ecs.service": // its tasks stop when it is deleted
 			return t.TaskStop + t.ENILinger
@@ -228,7 +243,10 @@ func destroyModel(recs []state.Resource, t awssim.Timing) *dagModel {
 		}
 		return 0
 	}
-	holds := func(kind string) bool { return m.eniGone(kind) > 0 }
+	m.waitAt = func(x string, start, _ map[string]time.Duration) time.Duration {
+		return start[x] + eniGone(m.kind[x])
+	}
+	holds := func(kind string) bool { return eniGone(kind) > 0 }
 	blocked := func(kind string) bool {
 		return kind == "ec2.subnet" || kind == "ec2.security-group" || kind == "ec2.internet-gateway"
 	}
@@ -245,13 +263,13 @@ func destroyModel(recs []state.Resource, t awssim.Timing) *dagModel {
 				}
 				seen[up] = true
 				if holds(m.kind[up]) {
-					m.eniHolders[n] = append(m.eniHolders[n], up)
+					m.waits[n] = append(m.waits[n], up)
 				}
 				walk(up)
 			}
 		}
 		walk(n)
-		sort.Strings(m.eniHolders[n])
+		sort.Strings(m.waits[n])
 	}
 	return m
 }
