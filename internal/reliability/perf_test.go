@@ -307,29 +307,9 @@ type stackFigures struct {
 func measure(t *testing.T, sc perfScenario, withSerial bool) stackFigures {
 	t.Helper()
 	f := stackFigures{name: sc.name}
-	timing := awssim.RealisticTiming()
 	synctest.Test(t, func(t *testing.T) {
 		w := perfWorld(t, sc.config, 0)
-		cfg, err := w.loadConfig()
-		if err != nil {
-			t.Fatal(err)
-		}
-		g := provision.Build(cfg)
-		up := upModel(g, timing)
-		finish, total := up.criticalPath()
-		tl, err := timed(w, (*world).up)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.up = w.figures(tl, up, total)
-		for _, ms := range g.Milestones() {
-			if ms.Name == provision.MilestoneServing {
-				for _, n := range ms.Nodes {
-					f.up.servingCP = max(f.up.servingCP, finish[n])
-				}
-			}
-		}
-		f.up.serving = tl.ready[provision.MilestoneServing]
+		f.up = w.measureUp(t)
 		recs := w.records()
 		f.resources = len(recs)
 
@@ -340,47 +320,60 @@ func measure(t *testing.T, sc perfScenario, withSerial bool) stackFigures {
 		f.noop.calls, f.noop.mutating = len(w.cloud.Calls()), len(w.cloud.MutatingCalls())
 
 		w.cloud.ResetCalls()
-		g2, _, _ := w.globals(nil)
-		if err := statusRun(g2); err != nil {
+		g, _, _ := w.globals(nil)
+		if err := statusRun(g); err != nil {
 			t.Fatal(err)
 		}
 		f.status.calls, f.status.mutating = len(w.cloud.Calls()), len(w.cloud.MutatingCalls())
 		f.statusTook, f.slowest, f.slowestNode = w.statusLatency(t, 50*time.Millisecond)
-
-		down := destroyModel(recs, timing)
-		_, dtotal := down.criticalPath()
-		w.cloud.ResetCalls()
-		tl, err = timed(w, func(w *world) error { return w.destroy(false) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.destroy = w.figures(tl, down, dtotal)
+		f.destroy = w.measureDestroy(t)
 	})
-	if !withSerial {
-		return f
+	if withSerial {
+		synctest.Test(t, func(t *testing.T) {
+			w := perfWorld(t, sc.config, 1)
+			f.up1 = w.measureUp(t)
+			f.destroy1 = w.measureDestroy(t)
+		})
 	}
-	synctest.Test(t, func(t *testing.T) {
-		w := perfWorld(t, sc.config, 1)
-		cfg, err := w.loadConfig()
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, total := upModel(provision.Build(cfg), timing).criticalPath()
-		tl, err := timed(w, (*world).up)
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.up1 = w.figures(tl, upModel(provision.Build(cfg), timing), total)
-		down := destroyModel(w.records(), timing)
-		_, dtotal := down.criticalPath()
-		w.cloud.ResetCalls()
-		tl, err = timed(w, func(w *world) error { return w.destroy(false) })
-		if err != nil {
-			t.Fatal(err)
-		}
-		f.destroy1 = w.figures(tl, down, dtotal)
-	})
 	return f
+}
+
+// measureUp runs a first up and measures it against the critical path,
+// with the time the whiteboard served.
+func (w *world) measureUp(t *testing.T) runFigures {
+	cfg, err := w.loadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := provision.Build(cfg)
+	m := upModel(g, awssim.RealisticTiming())
+	finish, total := m.criticalPath()
+	tl, err := timed(w, (*world).up)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := w.figures(tl, m, total)
+	for _, ms := range g.Milestones() {
+		if ms.Name == provision.MilestoneServing {
+			for _, n := range ms.Nodes {
+				f.servingCP = max(f.servingCP, finish[n])
+			}
+		}
+	}
+	f.serving = tl.ready[provision.MilestoneServing]
+	return f
+}
+
+// measureDestroy runs destroy and measures it against the critical path.
+func (w *world) measureDestroy(t *testing.T) runFigures {
+	m := destroyModel(w.records(), awssim.RealisticTiming())
+	_, total := m.criticalPath()
+	w.cloud.ResetCalls()
+	tl, err := timed(w, func(w *world) error { return w.destroy(false) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w.figures(tl, m, total)
 }
 
 // perfWorld is a world on the virtual clock: scale 1, a fixed jitter seed.
