@@ -20,12 +20,6 @@ I=$R
 W=${TMPDIR:-/tmp}/wbo-backup.$$
 S=${WBO_STATE_FILE:-$W/state}
 mkdir -p "$W" || die "cannot create $W"
-# list: "name size inode mtime" of every owned board file, sorted.
-list() {
-  [ -d "$D" ] && [ -r "$D" ] && [ -x "$D" ] || { log "$D is missing or unreadable: nothing uploaded or deleted"; return 1; }
-  (cd "$D" || exit 1; set -f; set -- $(owned); [ $# -eq 0 ] || stat -c '%n %s %i %y' -- "$@" 2>/dev/null; true) > "$W/raw" &&
-    LC_ALL=C sort "$W/raw" > "$W/cur"
-}
 sync_once() {
   list || return 1
   LC_ALL=C comm -13 "$S" "$W/cur" | cut -d' ' -f1 > "$W/up"
@@ -35,11 +29,9 @@ sync_once() {
   ok=1 up=0 del=0
   if [ -s "$W/up" ]; then
     rm -rf "$W/stage" && mkdir "$W/stage" || return 1
-    while IFS= read -r f; do
-      cp -- "$D/$f" "$W/stage/" 2>/dev/null || [ ! -e "$D/$f" ] || { log "cannot read $D/$f"; ok=; }
-      up=$((up + 1))
-    done < "$W/up"
-    aws s3 cp "$W/stage" "s3://$B/$P" --recursive --only-show-errors || ok=
+    up=$(wc -l < "$W/up")
+    each "$W/up" /dev/null cp -t "$W/stage" || ok=
+    [ -z "$ok" ] || aws s3 cp "$W/stage" "s3://$B/$P" --recursive --only-show-errors || ok=
   fi
   g=$(wc -l < "$W/gone") o=$(wc -l < "$W/old")
   if [ "$g" -ge 2 ] && [ $((g * 2)) -ge "$o" ]; then
