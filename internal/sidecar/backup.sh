@@ -74,7 +74,7 @@ fi
 # WBO_LEASE_TTL/3 s whatever the sync interval (a PUT each time), one more
 # when stopping (the TTL then covers the final sync), released at the end.
 [ -z "$LK" ] || { me; beat; }
-log "watching $D every ${I}s, keys [${WBO_SHARD_KEYS:-all}] -> s3://$B/$P${LK:+, lease $LN as $ME}"
+log "watching $D ($(wc -l < "$S") boards) every ${I}s, keys [${WBO_SHARD_KEYS:-all}] -> s3://$B/$P${LK:+, lease $LN as $ME}"
 # Sleep in 1 s steps: a signal arriving just before "wait" delays the final
 # sync by at most a second, whatever the interval.
 while [ -z "$T" ]; do
