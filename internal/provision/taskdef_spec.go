@@ -106,6 +106,11 @@ func wboEnv(cfg *config.Config, in taskInputs) map[string]string {
 	}
 	env["PORT"] = strconv.Itoa(cfg.App.Port)
 	env["WBO_HISTORY_DIR"] = BoardDir
+	// WBO's save delays follow storage.sync_interval so that the documented
+	// loss window (sidecar.LossWindow) holds.
+	for k, v := range sidecar.SaveEnv(cfg.Storage.SyncInterval) {
+		env[k] = v
+	}
 	if in.redisURL != "" {
 		env["REDIS_URL"] = in.redisURL
 	}
