@@ -137,6 +137,7 @@ func taskDefinitionInput(cfg *config.Config, in taskInputs, tags []ecstypes.Tag)
 		SyncInterval: cfg.Storage.SyncInterval, Keys: in.keys, Region: in.region}
 	if cfg.App.Mode != config.ModeShared {
 		sc.LeaseName, sc.LeaseTTL = in.family, leaseTTL // the family is the service name (familyOf)
+		sc.Cluster = cfg.Names().Cluster                // restore asks whether the lease holder stopped
 	}
 	scEnv, err := sc.Env()
 	if err != nil {

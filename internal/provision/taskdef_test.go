@@ -139,7 +139,7 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 	logs(wbo)
 
 	sc := sidecar.Config{Bucket: cmpRec(t, r, "bucket-boards").ID, Prefix: "boards/", DataDir: "/data", SyncInterval: 15,
-		Keys: shard.Partition(2)[1], Region: "us-east-1", LeaseName: "wbo-shard-1", LeaseTTL: 150}
+		Keys: shard.Partition(2)[1], Region: "us-east-1", LeaseName: "wbo-shard-1", LeaseTTL: 150, Cluster: "wbo"}
 	wantEnv, err := sc.Env()
 	if err != nil {
 		t.Fatal(err)

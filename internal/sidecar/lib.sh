@@ -137,6 +137,8 @@ setup() {
   [ -n "$LN" ] || return 0
   case $LN in .* | *[!A-Za-z0-9_.-]*) die "WBO_LEASE_NAME: \"$LN\" is not letters, digits and _.- (not starting with .)";; esac
   LK=$P.leases/$LN
+  CL=${WBO_CLUSTER-}
+  case $CL in *[!A-Za-z0-9_-]*) die "WBO_CLUSTER: \"$CL\" is not an ECS cluster name (letters, digits, _ and -)";; esac
   secs WBO_LEASE_TTL 150
   LT0=$R
   secs WBO_LEASE_WAIT 300
