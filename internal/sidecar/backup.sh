@@ -45,11 +45,20 @@ sync_once() {
   [ -n "$ok" ] || { log "sync failed; will retry"; return 1; }
   LC_ALL=C sort "$W/next" > "$S.new" && mv "$S.new" "$S" || return 1
   [ $((up + del)) -eq 0 ] || log "uploaded $up, deleted $del board files"
+  LOK=$(date +%s)
+  [ -n "$NB" ] && [ $((up + del)) -eq 0 ] || counts
 }
-# beat: write the lease with this task's owner token and the time now (LB).
+# counts: NB, NBY = the boards and bytes of the last listing.
+counts() {
+  NB=$(wc -l < "$W/cur") NBY=$((0+$(cut -d' ' -f2 "$W/cur" | tr '\n' '+')0))
+}
+# beat: write the lease: this task's owner token, the time now (LB), and
+# the recovery point: the time of the last successful sync (LOK, 0 = none
+# yet), with the number of boards and bytes it saw (`wbo-deploy status`
+# reads them; internal/sidecar ParseLease).
 beat() {
   LB=$(date +%s)
-  printf '%s %s\n' "$ME" "$LB" > "$W/lease" && aws s3 cp "$W/lease" "s3://$B/$LK" --only-show-errors ||
+  printf '%s %s %s %s %s\n' "$ME" "$LB" "${LOK:-0}" "${NB:-0}" "${NBY:-0}" > "$W/lease" && aws s3 cp "$W/lease" "s3://$B/$LK" --only-show-errors ||
     log "cannot write the lease s3://$B/$LK"
 }
 # release: delete the lease unless another task has taken it over since.
@@ -67,8 +76,12 @@ if [ "${WBO_BACKUP_ONCE-}" = 1 ]; then
 fi
 T=
 trap 'T=1' TERM INT
+LOK= NB=
 if [ ! -f "$S" ]; then
+  # The directory as restore left it is what S3 holds: a recovery point.
   list && cp "$W/cur" "$S" || die "cannot list $D"
+  LOK=$(date +%s)
+  counts
 fi
 # The lease (WBO_LEASE_NAME set): taken at start, a heartbeat every
 # WBO_LEASE_TTL/3 s whatever the sync interval (a PUT each time), one more

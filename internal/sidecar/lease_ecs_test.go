@@ -3,9 +3,11 @@ package sidecar
 import (
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -123,4 +125,50 @@ func TestLeaseOfStoppedTaskDoesNotBlock(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestLeaseCarriesTheRecoveryPoint: the backup's heartbeat publishes the
+// time of its last successful sync with the boards and bytes it saw, in the
+// form ParseLease reads; a failing sync leaves the recovery point behind.
+func TestLeaseCarriesTheRecoveryPoint(t *testing.T) {
+	t.Parallel()
+	f := newFakeS3(t)
+	dir := filepath.Join(t.TempDir(), "data")
+	writeBoards(t, dir, map[string]string{"board-a.svg": "aaaa", "board-b.svg": "bb", "board-тест.svg": "ccc"})
+	vars := leaseVars(dir, 6, 6, "WBO_SYNC_INTERVAL", "1") // a heartbeat every 2 s
+	before := time.Now().Add(-time.Second).Truncate(time.Second)
+	loop := f.start("sh", BackupScript, vars, "watching")
+	parse := func() Lease {
+		t.Helper()
+		body, ok := f.objects(testLeaseKey)[testLeaseKey]
+		if !ok {
+			t.Fatalf("no lease:\n%s", loop.out.String())
+		}
+		l, err := ParseLease(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	l := parse()
+	if l.LastBackup.Before(before) || l.Boards != 3 || l.Bytes != int64(4+2+len("ccc")) {
+		t.Fatalf("lease at start: %+v, want a recovery point after %v with 3 boards and 9 bytes", l, before)
+	}
+	writeLikeWBO(t, filepath.Join(dir, "board-c.svg"), "c")
+	waitFor(t, loop, "the new board counted", func() bool { l := parse(); return l.Boards == 4 && l.Bytes == 10 })
+
+	// Syncs fail from now on (the directory is gone): heartbeats go on,
+	// the recovery point stays.
+	last := parse().LastBackup
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, loop, "a heartbeat after failing syncs", func() bool {
+		l := parse()
+		return l.Heartbeat.After(last.Add(2 * time.Second))
+	})
+	if l := parse(); !l.LastBackup.Equal(last) && !l.LastBackup.Before(last.Add(2*time.Second)) {
+		t.Errorf("the recovery point moved to %v while every sync failed (last success %v)", l.LastBackup, last)
+	}
+	_ = loop.stop(t, syscall.SIGTERM)
 }

@@ -149,7 +149,8 @@ setup() {
 # The lease of a shard (WBO_LEASE_NAME set; see the package doc): object
 # s3://$B/$LK, under the board prefix (the task role may only write there)
 # and no board (both scripts take board-* names only), holding
-# "<owner> <unix time of the last heartbeat>".
+# "<owner> <unix time of the last heartbeat>" and, from backup, the recovery
+# point "<unix time of its last successful sync> <boards> <bytes>".
 # me: ME = this task's owner token, kept in $D/.wbo-lease-owner (WBO reads
 # only board-* files there) so that the task's restore and backup share it:
 # the ECS task ARN when the task metadata endpoint answers, else host name,
@@ -169,6 +170,7 @@ lget() {
   LO= LA=
   c=$(aws s3 cp "s3://$B/$LK" - 2>/dev/null) || return 1
   LO=${c%% *} c=${c#* }
+  c=${c%% *}
   case $c in '' | *[!0-9]*) c=0;; esac
   LA=$(($(date +%s) - c))
 }
