@@ -185,7 +185,9 @@ func BoardsExport(ctx context.Context, g *Globals, o BoardsExportOptions) error 
 		return err
 	}
 	r.doc.Files = []string{o.Output}
-	return r.render(func(w io.Writer) { fmt.Fprintf(w, "Exported board %q (%d bytes) to %s.\n", b.Name, buf.Len(), o.Output) })
+	return r.render(func(w io.Writer) {
+		fmt.Fprintf(w, "Exported board %q (%d bytes) to %s.\n", b.Name, buf.Len(), o.Output)
+	})
 }
 
 func (r *boardsRun) exportAll(ctx context.Context, dir string) error {
@@ -312,7 +314,9 @@ func BoardsImport(ctx context.Context, g *Globals, o BoardsImportOptions) error 
 		return err
 	}
 	r.doc.Boards = []boards.Board{b}
-	return r.render(func(w io.Writer) { fmt.Fprintf(w, "Imported board %q (%d bytes, shard %d).\n", b.Name, b.Size, b.Shard) })
+	return r.render(func(w io.Writer) {
+		fmt.Fprintf(w, "Imported board %q (%d bytes, shard %d).\n", b.Name, b.Size, b.Shard)
+	})
 }
 
 // BoardsRestoreOptions are `boards restore`'s arguments.
