@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -212,3 +213,45 @@ func mapValues[K comparable, V any](m map[K]V) func(func(V) bool) {
 		}
 	}
 }
+
+// TestStatusShowsRecoveryPoints: status reads each shard's lease; a fresh
+// recovery point keeps the stack healthy and shows its boards and bytes, an
+// old one (backups failing for minutes) makes status exit 3.
+func TestStatusShowsRecoveryPoints(t *testing.T) {
+	c := newCLI(t)
+	c.mustCode(0, "up")
+	bucket := c.boardBucket()
+	lease := func(service string, lastBackup time.Time) {
+		t.Helper()
+		now := time.Now().Unix()
+		body := "arn:aws:ecs:us-east-1:123456789012:task/wbo/abc " + itoa(now) + " " + itoa(lastBackup.Unix()) + " 12 3456\n"
+		if _, err := c.sdk().S3.PutObject(context.Background(), &s3.PutObjectInput{Bucket: aws.String(bucket),
+			Key: aws.String("boards/.leases/" + service), Body: strings.NewReader(body)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lease("wbo-shard-0", time.Now().Add(-20*time.Second))
+	doc, code := c.status()
+	if code != 0 || len(doc.Backups) != 2 {
+		t.Fatalf("status with a fresh recovery point: exit %d, backups %+v", code, doc.Backups)
+	}
+	b := doc.Backups[0]
+	if !b.Published || b.Stale || b.Boards != 12 || b.Bytes != 3456 || b.AgeSeconds == nil || *b.AgeSeconds < 19 || *b.AgeSeconds > 600 {
+		t.Fatalf("shard 0 backup %+v", b)
+	}
+	if doc.Backups[1].Published {
+		t.Fatalf("shard 1 has no lease but shows %+v", doc.Backups[1])
+	}
+	r := c.mustCode(0, "status")
+	if !strings.Contains(r.out, "RECOVERY POINT") || !strings.Contains(r.out, "3456") {
+		t.Fatalf("status text lacks the recovery points:\n%s", r.out)
+	}
+
+	lease("wbo-shard-1", time.Now().Add(-time.Hour))
+	doc, code = c.status()
+	if code != 3 || doc.Healthy || !doc.Backups[1].Stale || !strings.Contains(doc.Backups[1].Problem, "backups are failing") {
+		t.Fatalf("status with a recovery point an hour old: exit %d, healthy %v, %+v", code, doc.Healthy, doc.Backups[1])
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
