@@ -92,10 +92,10 @@ func (r *boardsRun) change(ctx context.Context, name, what string, f func(contex
 	sh := r.store.ShardOf(name)
 	svc := r.service(sh)
 	down := fmt.Sprintf("%s board %q: restarts %s, the service of the shard that owns it (shard %d of %d; no other shard is touched). "+
-		"Its boards are unavailable for about 2-4 minutes: its task stops (WBO saves, the backup makes its final sync), then a new task restores the boards and starts.",
+		"Its boards are unavailable for about 3-7 minutes: its task stops (WBO saves, the backup makes its final sync), then a new task restores the boards and starts.",
 		what, name, svc.Name, sh, r.store.Shards)
 	if r.cfg.App.Mode == config.ModeShared {
-		down = fmt.Sprintf("%s board %q: restarts %s, the app's only service: the whole app is unavailable for about 2-4 minutes.", what, name, svc.Name)
+		down = fmt.Sprintf("%s board %q: restarts %s, the app's only service: the whole app is unavailable for about 3-7 minutes.", what, name, svc.Name)
 	}
 	if err := confirm(r.g, down); err != nil {
 		return err
