@@ -74,7 +74,7 @@ func (c *cli) tasksOf(service string) []string {
 // nothing to restart.
 func TestBoardCommandsRoundTrip(t *testing.T) {
 	c := newCLI(t)
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	bucket := c.boardBucket()
 	const v1, v2 = `<svg xmlns="http://www.w3.org/2000/svg"><path d="M0 0"/></svg>`, `<svg xmlns="http://www.w3.org/2000/svg"><path d="M1 1"/></svg>`
 	// Boards of both shards (keys by first byte: internal/shard).
@@ -219,7 +219,7 @@ func mapValues[K comparable, V any](m map[K]V) func(func(V) bool) {
 // old one (backups failing for minutes) makes status exit 3.
 func TestStatusShowsRecoveryPoints(t *testing.T) {
 	c := newCLI(t)
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	bucket := c.boardBucket()
 	lease := func(service string, lastBackup time.Time) {
 		t.Helper()
