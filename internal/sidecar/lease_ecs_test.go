@@ -77,9 +77,7 @@ func TestLeaseOfStoppedTaskDoesNotBlock(t *testing.T) {
 		want         string
 	}{
 		{name: "stopped", status: "STOPPED", wait: 600, want: "lease " + testLease + " is held by " + arn + ", which ECS reports STOPPED"},
-		{name: "deprovisioning", status: "DEPROVISIONING", wait: 600, want: "which ECS reports DEPROVISIONING"},
 		{name: "running", status: "RUNNING", wait: 2, want: "giving up waiting"},
-		{name: "stopping", status: "STOPPING", wait: 2, want: "giving up waiting"},
 		{name: "unknown", wait: 2, want: "giving up waiting"},
 		{name: "denied", denied: true, wait: 2, want: "cannot look up " + arn + " in cluster wbo"},
 	}
