@@ -275,6 +275,7 @@ func (s *ecsSim) CreateService(_ context.Context, in *ecs.CreateServiceInput) (*
 	}
 	sv.deployments = []*ecsDeployment{s.newDeployment(sv, now)}
 	s.services[key] = sv
+	s.c.openWindow(WinECSDescribe, sv.arn, nil)
 	if token != "" {
 		s.tokens[token] = key
 	}
@@ -434,7 +435,7 @@ func (s *ecsSim) DescribeServices(_ context.Context, in *ecs.DescribeServicesInp
 	out := &ecs.DescribeServicesOutput{}
 	for _, ref := range in.Services {
 		sv := s.findService(cl.name, ref)
-		if sv == nil {
+		if sv == nil || s.c.inWindow(WinECSDescribe, sv.arn) {
 			out.Failures = append(out.Failures, et.Failure{Arn: aws.String(s.arn("service", cl.name+"/"+lastSegment(ref))), Reason: aws.String("MISSING")})
 			continue
 		}
@@ -454,7 +455,8 @@ func (s *ecsSim) ListServices(_ context.Context, in *ecs.ListServicesInput) (*ec
 	}
 	var arns []string
 	for _, key := range sortedKeys(s.services) {
-		if sv := s.services[key]; sv.cluster == cl.name && sv.status != "INACTIVE" {
+		if sv := s.services[key]; sv.cluster == cl.name && sv.status != "INACTIVE" &&
+			!(s.c.windowOpen(WinECSDescribe, sv.arn) && s.c.inWindow(WinECSDescribe, sv.arn)) {
 			arns = append(arns, sv.arn)
 		}
 	}

@@ -554,6 +554,7 @@ func (s *elastiCacheSim) CreateCacheSubnetGroup(_ context.Context, in *elasticac
 	sg := &cacheSubnetGroup{name: name, desc: aws.ToString(in.CacheSubnetGroupDescription), vpc: vpc,
 		subnets: dedup(in.SubnetIds), tags: ecTagMap(in.Tags)}
 	s.subnetGroups[name] = sg
+	s.c.openWindow(WinElastiCacheDescribe, "subnet-group/"+name, nil)
 	return &elasticache.CreateCacheSubnetGroupOutput{CacheSubnetGroup: s.subnetGroupOut(sg)}, nil
 }
 
@@ -565,12 +566,15 @@ func (s *elastiCacheSim) DescribeCacheSubnetGroups(_ context.Context, in *elasti
 	if in.CacheSubnetGroupName != nil {
 		name := strings.ToLower(aws.ToString(in.CacheSubnetGroupName))
 		sg, ok := s.subnetGroups[name]
-		if !ok {
+		if !ok || s.c.inWindow(WinElastiCacheDescribe, "subnet-group/"+name) {
 			return nil, ecErr("CacheSubnetGroupNotFoundFault", "Cache subnet group %s not found.", name)
 		}
 		list = append(list, *s.subnetGroupOut(sg))
 	} else {
 		for _, n := range sortedKeys(s.subnetGroups) {
+			if k := "subnet-group/" + n; s.c.windowOpen(WinElastiCacheDescribe, k) && s.c.inWindow(WinElastiCacheDescribe, k) {
+				continue
+			}
 			list = append(list, *s.subnetGroupOut(s.subnetGroups[n]))
 		}
 	}
@@ -829,6 +833,7 @@ func (s *elastiCacheSim) CreateReplicationGroup(_ context.Context, in *elasticac
 		g.members = append(g.members, m)
 	}
 	s.groups[id] = g
+	s.c.openWindow(WinElastiCacheDescribe, "replication-group/"+id, nil)
 	return &elasticache.CreateReplicationGroupOutput{ReplicationGroup: s.groupOut(g)}, nil
 }
 
@@ -840,12 +845,15 @@ func (s *elastiCacheSim) DescribeReplicationGroups(_ context.Context, in *elasti
 	if in.ReplicationGroupId != nil {
 		id := strings.ToLower(aws.ToString(in.ReplicationGroupId))
 		g, ok := s.groups[id]
-		if !ok {
+		if !ok || s.c.inWindow(WinElastiCacheDescribe, "replication-group/"+id) {
 			return nil, ecErr("ReplicationGroupNotFoundFault", "Replication group %s not found.", id)
 		}
 		list = append(list, *s.groupOut(g))
 	} else {
 		for _, id := range sortedKeys(s.groups) {
+			if k := "replication-group/" + id; s.c.windowOpen(WinElastiCacheDescribe, k) && s.c.inWindow(WinElastiCacheDescribe, k) {
+				continue
+			}
 			list = append(list, *s.groupOut(s.groups[id]))
 		}
 	}

@@ -203,6 +203,7 @@ func (s *elbv2Sim) CreateTargetGroup(_ context.Context, in *elbv2.CreateTargetGr
 	tg.attrs = tgAttrDefaults()
 	tg.targets = map[string]*elbTarget{}
 	s.tgs[tg.arn] = tg
+	s.c.openWindow(WinELBDescribe, tg.arn, nil)
 	s.tags[tg.arn] = tags
 	return &elbv2.CreateTargetGroupOutput{TargetGroups: []lbt.TargetGroup{s.tgOut(tg)}}, nil
 }
@@ -253,6 +254,9 @@ func (s *elbv2Sim) DescribeTargetGroups(_ context.Context, in *elbv2.DescribeTar
 			if err != nil {
 				return nil, err
 			}
+			if s.c.inWindow(WinELBDescribe, tg.arn) {
+				return nil, apiError("TargetGroupNotFound", "Target groups '%s' not found", a)
+			}
 			list = append(list, s.tgOut(tg))
 		}
 	case len(in.Names) > 0:
@@ -263,7 +267,7 @@ func (s *elbv2Sim) DescribeTargetGroups(_ context.Context, in *elbv2.DescribeTar
 					found = tg
 				}
 			}
-			if found == nil {
+			if found == nil || s.c.inWindow(WinELBDescribe, found.arn) {
 				return nil, apiError("TargetGroupNotFound", "Target groups '[%s]' not found", n)
 			}
 			list = append(list, s.tgOut(found))
@@ -277,6 +281,9 @@ func (s *elbv2Sim) DescribeTargetGroups(_ context.Context, in *elbv2.DescribeTar
 		}
 		for _, a := range sortedKeys(s.tgs) {
 			if lbARN == "" || contains(s.tgLoadBalancers(a), lbARN) {
+				if s.c.windowOpen(WinELBDescribe, a) && s.c.inWindow(WinELBDescribe, a) {
+					continue
+				}
 				list = append(list, s.tgOut(s.tgs[a]))
 			}
 		}
@@ -618,5 +625,23 @@ func (s *elbv2Sim) setTaskHealthy(tgARN, ip string, healthy bool) {
 // not have an associated load balancer." (as reported against the API in
 // terraform-provider-aws and cloudcontrol clients).
 func (s *elbv2Sim) tgHasLoadBalancer(tgARN string) bool {
-	return len(s.tgLoadBalancers(tgARN)) > 0
+	return len(s.tgLoadBalancers(tgARN)) > 0 && !s.c.inWindow(WinListenerTargetGroup, tgARN)
+}
+
+// associating opens WinListenerTargetGroup for the target groups that
+// actions forward to and no listener or rule used before: ECS does not see
+// the new association at once (terraform-provider-aws#3535). Call it before
+// the listener or rule is stored, and call the function it returns after.
+func (s *elbv2Sim) associating(actions []lbt.Action) func() {
+	var fresh []string
+	for _, arn := range sortedKeys(s.tgs) {
+		if actionsUse(actions, arn) && len(s.tgLoadBalancers(arn)) == 0 {
+			fresh = append(fresh, arn)
+		}
+	}
+	return func() {
+		for _, arn := range fresh {
+			s.c.openWindow(WinListenerTargetGroup, arn, nil)
+		}
+	}
 }

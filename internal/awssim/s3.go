@@ -615,6 +615,7 @@ func (s *s3Sim) PutBucketPolicy(ctx context.Context, in *s3.PutBucketPolicyInput
 		return nil, apiError("AccessDenied", "User is not authorized to perform: s3:PutBucketPolicy on resource because public policies are blocked by the BlockPublicPolicy block public access setting.")
 	}
 	b.policy = doc
+	s.c.openWindow(WinLogBucketPolicy, b.name, nil)
 	return &s3.PutBucketPolicyOutput{}, nil
 }
 

@@ -203,7 +203,7 @@ func (c *Cloud) take(service, op string, params any) bool {
 			return false
 		}
 	}
-	spec.capacity *= t.factor
+	spec.capacity = max(1, spec.capacity*t.factor)
 	spec.refill *= t.factor
 	now := c.now()
 	b, ok := t.buckets[key]

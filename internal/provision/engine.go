@@ -182,7 +182,7 @@ func (e *Engine) ensure(ctx context.Context, n *Node) NodeResult {
 		}
 	}
 	e.Env.Emit(Event{Node: n.Name, Kind: n.Kind, Phase: PhaseStart})
-	obs, err := k.Find(ctx, e.Env, n, rec)
+	obs, err := e.findRecorded(ctx, k, n, rec)
 	if err != nil {
 		return e.fail(r, fmt.Errorf("find: %w", err))
 	}
@@ -192,6 +192,9 @@ func (e *Engine) ensure(ctx context.Context, n *Node) NodeResult {
 		obs, err = k.Create(ctx, e.Env, n)
 		if err != nil {
 			return e.fail(r, fmt.Errorf("create: %w", err))
+		}
+		if err := e.confirmCreated(ctx, k, n, obs); err != nil {
+			return e.fail(r, fmt.Errorf("find after create: %w", err))
 		}
 	} else {
 		r.Action = ActNoop

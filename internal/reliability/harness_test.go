@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -41,8 +42,13 @@ func newWorld(t *testing.T, config string) *world {
 
 // newWorldScaled makes a world whose simulated AWS runs at scale (wall
 // seconds per AWS second).
+var worldSeed atomic.Int64
+
 func newWorldScaled(t testing.TB, config string, scale float64) *world {
-	w := &world{t: t, cloud: awssim.New(awssim.Options{Scale: scale}), dir: t.TempDir(), config: config, stack: "wbo", scale: scale}
+	// Each world draws its consistency windows from its own seed, so the
+	// suite meets them in different orders.
+	seed := worldSeed.Add(1)
+	w := &world{t: t, cloud: awssim.New(awssim.Options{Scale: scale, Seed: seed}), dir: t.TempDir(), config: config, stack: "wbo", scale: scale}
 	w.writeConfig(config)
 	return w
 }
