@@ -206,6 +206,7 @@ func (s *cloudWatchSim) PutMetricAlarm(_ context.Context, in *cloudwatch.PutMetr
 	}
 	ma.StateValue, ma.StateReason, ma.StateUpdatedTimestamp = cwt.StateValueInsufficientData, aws.String("Unchecked: Initial alarm creation"), aws.Time(now)
 	s.alarms[name] = &alarm{a: ma, tags: cwTagMap(in.Tags), created: now}
+	s.c.openWindow(WinCloudWatchDescribe, "alarm/"+name, nil)
 	return &cloudwatch.PutMetricAlarmOutput{}, nil
 }
 
@@ -259,6 +260,9 @@ func (s *cloudWatchSim) DescribeAlarms(_ context.Context, in *cloudwatch.Describ
 			a := s.alarms[n]
 			if len(in.AlarmNames) > 0 && !contains(in.AlarmNames, n) {
 				continue
+			}
+			if k := "alarm/" + n; s.c.windowOpen(WinCloudWatchDescribe, k) && s.c.inWindow(WinCloudWatchDescribe, k) {
+				continue // not listed yet (eventual consistency)
 			}
 			if in.AlarmNamePrefix != nil && !strings.HasPrefix(n, *in.AlarmNamePrefix) {
 				continue
@@ -316,6 +320,7 @@ func (s *cloudWatchSim) DeleteAlarms(_ context.Context, in *cloudwatch.DeleteAla
 			continue
 		}
 		delete(s.alarms, n)
+		s.c.closeWindow(WinCloudWatchDescribe, "alarm/"+n)
 	}
 	if len(missing) > 0 {
 		return nil, cwNotFound("%s not found", strings.Join(missing, ", "))

@@ -236,3 +236,14 @@ func (c *Cloud) isFresh(id string) bool { return c.windowOpen(WinEC2Describe, id
 
 // created marks a new EC2 resource as subject to eventual consistency.
 func (c *Cloud) created(id string) { c.openWindow(WinEC2Describe, id, nil) }
+
+// listed is what a filtered listing walks: the live resources by id, then the
+// deleted ones it still shows (WinDeletedListed). Describes by ID answer
+// NotFound for a deleted resource at once; only listings lag (c.mu held).
+func listed[T any](c *Cloud, live map[string]T) []T {
+	var out []T
+	for _, id := range sortedKeys(live) {
+		out = append(out, live[id])
+	}
+	return append(out, ghosts[T](c)...)
+}

@@ -230,8 +230,8 @@ func (s *ec2Sim) DescribeVpcs(_ context.Context, in *ec2.DescribeVpcsInput) (*ec
 		list = append(list, *s.vpcOut(v))
 	}
 	if len(in.VpcIds) == 0 {
-		for _, id := range sortedKeys(s.vpcs) {
-			v := s.vpcs[id]
+		for _, v := range listed(s.c, s.vpcs) {
+			id := v.id
 			if s.c.isFresh(id) && s.c.hidden(id) {
 				continue
 			}
@@ -337,6 +337,7 @@ func (s *ec2Sim) DeleteVpc(_ context.Context, in *ec2.DeleteVpcInput) (*ec2.Dele
 	delete(s.sgs, v.defaultSG)
 	delete(s.rts, v.mainRT)
 	delete(s.vpcs, id)
+	s.c.deleted(id, v)
 	s.dropFlowLogsOf(id)
 	return &ec2.DeleteVpcOutput{}, nil
 }
@@ -394,8 +395,8 @@ func (s *ec2Sim) DescribeSubnets(_ context.Context, in *ec2.DescribeSubnetsInput
 		list = append(list, *s.subnetOut(sn))
 	}
 	if len(in.SubnetIds) == 0 {
-		for _, id := range sortedKeys(s.subnets) {
-			sn := s.subnets[id]
+		for _, sn := range listed(s.c, s.subnets) {
+			id := sn.id
 			if s.c.isFresh(id) && s.c.hidden(id) {
 				continue
 			}
@@ -453,6 +454,7 @@ func (s *ec2Sim) DeleteSubnet(_ context.Context, in *ec2.DeleteSubnetInput) (*ec
 			}
 		}
 	}
+	s.c.deleted(id, s.subnets[id])
 	delete(s.subnets, id)
 	return &ec2.DeleteSubnetOutput{}, nil
 }
@@ -816,8 +818,8 @@ func (s *ec2Sim) DescribeSecurityGroups(_ context.Context, in *ec2.DescribeSecur
 		list = append(list, s.sgOut(g))
 	}
 	if len(in.GroupIds) == 0 {
-		for _, id := range sortedKeys(s.sgs) {
-			g := s.sgs[id]
+		for _, g := range listed(s.c, s.sgs) {
+			id := g.id
 			if s.c.isFresh(id) && s.c.hidden(id) {
 				continue
 			}
@@ -1049,6 +1051,7 @@ func (s *ec2Sim) DeleteSecurityGroup(_ context.Context, in *ec2.DeleteSecurityGr
 			return nil, apiError("DependencyViolation", "resource %s has a dependent object", id)
 		}
 	}
+	s.c.deleted(id, s.sgs[id])
 	delete(s.sgs, id)
 	return &ec2.DeleteSecurityGroupOutput{Return: aws.Bool(true), GroupId: aws.String(id)}, nil
 }

@@ -237,6 +237,15 @@ func (s *ecsSim) RegisterTaskDefinition(_ context.Context, in *ecs.RegisterTaskD
 	if err := validateTaskDef(in); err != nil {
 		return nil, err
 	}
+	// ECS checks that it can assume the roles it is given: a role IAM has not
+	// propagated yet answers ClientException "Role is not valid"
+	// (terraform-provider-aws retries RegisterTaskDefinition on exactly that,
+	// internal/service/ecs/task_definition.go).
+	for _, role := range []string{aws.ToString(in.ExecutionRoleArn), aws.ToString(in.TaskRoleArn)} {
+		if role != "" && !s.roleUsable(role) {
+			return nil, apiError("ClientException", "Role is not valid")
+		}
+	}
 	fam := aws.ToString(in.Family)
 	rev := int32(len(s.tds[fam]) + 1)
 	arn := s.arn("task-definition", fam+":"+strconv.Itoa(int(rev)))

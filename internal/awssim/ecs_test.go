@@ -20,7 +20,7 @@ import (
 
 func ecsTestClients(t *testing.T, timing *Timing) (*Cloud, *awsclients.Clients) {
 	t.Helper()
-	c := New(Options{Timing: timing, ConsistencyMisses: -1})
+	c := New(Options{Timing: timing, ConsistencyMisses: -1, NoThrottling: true})
 	cl, err := awsclients.New(context.Background(), awsclients.Options{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
 		APIOptions: c.APIOptions(), RetryMode: "standard", MaxAttempts: 5, MaxBackoff: time.Millisecond,
@@ -377,19 +377,30 @@ func TestECSFirstDeploymentFailsWithoutRollbackTarget(t *testing.T) {
 func TestECSNetworkAndRoleChecks(t *testing.T) {
 	tm := RealisticTiming()
 	tm.IAMPropagation = time.Hour
-	_, cl := ecsTestClients(t, &tm)
+	c, cl := ecsTestClients(t, &tm)
 	ctx := context.Background()
 	subnets, sg := ecsNet(t, cl)
 	cl.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("wbo")})
-	role, err := cl.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("task"),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	role, err := cl.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("task"), AssumeRolePolicyDocument: aws.String(trust)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	in := ecsTaskDefInput("svc", "app:v1")
 	in.TaskRoleArn = role.Role.Arn
+	if _, err := cl.ECS.RegisterTaskDefinition(ctx, in); ecsCode(err) != "ClientException" || !strings.Contains(err.Error(), "Role is not valid") {
+		t.Fatalf("RegisterTaskDefinition with a role IAM has not propagated yet: %v", err)
+	}
+	// The role propagated (white box: age it), the task definition registers;
+	// then its trust policy changes and propagates again.
+	c.lock()
+	c.iam().roles["task"].created = time.Now().Add(-2 * time.Hour)
+	c.unlock()
 	td, err := cl.ECS.RegisterTaskDefinition(ctx, in)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("task"), PolicyDocument: aws.String(trust)}); err != nil {
 		t.Fatal(err)
 	}
 	arn := aws.ToString(td.TaskDefinition.TaskDefinitionArn)

@@ -65,15 +65,23 @@ func (e *Engine) confirmCreated(ctx context.Context, k Kind, n *Node, obs *Obser
 // awaitVisible re-runs Find with backoff until it sees the resource, at most
 // visibilityAttempts times; nil, nil when it never does.
 func (e *Engine) awaitVisible(ctx context.Context, k Kind, n *Node, rec *state.Resource, why string) (*Observed, error) {
+	return AwaitVisible(ctx, e.Env, n.Name, why, func(ctx context.Context) (*Observed, error) { return k.Find(ctx, e.Env, n, rec) })
+}
+
+// AwaitVisible calls find with backoff (through env.Clock) until it returns
+// something, at most visibilityAttempts times, reporting why it waits for
+// node; nil, nil when the resource never shows. For a Kind that reads back
+// what it just created.
+func AwaitVisible(ctx context.Context, env *Env, node, why string, find func(ctx context.Context) (*Observed, error)) (*Observed, error) {
 	delay := time.Second
 	var waited time.Duration
 	for i := 0; i < visibilityAttempts; i++ {
-		e.Env.Progress(n.Name, fmt.Sprintf("%s (AWS is eventually consistent); checking again in %s", why, delay), waited)
-		if err := e.Env.Clock.Sleep(ctx, delay); err != nil {
+		env.Progress(node, fmt.Sprintf("%s (AWS is eventually consistent); checking again in %s", why, delay), waited)
+		if err := env.Clock.Sleep(ctx, delay); err != nil {
 			return nil, err
 		}
 		waited += delay
-		obs, err := k.Find(ctx, e.Env, n, rec)
+		obs, err := find(ctx)
 		if err != nil || obs != nil {
 			return obs, err
 		}
