@@ -100,8 +100,9 @@ type Cloud struct {
 	faults   faults
 	crashed  bool
 	seq      int64
-	cons     consistency // eventual consistency windows (consistency.go)
-	buckets  throttle    // per-API token buckets (throttle.go)
+	cons     consistency      // eventual consistency windows (consistency.go)
+	buckets  throttle         // per-API token buckets (throttle.go)
+	clock    func() time.Time // nil: time.Now (white-box tests set it)
 }
 
 // Call is one operation attempt the simulated cloud received.
@@ -156,7 +157,12 @@ func (c *Cloud) wall(d time.Duration) time.Duration {
 
 // now is the one clock the simulation reads: every deadline, window and
 // token bucket is computed from it (a virtual-time harness can replace it).
-func (c *Cloud) now() time.Time { return time.Now() }
+func (c *Cloud) now() time.Time {
+	if c.clock != nil {
+		return c.clock()
+	}
+	return time.Now()
+}
 
 // deadline returns when something taking d (AWS time) started now will be done.
 func (c *Cloud) deadline(d time.Duration) time.Time { return c.now().Add(c.wall(d)) }

@@ -1,0 +1,107 @@
+package awssim
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2t "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
+)
+
+// frozen returns a cloud whose clock only moves when the test says so, at
+// Scale 1 (AWS time = wall time), and a way to advance it.
+func frozen(t *testing.T) (*Cloud, func(time.Duration)) {
+	t.Helper()
+	c := New(Options{Scale: 1})
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	c.clock = func() time.Time { return now }
+	return c, func(d time.Duration) { now = now.Add(d) }
+}
+
+// takeN draws n tokens and reports how many attempts passed.
+func takeN(c *Cloud, n int, service, op string, params any) int {
+	c.lock()
+	defer c.unlock()
+	ok := 0
+	for i := 0; i < n; i++ {
+		if c.take(service, op, params) {
+			ok++
+		}
+	}
+	return ok
+}
+
+var filtered = &ec2.DescribeVpcsInput{Filters: []ec2t.Filter{{Name: aws.String("tag:x"), Values: []string{"y"}}}}
+
+// EC2's non-mutating bucket: a burst of 100, then 20 per second.
+func TestTokenBucketBurstThenRefill(t *testing.T) {
+	c, advance := frozen(t)
+	if got := takeN(c, 150, "EC2", "DescribeVpcs", filtered); got != 100 {
+		t.Fatalf("burst: %d of 150 passed, want the bucket size 100", got)
+	}
+	advance(time.Second)
+	if got := takeN(c, 50, "EC2", "DescribeVpcs", filtered); got != 20 {
+		t.Fatalf("after 1 s: %d passed, want the refill rate 20", got)
+	}
+	advance(time.Hour)
+	if got := takeN(c, 150, "EC2", "DescribeVpcs", filtered); got != 100 {
+		t.Fatalf("refill stops at the bucket size: %d", got)
+	}
+}
+
+// Each API has its own bucket; unfiltered describes, mutating calls and ECS
+// groups have their own sizes.
+func TestTokenBucketsPerAPI(t *testing.T) {
+	c, _ := frozen(t)
+	takeN(c, 100, "EC2", "DescribeVpcs", filtered)
+	if got := takeN(c, 1, "EC2", "DescribeVpcs", filtered); got != 0 {
+		t.Fatal("DescribeVpcs bucket should be empty")
+	}
+	if got := takeN(c, 100, "EC2", "DescribeSubnets", &ec2.DescribeSubnetsInput{SubnetIds: []string{"subnet-1"}}); got != 100 {
+		t.Fatalf("DescribeSubnets draws from its own bucket: %d", got)
+	}
+	if got := takeN(c, 100, "EC2", "DescribeSecurityGroups", &ec2.DescribeSecurityGroupsInput{}); got != 50 {
+		t.Fatalf("unfiltered, unpaginated describe: %d, want 50", got)
+	}
+	if got := takeN(c, 100, "EC2", "CreateTags", &ec2.CreateTagsInput{}); got != 50 {
+		t.Fatalf("mutating: %d, want 50", got)
+	}
+	if got := takeN(c, 100, "ECS", "DescribeClusters", &ecs.DescribeClustersInput{}); got != 50 {
+		t.Fatalf("ECS cluster reads: %d, want 50", got)
+	}
+	if got := takeN(c, 100, "ECS", "ListClusters", &ecs.ListClustersInput{}); got != 0 {
+		t.Fatalf("ECS cluster reads share one bucket: %d passed", got)
+	}
+	if got := takeN(c, 10, "CloudWatch", "PutMetricAlarm", nil); got != 3 {
+		t.Fatalf("PutMetricAlarm 3 TPS: %d", got)
+	}
+}
+
+// A throttled attempt answers the service's code through the SDK stack, and
+// ThrottleNext is a storm of exactly n refusals per bucket, whatever the time.
+func TestThrottleNextIsDeterministic(t *testing.T) {
+	c, advance := frozen(t)
+	c.ThrottleNext(3)
+	if got := takeN(c, 5, "EC2", "DescribeVpcs", filtered); got != 2 {
+		t.Fatalf("ThrottleNext(3): %d of 5 passed", got)
+	}
+	if got := takeN(c, 5, "ECS", "DescribeServices", nil); got != 2 {
+		t.Fatalf("each bucket refuses its own 3: %d of 5", got)
+	}
+	c.ThrottleNext(-1)
+	advance(time.Hour)
+	if got := takeN(c, 5, "EC2", "DescribeVpcs", filtered); got != 0 {
+		t.Fatalf("ThrottleNext(-1) refuses everything: %d", got)
+	}
+	c.ThrottleNext(0)
+	if got := takeN(c, 5, "EC2", "DescribeVpcs", filtered); got != 5 {
+		t.Fatalf("storm over: %d", got)
+	}
+	c.ScaleBuckets(0.1)
+	advance(time.Hour)
+	if got := takeN(c, 50, "EC2", "DescribeVpcs", filtered); got != 10 {
+		t.Fatalf("ScaleBuckets(0.1): %d of 50, want 10", got)
+	}
+}
