@@ -29,7 +29,8 @@ import (
 // go through env.Clock and say in progress why they wait.
 
 // ConsistencyGrace is how long (AWS time) after its creation a recorded
-// resource that describes miss is still presumed to exist and waited for.
+// resource that describes miss is still presumed to exist and waited for
+// (with the clock's real-time floor, MinTimeout, like every timeout).
 // AWS documents "eventually"; the windows seen are seconds, and
 // terraform-provider-aws gives new resources 2 minutes (PropagationTimeout).
 const ConsistencyGrace = 2 * time.Minute
@@ -43,7 +44,7 @@ const visibilityAttempts = 8
 func (e *Engine) findRecorded(ctx context.Context, k Kind, n *Node, rec *state.Resource) (*Observed, error) {
 	obs, err := k.Find(ctx, e.Env, n, rec)
 	if err != nil || obs != nil || rec == nil || rec.ID == "" || rec.CreatedAt.IsZero() ||
-		e.Env.Clock.awsSince(rec.CreatedAt) > ConsistencyGrace {
+		e.Env.Clock.expired(rec.CreatedAt, ConsistencyGrace) {
 		return obs, err
 	}
 	return e.awaitVisible(ctx, k, n, rec, fmt.Sprintf("%s recorded in state is not visible to describe yet", rec.ID))

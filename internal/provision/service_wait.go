@@ -40,11 +40,11 @@ func (e *DeploymentFailedError) Error() string {
 	return b.String()
 }
 
-// maxServiceMisses is how many polls in a row may answer a service just
-// created or updated as MISSING before the wait calls it gone: DescribeServices
-// is eventually consistent (terraform-provider-aws retries MISSING after
-// CreateService for the same reason).
-const maxServiceMisses = 5
+// maxNewMisses is how many polls may answer a resource just created as not
+// found before a wait calls it gone: describes are eventually consistent
+// (DescribeServices MISSING, ReplicationGroupNotFoundFault...;
+// terraform-provider-aws retries them after create for the same reason).
+const maxNewMisses = 5
 
 const notVisibleYet = "waiting for the new service to be visible to DescribeServices (AWS is eventually consistent)"
 
@@ -67,7 +67,7 @@ func (k serviceKind) waitDeployment(ctx context.Context, env *Env, n *Node, sp s
 			if err != nil {
 				return false, "", err
 			}
-			if s == nil && missing < maxServiceMisses {
+			if s == nil && missing < maxNewMisses {
 				missing++
 				return false, notVisibleYet, nil
 			}
@@ -134,7 +134,7 @@ func (k serviceKind) waitRunning(ctx context.Context, env *Env, n *Node, sp serv
 			if err != nil {
 				return false, "", err
 			}
-			if s == nil && missing < maxServiceMisses {
+			if s == nil && missing < maxNewMisses {
 				missing++
 				return false, notVisibleYet, nil
 			}
