@@ -184,7 +184,7 @@ func (s *cloudWatchSim) PutMetricAlarm(_ context.Context, in *cloudwatch.PutMetr
 			}
 		}
 	}
-	now := time.Now().UTC()
+	now := s.c.now().UTC()
 	ma := cwt.MetricAlarm{
 		AlarmName: aws.String(name), AlarmArn: aws.String(s.alarmARN(name)),
 		AlarmDescription: in.AlarmDescription, ActionsEnabled: aws.Bool(in.ActionsEnabled == nil || *in.ActionsEnabled),
@@ -345,7 +345,7 @@ func (s *cloudWatchSim) SetAlarmState(_ context.Context, in *cloudwatch.SetAlarm
 	if in.StateReason == nil {
 		return nil, cwMissing("StateReason")
 	}
-	a.a.StateValue, a.a.StateReason, a.a.StateUpdatedTimestamp = in.StateValue, in.StateReason, aws.Time(time.Now().UTC())
+	a.a.StateValue, a.a.StateReason, a.a.StateUpdatedTimestamp = in.StateValue, in.StateReason, aws.Time(s.c.now().UTC())
 	return &cloudwatch.SetAlarmStateOutput{}, nil
 }
 
@@ -358,7 +358,7 @@ func (c *Cloud) SetAlarmState(name, state, reason string) bool {
 	defer c.unlock()
 	a, ok := s.alarms[name]
 	if ok {
-		a.a.StateValue, a.a.StateReason, a.a.StateUpdatedTimestamp = cwt.StateValue(state), aws.String(reason), aws.Time(time.Now().UTC())
+		a.a.StateValue, a.a.StateReason, a.a.StateUpdatedTimestamp = cwt.StateValue(state), aws.String(reason), aws.Time(c.now().UTC())
 	}
 	return ok
 }
@@ -586,7 +586,7 @@ func (s *cloudWatchSim) PutDashboard(_ context.Context, in *cloudwatch.PutDashbo
 	if msgs := validateDashboardBody(*in.DashboardBody); len(msgs) > 0 {
 		return nil, dashboardInvalid(msgs...)
 	}
-	now := time.Now().UTC()
+	now := s.c.now().UTC()
 	if d, ok := s.dashboards[name]; ok {
 		// Tags on update are ignored (PutDashboard reference).
 		d.body, d.modified = *in.DashboardBody, now

@@ -125,7 +125,7 @@ func (s *ec2Sim) releaseENIs(owner string) {
 
 // reap drops ENIs whose linger time is over (c.mu held).
 func (s *ec2Sim) reap() {
-	now := time.Now()
+	now := s.c.now()
 	for id, e := range s.enis {
 		if !e.goneAt.IsZero() && now.After(e.goneAt) {
 			delete(s.enis, id)
@@ -211,7 +211,7 @@ func (s *ec2Sim) CreateVpc(_ context.Context, in *ec2.CreateVpcInput) (*ec2.Crea
 
 func (s *ec2Sim) vpcOut(v *vpc) *t.Vpc {
 	st := t.VpcStateAvailable
-	if time.Now().Before(v.readyAt) {
+	if s.c.now().Before(v.readyAt) {
 		st = t.VpcStatePending
 	}
 	return &t.Vpc{VpcId: aws.String(v.id), CidrBlock: aws.String(v.cidr), State: st, Tags: ec2Tags(v.tags),

@@ -211,7 +211,7 @@ func (s *ecsSim) newDeployment(sv *ecsService, now time.Time) *ecsDeployment {
 func (s *ecsSim) CreateService(_ context.Context, in *ecs.CreateServiceInput) (*ecs.CreateServiceOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
@@ -289,7 +289,7 @@ func (s *ecsSim) CreateService(_ context.Context, in *ecs.CreateServiceInput) (*
 func (s *ecsSim) UpdateService(_ context.Context, in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
@@ -385,7 +385,7 @@ func (s *ecsSim) UpdateService(_ context.Context, in *ecs.UpdateServiceInput) (*
 func (s *ecsSim) DeleteService(_ context.Context, in *ecs.DeleteServiceInput) (*ecs.DeleteServiceOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
@@ -419,7 +419,7 @@ func (s *ecsSim) DeleteService(_ context.Context, in *ecs.DeleteServiceInput) (*
 func (s *ecsSim) DescribeServices(_ context.Context, in *ecs.DescribeServicesInput) (*ecs.DescribeServicesOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
@@ -448,7 +448,7 @@ func (s *ecsSim) DescribeServices(_ context.Context, in *ecs.DescribeServicesInp
 func (s *ecsSim) ListServices(_ context.Context, in *ecs.ListServicesInput) (*ecs.ListServicesOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	s.advance(time.Now())
+	s.advance(s.c.now())
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
 		return nil, err

@@ -468,7 +468,7 @@ func (s *ecsSim) findTask(cluster, ref string) *ecsTask {
 func (s *ecsSim) ListTasks(_ context.Context, in *ecs.ListTasksInput) (*ecs.ListTasksOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	s.advance(time.Now())
+	s.advance(s.c.now())
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
 		return nil, err
@@ -504,7 +504,7 @@ func (s *ecsSim) ListTasks(_ context.Context, in *ecs.ListTasksInput) (*ecs.List
 func (s *ecsSim) DescribeTasks(_ context.Context, in *ecs.DescribeTasksInput) (*ecs.DescribeTasksOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
@@ -533,7 +533,7 @@ func (s *ecsSim) DescribeTasks(_ context.Context, in *ecs.DescribeTasksInput) (*
 func (s *ecsSim) StopTask(_ context.Context, in *ecs.StopTaskInput) (*ecs.StopTaskOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {

@@ -269,7 +269,7 @@ func (s *elastiCacheSim) arn(kind, name string) string {
 
 // tick advances every group's asynchronous state (c.mu held).
 func (s *elastiCacheSim) tick() {
-	now := time.Now()
+	now := s.c.now()
 	for _, id := range sortedKeys(s.groups) {
 		g := s.groups[id]
 		if s.held[id] {
@@ -672,7 +672,7 @@ func (s *elastiCacheSim) placeNode(g *replicationGroup, az string, ready time.Ti
 		return nil, ecErr("InvalidParameterValue", "Availability zone %s is not in cache subnet group %s (zones: %s).", az, sg.name, strings.Join(zones, ", "))
 	}
 	g.nextMember++
-	m := &cacheNode{id: fmt.Sprintf("%s-%03d", g.id, g.nextMember), az: az, subnet: subnet, status: "creating", readyAt: ready, created: time.Now()}
+	m := &cacheNode{id: fmt.Sprintf("%s-%03d", g.id, g.nextMember), az: az, subnet: subnet, status: "creating", readyAt: ready, created: s.c.now()}
 	m.eni = s.c.ec2().attachENI(subnet, g.sgs, "ElastiCache "+m.id, s.arn("cluster", m.id), false)
 	return m, nil
 }
@@ -815,7 +815,7 @@ func (s *elastiCacheSim) CreateReplicationGroup(_ context.Context, in *elasticac
 		nodeType: nodeType, subnetGroup: sgName, sgs: append([]string(nil), in.SecurityGroupIds...), port: port,
 		atRest: atRest, transit: transit, transitMode: mode, failover: failover, multiAZ: multiAZ, autoMinor: autoMinor,
 		retention: retention, snapshotWindow: aws.ToString(in.SnapshotWindow), status: "creating",
-		until: s.c.deadline(s.c.Timing.ReplicationGroup), tags: ecTagMap(in.Tags), created: time.Now(),
+		until: s.c.deadline(s.c.Timing.ReplicationGroup), tags: ecTagMap(in.Tags), created: s.c.now(),
 		dnsPart: fmt.Sprintf("%06x", uint64(s.c.seq)*0x9e3779b1%0xffffff),
 	}
 	for i := 0; i < int(count); i++ {

@@ -239,7 +239,7 @@ func (s *elbv2Sim) CreateLoadBalancer(_ context.Context, in *elbv2.CreateLoadBal
 	}
 	id := s.hexID()
 	lb := &elbLB{name: name, id: id, scheme: scheme, typ: typ, ipType: ipType, vpc: vpc, subnets: subnets, sgs: sgs,
-		created: time.Now(), readyAt: s.c.deadline(s.c.Timing.LoadBalancerActive), attrs: albAttrDefaults()}
+		created: s.c.now(), readyAt: s.c.deadline(s.c.Timing.LoadBalancerActive), attrs: albAttrDefaults()}
 	lb.arn = s.arn("loadbalancer/app/" + name + "/" + id)
 	prefix := ""
 	if scheme == string(lbt.LoadBalancerSchemeEnumInternal) {
@@ -280,7 +280,7 @@ func (s *elbv2Sim) setENIGroups(lb *elbLB) {
 }
 
 func (s *elbv2Sim) lbState(lb *elbLB) lbt.LoadBalancerStateEnum {
-	if time.Now().Before(lb.readyAt) {
+	if s.c.now().Before(lb.readyAt) {
 		return lbt.LoadBalancerStateEnumProvisioning
 	}
 	return lbt.LoadBalancerStateEnumActive

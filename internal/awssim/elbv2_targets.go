@@ -418,8 +418,7 @@ func (s *elbv2Sim) DeleteTargetGroup(_ context.Context, in *elbv2.DeleteTargetGr
 // ---- Targets ----
 
 // reapTargets drops targets whose deregistration delay is over (c.mu held).
-func (tg *elbTG) reapTargets() {
-	now := time.Now()
+func (tg *elbTG) reapTargets(now time.Time) {
 	for k, t := range tg.targets {
 		if !t.drainingEnd.IsZero() && now.After(t.drainingEnd) {
 			delete(tg.targets, k)
@@ -457,7 +456,7 @@ func (s *elbv2Sim) register(tg *elbTG, id string, port int32) error {
 	if live >= maxTargetsPerGroup {
 		return apiError("TooManyTargets", "You have reached the limit of %d targets for target group '%s'", maxTargetsPerGroup, tg.arn)
 	}
-	t.registered = time.Now()
+	t.registered = s.c.now()
 	tg.targets[t.key()] = t
 	return nil
 }
@@ -481,7 +480,7 @@ func (s *elbv2Sim) RegisterTargets(_ context.Context, in *elbv2.RegisterTargetsI
 	if err != nil {
 		return nil, err
 	}
-	tg.reapTargets()
+	tg.reapTargets(s.c.now())
 	for _, t := range in.Targets {
 		if err := s.register(tg, aws.ToString(t.Id), aws.ToInt32(t.Port)); err != nil {
 			return nil, err
@@ -499,7 +498,7 @@ func (s *elbv2Sim) DeregisterTargets(_ context.Context, in *elbv2.DeregisterTarg
 	if err != nil {
 		return nil, err
 	}
-	tg.reapTargets()
+	tg.reapTargets(s.c.now())
 	for _, t := range in.Targets {
 		s.deregister(tg, aws.ToString(t.Id), aws.ToInt32(t.Port))
 	}
@@ -519,7 +518,7 @@ func (s *elbv2Sim) health(tg *elbTG, t *elbTarget) lbt.TargetHealth {
 		return th(lbt.TargetHealthStateEnumUnused, lbt.TargetHealthReasonEnumNotInUse, "Target group is not configured to receive traffic from the load balancer")
 	case !tg.hc.enabled:
 		return th(lbt.TargetHealthStateEnumUnavailable, lbt.TargetHealthReasonEnumHealthCheckDisabled, "Health checks disabled")
-	case time.Now().Before(t.registered.Add(s.c.wall(s.c.Timing.TargetHealthy))):
+	case s.c.now().Before(t.registered.Add(s.c.wall(s.c.Timing.TargetHealthy))):
 		return th(lbt.TargetHealthStateEnumInitial, lbt.TargetHealthReasonEnumRegistrationInProgress, "Target registration is in progress")
 	case t.failing:
 		return th(lbt.TargetHealthStateEnumUnhealthy, lbt.TargetHealthReasonEnumFailedHealthChecks, "Health checks failed")
@@ -534,7 +533,7 @@ func (s *elbv2Sim) DescribeTargetHealth(_ context.Context, in *elbv2.DescribeTar
 	if err != nil {
 		return nil, err
 	}
-	tg.reapTargets()
+	tg.reapTargets(s.c.now())
 	out := &elbv2.DescribeTargetHealthOutput{}
 	desc := func(t *elbTarget) lbt.TargetHealthDescription {
 		h := s.health(tg, t)
@@ -586,7 +585,7 @@ func (s *elbv2Sim) registerTask(tgARN, ip string, port int32) error {
 	if err != nil {
 		return err
 	}
-	tg.reapTargets()
+	tg.reapTargets(s.c.now())
 	return s.register(tg, ip, port)
 }
 

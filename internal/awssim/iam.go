@@ -241,7 +241,7 @@ func (s *iamSim) CreateRole(_ context.Context, in *iam.CreateRoleInput) (*iam.Cr
 	if len(tags) > iamMaxTags {
 		return nil, apiError("LimitExceeded", "Cannot exceed quota for TagsPerRole: %d.", iamMaxTags)
 	}
-	now := time.Now().UTC()
+	now := s.c.now().UTC()
 	s.c.seq++
 	r := &iamRole{name: name, path: path, desc: aws.ToString(in.Description), trust: trust, created: now,
 		id: fmt.Sprintf("AROA%017X", uint64(s.c.seq)*0x9e3779b97f4a7c15>>4), tags: tags, inline: map[string]string{}}
@@ -270,7 +270,7 @@ func (s *iamSim) UpdateAssumeRolePolicy(_ context.Context, in *iam.UpdateAssumeR
 	if msg := policyProblem(doc, "trust"); msg != "" {
 		return nil, apiError("MalformedPolicyDocument", "%s", msg)
 	}
-	r.trust, r.trustChanged = doc, time.Now()
+	r.trust, r.trustChanged = doc, s.c.now()
 	return &iam.UpdateAssumeRolePolicyOutput{}, nil
 }
 

@@ -796,7 +796,7 @@ func (s *s3Sim) DeleteBucketOwnershipControls(ctx context.Context, in *s3.Delete
 // stay meaningful after the version is deleted.
 func (s *s3Sim) newVersion(b *s3Bucket, data []byte, marker bool) *s3Version {
 	s.c.seq++
-	v := &s3Version{seq: s.c.seq, data: data, deleteMarker: marker, modified: time.Now().UTC()}
+	v := &s3Version{seq: s.c.seq, data: data, deleteMarker: marker, modified: s.c.now().UTC()}
 	if b.versioning == st.BucketVersioningStatusEnabled {
 		v.id = fmt.Sprintf("v%015d.%08x", v.seq, uint32(uint64(v.seq)*0x9e3779b97f4a7c15>>32))
 	} else {
