@@ -222,9 +222,6 @@ func ghosts[T any](c *Cloud) []T {
 	return out
 }
 
-// revived forgets a ghost whose id is in use again (c.mu held).
-func (c *Cloud) revived(id string) { c.closeWindow(WinDeletedListed, id) }
-
 // ---- the EC2 names, kept for ec2.go ----
 
 // hidden reports whether a freshly created EC2 resource is still invisible to

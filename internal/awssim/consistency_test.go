@@ -42,8 +42,10 @@ func TestWindowsPinnedMissThenShow(t *testing.T) {
 		}
 		return false
 	}
-	if listed() || listed() || !listed() {
-		t.Fatal("a new load balancer is listed after exactly 2 listings miss it")
+	for i, want := range []bool{false, false, true} {
+		if got := listed(); got != want {
+			t.Fatalf("listing %d: listed=%v, want %v (2 listings miss a new load balancer)", i+1, got, want)
+		}
 	}
 }
 
