@@ -436,3 +436,48 @@ func TestECSNetworkAndRoleChecks(t *testing.T) {
 		t.Fatalf("clientToken longer than 36: %v", err)
 	}
 }
+
+// A task whose execution role's policies changed within the IAM propagation
+// time cannot create its log stream yet: it stops, and the deployment counts
+// it as failed (the scheduler then starts another).
+func TestECSTaskStopsWhileRolePolicyPropagates(t *testing.T) {
+	tm := RealisticTiming()
+	tm.IAMPropagation = time.Hour
+	c, cl := ecsTestClients(t, &tm)
+	ctx := context.Background()
+	subnets, sg := ecsNet(t, cl)
+	cl.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("wbo")})
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
+	role, err := cl.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(trust)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.lock()
+	c.iam().roles["exec"].created = time.Now().Add(-2 * time.Hour) // the role itself has propagated
+	c.unlock()
+	if _, err := cl.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("exec"), PolicyName: aws.String("logs"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:CreateLogStream","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	in := ecsTaskDefInput("svc", "app:v1")
+	in.ExecutionRoleArn = role.Role.Arn
+	td, err := cl.ECS.RegisterTaskDefinition(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.ECS.CreateService(ctx, ecsServiceInput("wbo", "svc", aws.ToString(td.TaskDefinition.TaskDefinitionArn), subnets, sg, 1)); err != nil {
+		t.Fatal(err)
+	}
+	ecsWait(t, cl, "wbo", "svc", func(s et.Service) bool { return primaryOf(s).FailedTasks >= 1 })
+	stopped, err := cl.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("wbo"), DesiredStatus: et.DesiredStatusStopped})
+	if err != nil || len(stopped.TaskArns) == 0 {
+		t.Fatalf("no stopped task: %v %v", stopped, err)
+	}
+	out, err := cl.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("wbo"), Tasks: stopped.TaskArns[:1]})
+	if err != nil || len(out.Tasks) != 1 {
+		t.Fatal(out, err)
+	}
+	if r := aws.ToString(out.Tasks[0].StoppedReason); !strings.Contains(r, "ResourceInitializationError") || out.Tasks[0].StopCode != et.TaskStopCodeTaskFailedToStart {
+		t.Fatalf("stopped reason %q code %s", r, out.Tasks[0].StopCode)
+	}
+}
