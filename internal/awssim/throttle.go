@@ -23,32 +23,78 @@ type bucketSpec struct {
 	refill   float64 // tokens per AWS second: the sustained rate
 }
 
-// EC2: "Request throttling for the Amazon EC2 API" (EC2 Developer Guide /
-// API reference): each API has its own bucket, sized by category: non-mutating
-// (Describe*, Get*, List*...) 100 tokens refilled at 20/s; non-mutating calls
-// made without filters and without pagination 50 at 10/s; mutating actions 50
-// at 5/s; the resource-intensive actions (AuthorizeSecurityGroupIngress,
-// RevokeSecurityGroupIngress, RunInstances...) 50 at 5/s; uncategorized 50
-// at 5/s. CreateTags and DeleteTags are mutating, each in its own bucket.
+// EC2: "Request throttling for the Amazon EC2 API" (EC2 Developer Guide,
+// "Request token bucket sizes and refill rates"): each API has its own
+// bucket, sized by category. Non-mutating actions (Describe*, List*, Search*,
+// Get*) 100 tokens refilled at 20/s; a few of them (DescribeInstances,
+// DescribeInstanceStatus, DescribeNetworkInterfaces, DescribeSecurityGroups,
+// DescribeSnapshots, DescribeSpotInstanceRequests, DescribeVolumes) called
+// with neither a filter nor pagination 50 at 10/s; mutating actions 50 at
+// 5/s; resource-intensive ones (AuthorizeSecurityGroupIngress,
+// RevokeSecurityGroupIngress, ...) 50 at 5/s in their own buckets; and the
+// "uncategorized actions" with their own numbers, of which ec2Uncategorized
+// lists those near what wbo-deploy calls.
 var (
 	ec2NonMutating = bucketSpec{100, 20}
 	ec2Unfiltered  = bucketSpec{50, 10}
 	ec2Mutating    = bucketSpec{50, 5}
 )
 
-// ECS: "Request throttling for the Amazon ECS API" (ECS API reference):
-// sustained and burst rates per group of actions, e.g. cluster reads
-// (DescribeClusters) burst 50, sustained 20.
+var ec2UnfilteredActions = map[string]bool{
+	"DescribeInstances": true, "DescribeInstanceStatus": true, "DescribeNetworkInterfaces": true,
+	"DescribeSecurityGroups": true, "DescribeSnapshots": true, "DescribeSpotInstanceRequests": true, "DescribeVolumes": true,
+}
+
+var ec2Uncategorized = map[string]bucketSpec{
+	"CreateTags": {100, 10}, "DeleteTags": {100, 10},
+	"CreateNetworkInterface": {100, 5}, "DeleteNetworkInterface": {100, 5}, "ModifyNetworkInterfaceAttribute": {100, 5},
+	"DescribeSecurityGroupReferences": {20, 5}, "DescribeStaleSecurityGroups": {20, 5},
+	"CreateNatGateway": {10, 1}, "DeleteNatGateway": {10, 1},
+	"CreateVpcEndpoint": {4, 0.3}, "DeleteVpcEndpoints": {4, 0.3}, "ModifyVpcEndpoint": {4, 0.3},
+}
+
+// ECS: "Request throttling for the Amazon ECS API" (ECS API reference), burst
+// (bucket size) and sustained rate (refill per second) per group of actions.
 var ecsBuckets = map[string]bucketSpec{
-	"cluster-read":   {50, 20},  // DescribeClusters, ListClusters
-	"cluster-modify": {20, 1},   // CreateCluster, DeleteCluster, UpdateCluster...
-	"service-read":   {100, 20}, // DescribeServices, ListServices
-	"service-modify": {50, 5},   // CreateService, UpdateService, DeleteService
-	"taskdef-read":   {50, 20},  // DescribeTaskDefinition, ListTaskDefinitions
-	"taskdef-modify": {20, 1},   // RegisterTaskDefinition, DeregisterTaskDefinition
-	"task-read":      {100, 40}, // DescribeTasks, ListTasks
-	"task-modify":    {100, 40}, // RunTask, StopTask
-	"other":          {50, 20},  // tags, account settings, capacity providers
+	"cluster-modify":          {20, 1},   // CreateCluster, DeleteCluster, PutClusterCapacityProviders, UpdateCluster...
+	"cluster-read":            {50, 20},  // DescribeClusters, ListClusters
+	"taskdef-modify":          {20, 1},   // RegisterTaskDefinition, DeregisterTaskDefinition
+	"taskdef-read":            {50, 20},  // DescribeTaskDefinition, ListTaskDefinitions, ListTaskDefinitionFamilies
+	"taskdef-delete":          {5, 1},    // DeleteTaskDefinitions
+	"capacity-provider-write": {10, 1},   // Create/Delete/UpdateCapacityProvider
+	"capacity-provider-read":  {50, 20},  // DescribeCapacityProviders
+	"tag-modify":              {20, 10},  // TagResource, UntagResource
+	"tag-read":                {50, 20},  // ListTagsForResource
+	"setting-modify":          {10, 1},   // PutAccountSetting, PutAccountSettingDefault, DeleteAccountSetting
+	"setting-read":            {50, 20},  // ListAccountSettings
+	"resource-modify":         {100, 40}, // RunTask, StartTask, StopTask, ExecuteCommand, PutAttributes...
+	"resource-read":           {100, 20}, // DescribeTasks, ListTasks, DescribeContainerInstances...
+	"service-modify":          {50, 5},   // CreateService, DeleteService, UpdateService
+	"service-read":            {100, 20}, // DescribeServices, ListServices
+	"service-deployment":      {50, 20},  // DescribeServiceDeployments, ListServiceDeployments
+	"service-revision":        {50, 20},  // DescribeServiceRevisions
+}
+
+var ecsGroups = map[string]string{
+	"CreateCluster": "cluster-modify", "DeleteCluster": "cluster-modify", "PutClusterCapacityProviders": "cluster-modify",
+	"UpdateCluster": "cluster-modify", "UpdateClusterSettings": "cluster-modify",
+	"DescribeClusters": "cluster-read", "ListClusters": "cluster-read",
+	"RegisterTaskDefinition": "taskdef-modify", "DeregisterTaskDefinition": "taskdef-modify",
+	"DescribeTaskDefinition": "taskdef-read", "ListTaskDefinitions": "taskdef-read", "ListTaskDefinitionFamilies": "taskdef-read",
+	"DeleteTaskDefinitions":  "taskdef-delete",
+	"CreateCapacityProvider": "capacity-provider-write", "DeleteCapacityProvider": "capacity-provider-write",
+	"UpdateCapacityProvider": "capacity-provider-write", "DescribeCapacityProviders": "capacity-provider-read",
+	"TagResource": "tag-modify", "UntagResource": "tag-modify", "ListTagsForResource": "tag-read",
+	"PutAccountSetting": "setting-modify", "PutAccountSettingDefault": "setting-modify", "DeleteAccountSetting": "setting-modify",
+	"ListAccountSettings": "setting-read",
+	"RunTask":             "resource-modify", "StartTask": "resource-modify", "StopTask": "resource-modify",
+	"ExecuteCommand": "resource-modify", "PutAttributes": "resource-modify", "DeleteAttributes": "resource-modify",
+	"DescribeTasks": "resource-read", "ListTasks": "resource-read", "DescribeContainerInstances": "resource-read",
+	"ListContainerInstances": "resource-read", "ListAttributes": "resource-read",
+	"CreateService": "service-modify", "DeleteService": "service-modify", "UpdateService": "service-modify",
+	"DescribeServices": "service-read", "ListServices": "service-read",
+	"DescribeServiceDeployments": "service-deployment", "ListServiceDeployments": "service-deployment",
+	"DescribeServiceRevisions": "service-revision",
 }
 
 // defaultBucket is for services that publish no per-API bucket (ELBv2, IAM,
@@ -109,16 +155,22 @@ func bucketFor(service, op string, params any) (string, bucketSpec) {
 	key := service + "." + op
 	switch service {
 	case "EC2":
+		if b, ok := ec2Uncategorized[op]; ok {
+			return key, b
+		}
 		switch {
 		case IsMutating(op):
 			return key, ec2Mutating
-		case unfiltered(params):
+		case ec2UnfilteredActions[op] && unfiltered(params):
 			return key + ":unfiltered", ec2Unfiltered
 		default:
 			return key, ec2NonMutating
 		}
 	case "ECS":
-		return "ECS:" + ecsGroup(op), ecsBuckets[ecsGroup(op)]
+		if g, ok := ecsGroups[op]; ok {
+			return "ECS:" + g, ecsBuckets[g]
+		}
+		return key, defaultBucket
 	}
 	if tps, ok := perSecondQuotas[key]; ok {
 		return key, bucketSpec{tps, tps}
@@ -126,30 +178,9 @@ func bucketFor(service, op string, params any) (string, bucketSpec) {
 	return key, defaultBucket
 }
 
-// ecsGroup is the ECS throttling group of an action.
-func ecsGroup(op string) string {
-	read := !IsMutating(op)
-	var what string
-	switch {
-	case strings.HasSuffix(op, "Clusters") || strings.HasSuffix(op, "Cluster"):
-		what = "cluster"
-	case strings.HasSuffix(op, "Services") || strings.HasSuffix(op, "Service"):
-		what = "service"
-	case strings.Contains(op, "TaskDefinition"):
-		what = "taskdef"
-	case strings.HasSuffix(op, "Tasks") || op == "RunTask" || op == "StopTask" || op == "StartTask":
-		what = "task"
-	default:
-		return "other"
-	}
-	if read {
-		return what + "-read"
-	}
-	return what + "-modify"
-}
-
 // unfiltered reports whether an EC2 describe names no filter, no ID and no
-// page size or token (the "unfiltered and unpaginated" category).
+// page size or token (the "unfiltered and unpaginated" category; IDs narrow
+// the call as a filter does).
 func unfiltered(params any) bool {
 	v := reflect.ValueOf(params)
 	if v.Kind() == reflect.Pointer {

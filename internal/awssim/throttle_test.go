@@ -65,8 +65,14 @@ func TestTokenBucketsPerAPI(t *testing.T) {
 	if got := takeN(c, 100, "EC2", "DescribeSecurityGroups", &ec2.DescribeSecurityGroupsInput{}); got != 50 {
 		t.Fatalf("unfiltered, unpaginated describe: %d, want 50", got)
 	}
-	if got := takeN(c, 100, "EC2", "CreateTags", &ec2.CreateTagsInput{}); got != 50 {
+	if got := takeN(c, 100, "EC2", "DescribeVpcs", &ec2.DescribeVpcsInput{}); got != 0 {
+		t.Fatalf("DescribeVpcs has no unfiltered bucket of its own: %d", got)
+	}
+	if got := takeN(c, 100, "EC2", "CreateVpc", &ec2.CreateVpcInput{}); got != 50 {
 		t.Fatalf("mutating: %d, want 50", got)
+	}
+	if got := takeN(c, 150, "EC2", "CreateTags", &ec2.CreateTagsInput{}); got != 100 {
+		t.Fatalf("CreateTags (uncategorized, 100 at 10/s): %d", got)
 	}
 	if got := takeN(c, 100, "ECS", "DescribeClusters", &ecs.DescribeClustersInput{}); got != 50 {
 		t.Fatalf("ECS cluster reads: %d, want 50", got)
