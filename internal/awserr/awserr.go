@@ -98,7 +98,7 @@ func IsDependency(err error) bool {
 // IsThrottle reports whether err is a throttling answer (the SDK retries
 // these itself; this is for errors that exhausted its attempts).
 func IsThrottle(err error) bool {
-	return HasCode(err, "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+	return HasCode(err, "Throttling", "ThrottlingException", "ThrottledException", "Throttled", "RequestLimitExceeded",
 		"TooManyRequestsException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete")
 }
 

@@ -368,8 +368,10 @@ func throttleCode(service string) string {
 		return "RequestLimitExceeded"
 	case "S3":
 		return "SlowDown"
-	case "ECS", "CloudWatch Logs", "Application Auto Scaling":
+	case "ECS", "CloudWatch Logs", "Application Auto Scaling", "KMS":
 		return "ThrottlingException"
+	case "SNS":
+		return "Throttled" // SNS API reference, ThrottledException
 	default:
 		return "Throttling"
 	}

@@ -1,13 +1,17 @@
 package awssim
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2t "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
 )
 
 // frozen returns a cloud whose clock only moves when the test says so, at
@@ -109,5 +113,39 @@ func TestThrottleNextIsDeterministic(t *testing.T) {
 	advance(time.Hour)
 	if got := takeN(c, 50, "EC2", "DescribeVpcs", filtered); got != 10 {
 		t.Fatalf("ScaleBuckets(0.1): %d of 50, want 10", got)
+	}
+}
+
+// Through the real SDK stack: a throttled attempt answers the service's own
+// code, the retryer tries again, and the call succeeds once the storm is
+// spent. SNS's code, "Throttled", is retried too.
+func TestThrottledAttemptsRetriedBySDK(t *testing.T) {
+	c := New(Options{})
+	cl, err := awsclients.New(context.Background(), awsclients.Options{
+		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+		APIOptions: c.APIOptions(), RetryMode: "standard", MaxAttempts: 5, MaxBackoff: time.Millisecond,
+		Getenv: func(string) string { return "" },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ThrottleNext(3)
+	if _, err := cl.EC2.DescribeVpcs(context.Background(), filtered); err != nil {
+		t.Fatalf("EC2 after 3 throttles: %v", err)
+	}
+	if _, err := cl.SNS.ListSubscriptionsByTopic(context.Background(), &sns.ListSubscriptionsByTopicInput{TopicArn: aws.String("arn:aws:sns:us-east-1:123456789012:none")}); err != nil && ecsCode(err) != "NotFound" {
+		t.Fatalf("SNS after 3 throttles: %v", err)
+	}
+	codes := map[string]int{}
+	for _, k := range c.Calls() {
+		codes[k.Service+" "+k.Err]++
+	}
+	if codes["EC2 Throttling"] != 3 || codes["SNS Throttling"] != 3 {
+		t.Fatalf("throttled attempts: %v", codes)
+	}
+	c.ThrottleNext(-1)
+	_, err = cl.ECS.DescribeClusters(context.Background(), &ecs.DescribeClustersInput{})
+	if ecsCode(err) != "ThrottlingException" {
+		t.Fatalf("ECS throttled for good: %v", err)
 	}
 }
