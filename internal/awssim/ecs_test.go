@@ -374,18 +374,28 @@ func TestECSFirstDeploymentFailsWithoutRollbackTarget(t *testing.T) {
 	}
 }
 
-func TestECSNetworkAndRoleChecks(t *testing.T) {
+// ecsRoleWorld is an account where IAM takes an hour to propagate, with a
+// network, the cluster "wbo" and a new role trusting ECS tasks.
+func ecsRoleWorld(t *testing.T, roleName string) (*Cloud, *awsclients.Clients, []string, string, *iam.CreateRoleOutput) {
+	t.Helper()
 	tm := RealisticTiming()
 	tm.IAMPropagation = time.Hour
 	c, cl := ecsTestClients(t, &tm)
-	ctx := context.Background()
 	subnets, sg := ecsNet(t, cl)
-	cl.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("wbo")})
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	role, err := cl.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("task"), AssumeRolePolicyDocument: aws.String(trust)})
+	ctx := context.Background()
+	if _, err := cl.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("wbo")}); err != nil {
+		t.Fatal(err)
+	}
+	role, err := cl.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(roleName), AssumeRolePolicyDocument: aws.String(ecsTrust)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, cl, subnets, sg, role
+}
+
+func TestECSNetworkAndRoleChecks(t *testing.T) {
+	c, cl, subnets, sg, role := ecsRoleWorld(t, "task")
+	ctx := context.Background()
 	in := ecsTaskDefInput("svc", "app:v1")
 	in.TaskRoleArn = role.Role.Arn
 	if _, err := cl.ECS.RegisterTaskDefinition(ctx, in); ecsCode(err) != "ClientException" || !strings.Contains(err.Error(), "Role is not valid") {
@@ -400,7 +410,7 @@ func TestECSNetworkAndRoleChecks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := cl.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("task"), PolicyDocument: aws.String(trust)}); err != nil {
+	if _, err := cl.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("task"), PolicyDocument: aws.String(ecsTrust)}); err != nil {
 		t.Fatal(err)
 	}
 	arn := aws.ToString(td.TaskDefinition.TaskDefinitionArn)
@@ -441,17 +451,8 @@ func TestECSNetworkAndRoleChecks(t *testing.T) {
 // time cannot create its log stream yet: it stops, and the deployment counts
 // it as failed (the scheduler then starts another).
 func TestECSTaskStopsWhileRolePolicyPropagates(t *testing.T) {
-	tm := RealisticTiming()
-	tm.IAMPropagation = time.Hour
-	c, cl := ecsTestClients(t, &tm)
+	c, cl, subnets, sg, role := ecsRoleWorld(t, "exec")
 	ctx := context.Background()
-	subnets, sg := ecsNet(t, cl)
-	cl.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("wbo")})
-	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`
-	role, err := cl.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("exec"), AssumeRolePolicyDocument: aws.String(trust)})
-	if err != nil {
-		t.Fatal(err)
-	}
 	c.lock()
 	c.iam().roles["exec"].created = time.Now().Add(-2 * time.Hour) // the role itself has propagated
 	c.unlock()

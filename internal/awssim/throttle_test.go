@@ -59,33 +59,27 @@ func TestTokenBucketBurstThenRefill(t *testing.T) {
 // groups have their own sizes.
 func TestTokenBucketsPerAPI(t *testing.T) {
 	c, _ := frozen(t)
-	takeN(c, 100, "EC2", "DescribeVpcs", filtered)
-	if got := takeN(c, 1, "EC2", "DescribeVpcs", filtered); got != 0 {
-		t.Fatal("DescribeVpcs bucket should be empty")
-	}
-	if got := takeN(c, 100, "EC2", "DescribeSubnets", &ec2.DescribeSubnetsInput{SubnetIds: []string{"subnet-1"}}); got != 100 {
-		t.Fatalf("DescribeSubnets draws from its own bucket: %d", got)
-	}
-	if got := takeN(c, 100, "EC2", "DescribeSecurityGroups", &ec2.DescribeSecurityGroupsInput{}); got != 50 {
-		t.Fatalf("unfiltered, unpaginated describe: %d, want 50", got)
-	}
-	if got := takeN(c, 100, "EC2", "DescribeVpcs", &ec2.DescribeVpcsInput{}); got != 0 {
-		t.Fatalf("DescribeVpcs has no unfiltered bucket of its own: %d", got)
-	}
-	if got := takeN(c, 100, "EC2", "CreateVpc", &ec2.CreateVpcInput{}); got != 50 {
-		t.Fatalf("mutating: %d, want 50", got)
-	}
-	if got := takeN(c, 150, "EC2", "CreateTags", &ec2.CreateTagsInput{}); got != 100 {
-		t.Fatalf("CreateTags (uncategorized, 100 at 10/s): %d", got)
-	}
-	if got := takeN(c, 100, "ECS", "DescribeClusters", &ecs.DescribeClustersInput{}); got != 50 {
-		t.Fatalf("ECS cluster reads: %d, want 50", got)
-	}
-	if got := takeN(c, 100, "ECS", "ListClusters", &ecs.ListClustersInput{}); got != 0 {
-		t.Fatalf("ECS cluster reads share one bucket: %d passed", got)
-	}
-	if got := takeN(c, 10, "CloudWatch", "PutMetricAlarm", nil); got != 3 {
-		t.Fatalf("PutMetricAlarm 3 TPS: %d", got)
+	// In order: each row draws n attempts and expects want to pass.
+	for _, r := range []struct {
+		why         string
+		service, op string
+		params      any
+		n, want     int
+	}{
+		{"non-mutating: 100", "EC2", "DescribeVpcs", filtered, 100, 100},
+		{"the same bucket, now empty", "EC2", "DescribeVpcs", filtered, 1, 0},
+		{"another API, its own bucket", "EC2", "DescribeSubnets", &ec2.DescribeSubnetsInput{SubnetIds: []string{"subnet-1"}}, 100, 100},
+		{"DescribeSecurityGroups unfiltered and unpaginated: 50", "EC2", "DescribeSecurityGroups", &ec2.DescribeSecurityGroupsInput{}, 100, 50},
+		{"DescribeVpcs has no unfiltered bucket of its own", "EC2", "DescribeVpcs", &ec2.DescribeVpcsInput{}, 100, 0},
+		{"mutating: 50", "EC2", "CreateVpc", &ec2.CreateVpcInput{}, 100, 50},
+		{"CreateTags, uncategorized: 100", "EC2", "CreateTags", &ec2.CreateTagsInput{}, 150, 100},
+		{"ECS cluster reads: 50", "ECS", "DescribeClusters", &ecs.DescribeClustersInput{}, 100, 50},
+		{"ECS cluster reads share one bucket", "ECS", "ListClusters", &ecs.ListClustersInput{}, 100, 0},
+		{"PutMetricAlarm: 3 TPS", "CloudWatch", "PutMetricAlarm", nil, 10, 3},
+	} {
+		if got := takeN(c, r.n, r.service, r.op, r.params); got != r.want {
+			t.Errorf("%s: %d of %d passed, want %d", r.why, got, r.n, r.want)
+		}
 	}
 }
 
