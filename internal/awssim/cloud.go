@@ -70,6 +70,7 @@ type Cloud struct {
 	cons     consistency      // eventual consistency windows (consistency.go)
 	buckets  throttle         // per-API token buckets (throttle.go)
 	clock    func() time.Time // nil: time.Now (white-box tests set it)
+	seed     int64            // Options.Seed, for order-independent draws
 }
 
 // Call is one operation attempt the simulated cloud received.
@@ -105,6 +106,7 @@ func New(o Options) *Cloud {
 		c.Timing = RealisticTiming()
 	}
 	c.rnd = rand.New(rand.NewSource(o.Seed))
+	c.seed = o.Seed
 	c.cons.init(o.ConsistencyMisses)
 	c.buckets.init(!o.NoThrottling)
 	c.services = map[string]any{}

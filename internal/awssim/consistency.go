@@ -1,7 +1,9 @@
 package awssim
 
 import (
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"sort"
 	"time"
 )
@@ -154,7 +156,7 @@ func (c *Cloud) openWindow(w Window, id string, ghost any) {
 	if p := c.cons.pinned[w]; p >= 0 {
 		l.misses = p
 	} else {
-		l.misses = b.min + c.rnd.Intn(b.max-b.min+1)
+		l.misses = b.min + int(c.draw(w, id)%uint64(b.max-b.min+1))
 		l.until = c.now().Add(c.wall(b.span))
 	}
 	if l.misses == 0 {
@@ -162,6 +164,17 @@ func (c *Cloud) openWindow(w Window, id string, ghost any) {
 		return
 	}
 	c.cons.open[winKey{w, id}] = l
+}
+
+// draw is the seeded, order-independent draw for window w of id: a hash of
+// the Cloud's seed, the window and the id, so concurrent creates draw the
+// same windows whichever runs first.
+func (c *Cloud) draw(w Window, id string) uint64 {
+	h := fnv.New64a()
+	_ = binary.Write(h, binary.LittleEndian, c.seed)
+	_ = binary.Write(h, binary.LittleEndian, int64(w))
+	_, _ = h.Write([]byte(id))
+	return h.Sum64()
 }
 
 // inWindow reports whether id is still in window w, counting this read as

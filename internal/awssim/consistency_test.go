@@ -2,6 +2,7 @@ package awssim
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -142,7 +143,8 @@ func TestWindowLogBucketPolicy(t *testing.T) {
 	e.must(err)
 }
 
-// Drawn windows stay within their documented bounds and differ by seed.
+// Drawn windows stay within their documented bounds, differ by seed, and do
+// not depend on the order resources are created in.
 func TestWindowsDrawnFromBoundsPerSeed(t *testing.T) {
 	draw := func(seed int64) []int {
 		c := New(Options{Seed: seed, Scale: 1})
@@ -150,8 +152,9 @@ func TestWindowsDrawnFromBoundsPerSeed(t *testing.T) {
 		c.lock()
 		defer c.unlock()
 		for i := 0; i < 20; i++ {
-			c.openWindow(WinEC2Describe, "x", nil)
-			l := c.cons.open[winKey{WinEC2Describe, "x"}]
+			id := fmt.Sprintf("x%d", i)
+			c.openWindow(WinEC2Describe, id, nil)
+			l := c.cons.open[winKey{WinEC2Describe, id}]
 			b := windowBounds[WinEC2Describe]
 			if l.misses < b.min || l.misses > b.max || l.until.IsZero() {
 				t.Fatalf("drawn window %+v outside %+v", l, b)
@@ -167,6 +170,9 @@ func TestWindowsDrawnFromBoundsPerSeed(t *testing.T) {
 	}
 	if same {
 		t.Fatalf("seeds 1 and 2 drew the same windows %v", a)
+	}
+	if again := draw(1); fmt.Sprint(again) != fmt.Sprint(a) {
+		t.Fatalf("seed 1 drew %v, then %v", a, again)
 	}
 	// A drawn window also closes when its span of AWS time has passed.
 	c := New(Options{Scale: 1})

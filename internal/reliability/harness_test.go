@@ -82,7 +82,10 @@ func (w *world) globals(stop <-chan struct{}) (*app.Globals, *bytes.Buffer, *byt
 		IO:         &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
 		AWS: awsclients.Options{
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
-			APIOptions:  w.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 25, MaxBackoff: time.Millisecond,
+			// The SDK's backoff (20 s at most) on the world's clock: a
+			// throttled bucket refills in AWS time while the retryer waits.
+			APIOptions: w.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 25,
+			MaxBackoff: max(time.Millisecond, time.Duration(float64(20*time.Second)*w.scale)),
 		},
 	}
 	g.ClockSeed, g.Concurrency, g.Observe = w.seed, w.concurrency, w.observe
