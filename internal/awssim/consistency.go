@@ -15,9 +15,9 @@ import (
 // one service can refuse what another service was just told (a new bucket
 // policy, a new listener). A Window is one such lag. Each occurrence (one
 // resource, one policy write) opens a window that stays open for a number of
-// reads ("misses") drawn from the documented bounds with the Cloud's seeded
-// RNG, and at most for a span of AWS time; so tests meet the windows in
-// different orders per seed. A test pins a window with PinWindow (then only
+// reads ("misses") drawn from the documented bounds (a hash of the Cloud's
+// seed, the window and the ID), and at most for a span of AWS time; so tests
+// meet the windows in different orders per seed. A test pins a window with PinWindow (then only
 // the miss count closes it, whatever the machine's speed).
 
 // Window names one kind of consistency lag the simulation models.
