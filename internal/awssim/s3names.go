@@ -150,7 +150,7 @@ func (c *Cloud) ReleaseBucketNames() {
 
 // newHold is the hold of a name deleted now from region (c.mu held).
 func (s *s3Sim) newHold(region string) *nameHold {
-	now := time.Now()
+	now := s.c.now()
 	h := &nameHold{region: region}
 	switch p := s.pin; {
 	case p == nil:
