@@ -47,6 +47,7 @@ by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would cre
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "show every resource checked")
 
 	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newVersionCmd(g))
+	root.AddCommand(signInCommands(g)...)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &app.ExitError{Code: app.ExitUsage, Err: err}
 	})

@@ -22,6 +22,7 @@ type ecsTask struct {
 	started, healthyDone, released                         bool
 	healthy                                                bool
 	broken                                                 string // name of the container that exits at start
+	initError                                              string // why the task cannot start (secrets it cannot read)
 	reason                                                 string
 	stopCode                                               et.TaskStopCode
 	eni, subnet, ip, az                                    string
@@ -125,7 +126,7 @@ func (s *ecsSim) nextEvent(now time.Time) (time.Time, func()) {
 
 func (s *ecsSim) started(t *ecsTask, at time.Time) {
 	t.started = true
-	if t.broken != "" {
+	if t.broken != "" || t.initError != "" {
 		if sv := t.owner; sv != nil {
 			for _, d := range sv.deployments {
 				if d.id == t.deployment {
@@ -133,6 +134,10 @@ func (s *ecsSim) started(t *ecsTask, at time.Time) {
 					d.updated = at
 				}
 			}
+		}
+		if t.initError != "" {
+			s.stopTask(t, at, t.initError, et.TaskStopCodeTaskFailedToStart)
+			return
 		}
 		s.stopTask(t, at, "Essential container in task exited", et.TaskStopCodeEssentialContainerExited)
 		return
@@ -335,6 +340,9 @@ func (s *ecsSim) launch(sv *ecsService, d *ecsDeployment, at time.Time) *ecsTask
 		for _, c := range td.def.ContainerDefinitions {
 			if strings.Contains(aws.ToString(c.Image), BrokenImageMarker) && t.broken == "" {
 				t.broken = aws.ToString(c.Name)
+			}
+			if t.initError == "" {
+				t.initError = s.c.unreadableSecret(c.Secrets)
 			}
 		}
 		if sv.propagate == et.PropagateTagsTaskDefinition {

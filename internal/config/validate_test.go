@@ -119,6 +119,12 @@ func TestValidateBadConfigs(t *testing.T) {
 		{"env reserved history dir", `app: {env: {WBO_HISTORY_DIR: /tmp}}`, "app.env.WBO_HISTORY_DIR", "set by wbo-deploy"},
 		{"env bad name", `app: {env: {"1BAD": x}}`, "app.env.1BAD", "environment variable name"},
 		{"env secret", `app: {env: {AUTH_SECRET_KEY: hunter2}}`, "app.env.AUTH_SECRET_KEY", "plain text"},
+		{"env secret points to app.secrets", `app: {env: {AUTH_SECRET_KEY: hunter2}}`, "app.env.AUTH_SECRET_KEY", "app.secrets"},
+		{"secret value pasted", `app: {secrets: {AUTH_SECRET_KEY: hunter2}}`, "app.secrets.AUTH_SECRET_KEY", "ARN of a Secrets Manager secret"},
+		{"secret ARN of another service", `app: {secrets: {X: "arn:aws:s3:::bucket"}}`, "app.secrets.X", "SSM SecureString"},
+		{"secret reserved", `app: {secrets: {PORT: stack}}`, "app.secrets.PORT", "set by wbo-deploy"},
+		{"secret bad name", `app: {secrets: {"A-B": stack}}`, "app.secrets.A-B", "environment variable name"},
+		{"secret also in env", `app: {secrets: {LOG_LEVEL: stack}, env: {LOG_LEVEL: debug}}`, "app.secrets.LOG_LEVEL", "also in app.env"},
 		{"env aws key", `app: {env: {AWS_ACCESS_KEY_ID: AKIA}}`, "app.env.AWS_ACCESS_KEY_ID", "secret"},
 		{"grace period", `app: {health_check_grace_period: 7201}`, "app.health_check_grace_period", "between 0 and 7200"},
 		{"ephemeral storage", `app: {ephemeral_storage_gb: 10}`, "app.ephemeral_storage_gb", "between 20 and 200"},
@@ -348,5 +354,34 @@ func TestFargateSizes(t *testing.T) {
 		if ValidFargateSize(bad[0], bad[1]) {
 			t.Errorf("%d/%d accepted", bad[0], bad[1])
 		}
+	}
+}
+
+// A value that is not an ARN is never echoed: it may be the secret itself.
+func TestSecretValueNotEchoed(t *testing.T) {
+	err := loadAndValidate(t, `app: {secrets: {AUTH_SECRET_KEY: hunter2-s3cr3t}}`)
+	if err == nil || strings.Contains(err.Error(), "hunter2-s3cr3t") {
+		t.Fatalf("error %v", err)
+	}
+	for _, ok := range []string{
+		`app: {secrets: {AUTH_SECRET_KEY: stack}}`,
+		`app: {secrets: {AUTH_SECRET_KEY: "arn:aws:secretsmanager:us-east-1:123456789012:secret:wbo/key-AbCdEf"}}`,
+		`app: {secrets: {AUTH_SECRET_KEY: "arn:aws:ssm:eu-west-1:123456789012:parameter/wbo/key"}}`,
+	} {
+		if err := loadAndValidate(t, ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	c := Default()
+	if c.EffectiveHealthCheckPath() != "/" || c.SignIn() {
+		t.Fatal("sign-in on by default")
+	}
+	c.App.Secrets = map[string]string{AuthSecretKey: SecretStack}
+	if !c.SignIn() || c.EffectiveHealthCheckPath() != SignInHealthCheckPath {
+		t.Fatal("sign-in health check path")
+	}
+	c.LoadBalancer.HealthCheckPath = "/rules"
+	if c.EffectiveHealthCheckPath() != "/rules" {
+		t.Fatal("a configured path is kept")
 	}
 }
