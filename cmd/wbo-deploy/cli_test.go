@@ -39,7 +39,7 @@ type result struct {
 func (c *cli) run(args ...string) result {
 	c.t.Helper()
 	var out, errb bytes.Buffer
-	g := &app.Globals{Version: "test", Env: c.env, ClockScale: 1e-4,
+	g := &app.Globals{Version: "test", Env: c.env, ClockScale: 1e-4, HTTP: c.cloud.PublicHTTP(),
 		AWS: awsclients.Options{
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
 			APIOptions:  c.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 20, MaxBackoff: time.Millisecond,

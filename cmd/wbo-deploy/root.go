@@ -71,6 +71,7 @@ func newUpCmd(g *app.Globals) *cobra.Command {
 	}
 	c.Flags().BoolVar(&o.AllowReplace, "allow-replace", false, "allow replacing resources that cannot change in place")
 	c.Flags().BoolVar(&o.NoWait, "no-wait", false, "return after update calls without waiting for deployments")
+	c.Flags().BoolVar(&o.NoProbe, "no-probe", false, "do not check the whiteboard through its public URL at the end")
 	return c
 }
 
@@ -95,6 +96,7 @@ func newStatusCmd(g *app.Globals) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Status(cmd.Context(), g, o) },
 	}
 	c.Flags().DurationVar(&o.WaitHealthy, "wait-healthy", 0, "poll until healthy or this timeout (e.g. 10m)")
+	c.Flags().BoolVar(&o.NoProbe, "no-probe", false, "do not check the whiteboard through its public URL (board pages and socket.io sessions per shard)")
 	return c
 }
 

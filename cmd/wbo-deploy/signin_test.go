@@ -154,3 +154,72 @@ func (c *cli) statusWith(cfg string) (app.StatusDocument, int) {
 	}
 	return doc, r.code
 }
+
+// status probes every shard through the load balancer's URL: a shard whose
+// task does not answer fails the probe (exit 3, naming the shard), and
+// --no-probe leaves the probe out. The simulated internet (PublicHTTP)
+// routes by the listener rules to the targets ECS registered.
+func TestStatusProbesEveryShard(t *testing.T) {
+	c := newCLI(t)
+	c.env = append(c.env, "WBO_DEPLOY_REDIS_MODE=none", "WBO_DEPLOY_APP_SHARDS=3")
+	r := c.mustCode(0, "up")
+	if !strings.Contains(r.out, "Probe of http://") || strings.Count(r.out, "board ") < 3 {
+		t.Fatalf("up does not end with the probe:\n%s", r.out)
+	}
+	doc, code := c.status()
+	if code != 0 || doc.Probe == nil || !doc.Probe.OK || len(doc.Probe.Shards) != 3 {
+		t.Fatalf("status probe: exit %d %+v", code, doc.Probe)
+	}
+	if !c.cloud.SetTargetsFailing("wbo-shard-1", true) {
+		t.Fatal("no target group wbo-shard-1")
+	}
+	r = c.mustCode(3, "status")
+	if !strings.Contains(r.err, "shard 1 (board") || !strings.Contains(r.err, "HTTP 503") {
+		t.Fatalf("failing shard not named:\n%s", r.err)
+	}
+	lines := 0
+	for _, l := range strings.Split(r.out, "\n") {
+		if strings.Contains(l, " shard ") && strings.Contains(l, " board ") {
+			lines++
+		}
+	}
+	if lines != 3 {
+		t.Fatalf("want one probe line per shard, got %d:\n%s", lines, r.out)
+	}
+	doc, code = c.status()
+	if code != 3 || doc.Probe.OK || doc.Probe.Shards[1].OK || !doc.Probe.Shards[0].OK {
+		t.Fatalf("json: exit %d %+v", code, doc.Probe)
+	}
+	r = c.mustCode(3, "status", "--no-probe") // the target group is still unhealthy
+	if strings.Contains(r.out, "Probe of") {
+		t.Fatalf("--no-probe probed:\n%s", r.out)
+	}
+	c.cloud.SetTargetsFailing("wbo-shard-1", false)
+	c.mustCode(0, "status", "--wait-healthy", "10m")
+}
+
+// With sign-in on, the probe signs in with a short reader token per board;
+// a key the tasks do not run with is refused with 403.
+func TestProbeSignsIn(t *testing.T) {
+	c := newCLI(t)
+	c.env = append(c.env, "WBO_DEPLOY_REDIS_MODE=none")
+	cfg := filepath.Join(c.dir, "signin.yaml")
+	if err := os.WriteFile(cfg, []byte("app:\n  secrets:\n    AUTH_SECRET_KEY: stack\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c.stdin = "first-key"
+	c.mustCode(0, "--config", cfg, "secret", "set", "AUTH_SECRET_KEY")
+	c.stdin = ""
+	c.mustCode(0, "--config", cfg, "up")
+	c.mustCode(0, "--config", cfg, "status")
+	// A new key not yet rolled out: tokens signed with it are refused.
+	c.stdin = "second-key"
+	c.mustCode(0, "--config", cfg, "secret", "set", "AUTH_SECRET_KEY")
+	r := c.mustCode(3, "--config", cfg, "status")
+	if !strings.Contains(r.err, "403") {
+		t.Fatalf("stale key not reported:\n%s", r.err)
+	}
+	c.stdin = ""
+	c.mustCode(0, "--config", cfg, "up")
+	c.mustCode(0, "--config", cfg, "status")
+}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/wbo-deploy/wbo-deploy/internal/config"
+	"github.com/wbo-deploy/wbo-deploy/internal/probe"
 	"github.com/wbo-deploy/wbo-deploy/internal/provision"
 	"github.com/wbo-deploy/wbo-deploy/internal/state"
 	"github.com/wbo-deploy/wbo-deploy/internal/ui"
@@ -18,6 +19,8 @@ import (
 type StatusOptions struct {
 	// WaitHealthy polls until healthy or this much time passed (0 = once).
 	WaitHealthy time.Duration
+	// NoProbe skips checking the whiteboard through its public URL.
+	NoProbe bool
 }
 
 // StatusDocument is status's JSON output, schema wbo-deploy.status/v1
@@ -35,6 +38,7 @@ type StatusDocument struct {
 	Summary      map[string]int             `json:"summary"`
 	Resources    []provision.ResourceStatus `json:"resources"`
 	Notes        []string                   `json:"notes,omitempty"`
+	Probe        *probe.Report              `json:"probe,omitempty"`
 }
 
 // Status reports every resource and the application's health. Exit 0
@@ -68,6 +72,14 @@ func Status(ctx context.Context, g *Globals, o StatusOptions) error {
 		if err != nil {
 			return err
 		}
+		if doc.Deployed && !o.NoProbe {
+			var note string
+			doc.Probe, note = g.runProbe(ctx, cfg, env, doc.URL)
+			doc.Healthy = doc.Healthy && (doc.Probe == nil || doc.Probe.OK)
+			if note != "" {
+				doc.Notes = append(doc.Notes, note)
+			}
+		}
 		done := !doc.Deployed || doc.Healthy || o.WaitHealthy == 0 || time.Now().After(deadline) || g.interrupted()
 		if done {
 			if g.JSON() {
@@ -81,6 +93,9 @@ func Status(ctx context.Context, g *Globals, o StatusOptions) error {
 			case !doc.Deployed:
 				return &ExitError{Code: ExitNotDeployed}
 			case !doc.Healthy:
+				if err := probeError(doc.Probe); err != nil {
+					return err
+				}
 				return &ExitError{Code: ExitDegraded}
 			}
 			return nil
@@ -98,6 +113,9 @@ func unhealthySummary(doc StatusDocument) string {
 		if r.Status != provision.StatusOK {
 			parts = append(parts, r.Name+" "+r.Status)
 		}
+	}
+	if doc.Probe != nil {
+		parts = append(parts, doc.Probe.Failures()...)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -231,6 +249,7 @@ func renderStatusText(s *ui.Streams, doc StatusDocument) {
 	for _, n := range doc.Notes {
 		fmt.Fprintln(w, "Note: "+n)
 	}
+	renderProbe(s, w, doc.Probe)
 }
 
 // keptOnDestroy says why a default destroy keeps rec ("" if it deletes it).

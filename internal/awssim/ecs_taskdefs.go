@@ -425,16 +425,21 @@ func (s *ecsSim) ListTaskDefinitionFamilies(_ context.Context, in *ecs.ListTaskD
 func (c *Cloud) unreadableSecret(secrets []et.Secret) string {
 	for _, sec := range secrets {
 		from := aws.ToString(sec.ValueFrom)
-		var ok bool
-		switch {
-		case strings.Contains(from, ":secretsmanager:"):
-			_, ok = c.secretsManager().secretValue(from)
-		case strings.Contains(from, ":ssm:"):
-			_, ok = c.services["SSM"].(*ssmSim).parameterValue(from)
-		}
-		if !ok {
+		if _, ok := c.secretAt(from); !ok {
 			return "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret " + from
 		}
 	}
 	return ""
+}
+
+// secretAt resolves a valueFrom (a secret or parameter ARN) to its current
+// value (c.mu held).
+func (c *Cloud) secretAt(from string) (string, bool) {
+	switch {
+	case strings.Contains(from, ":secretsmanager:"):
+		return c.secretsManager().secretValue(from)
+	case strings.Contains(from, ":ssm:"):
+		return c.services["SSM"].(*ssmSim).parameterValue(from)
+	}
+	return "", false
 }

@@ -33,7 +33,7 @@ func scenario(t *testing.T, yaml string, steps func(run func(yaml string, f func
 			t.Fatal(err)
 		}
 		var out, errb bytes.Buffer
-		g := &app.Globals{Version: "test", ConfigFile: cfgPath, StateFile: filepath.Join(dir, "state.json"), Yes: true,
+		g := &app.Globals{Version: "test", ConfigFile: cfgPath, HTTP: cloud.PublicHTTP(), StateFile: filepath.Join(dir, "state.json"), Yes: true,
 			Env: []string{"AWS_REGION=us-east-1"}, ClockScale: 2e-5, Overrides: map[string]any{},
 			IO: &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
 			AWS: awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
