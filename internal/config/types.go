@@ -71,6 +71,9 @@ type LoadBalancer struct {
 	SSLPolicy           string `mapstructure:"ssl_policy"`
 	AccessLogs          bool   `mapstructure:"access_logs"`
 	DeregistrationDelay int    `mapstructure:"deregistration_delay"` // seconds
+	// AllowedCIDRs are the networks (IPv4 or IPv6) that may reach the load
+	// balancer on 80 and 443; the default is anywhere (0.0.0.0/0).
+	AllowedCIDRs []string `mapstructure:"allowed_cidrs"`
 }
 
 // ECS is the cluster.
@@ -179,6 +182,7 @@ func Default() Config {
 			SSLPolicy:           "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
 			AccessLogs:          true,
 			DeregistrationDelay: 30,
+			AllowedCIDRs:        []string{"0.0.0.0/0"},
 		},
 		ECS: ECS{ContainerInsights: true},
 		App: App{

@@ -101,6 +101,10 @@ func TestValidateBadConfigs(t *testing.T) {
 		{"ssl policy old", `load_balancer: {ssl_policy: ELBSecurityPolicy-2016-08}`, "load_balancer.ssl_policy", "TLS 1.3"},
 		{"ssl policy TLS 1.0", `load_balancer: {ssl_policy: ELBSecurityPolicy-TLS13-1-0-2021-06}`, "load_balancer.ssl_policy", "TLS 1.0"},
 		{"deregistration delay", `load_balancer: {deregistration_delay: -5}`, "load_balancer.deregistration_delay", "between 0 and 3600"},
+		{"allowed cidrs empty", `load_balancer: {allowed_cidrs: []}`, "load_balancer.allowed_cidrs", "at least one"},
+		{"allowed cidr host bits", `load_balancer: {allowed_cidrs: [203.0.113.7/24]}`, "load_balancer.allowed_cidrs[0]", "203.0.113.0/24"},
+		{"allowed cidr not a network", `load_balancer: {allowed_cidrs: [office]}`, "load_balancer.allowed_cidrs[0]", "CIDR notation"},
+		{"allowed cidr duplicate", `load_balancer: {allowed_cidrs: ["2001:db8::/32", "2001:db8::/32"]}`, "load_balancer.allowed_cidrs[1]", "already listed"},
 		// app
 		{"app mode", `app: {mode: replicated}`, "app.mode", "sharded, single, shared"},
 		{"shared with stock image", `app: {mode: shared}`, "app.mode", "keeps each board in one process"},

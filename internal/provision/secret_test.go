@@ -2,12 +2,15 @@ package provision
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -243,5 +246,48 @@ func TestSecretsCrashAtEveryCall(t *testing.T) {
 		if err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// load_balancer.allowed_cidrs restricts the load balancer's security group
+// to those networks (IPv4 and IPv6) on 80 and 443, and a change converges
+// the rules in place.
+func TestAllowedCIDRs(t *testing.T) {
+	cfg := cmpSmallConfig(config.ModeSingle)
+	cfg.LoadBalancer.AllowedCIDRs = []string{"203.0.113.0/24", "2001:db8::/32"}
+	r := newRig(t, cfg)
+	cmpUp(t, r)
+	rules := func() []string {
+		out, err := r.clients().EC2.DescribeSecurityGroups(context.Background(), &ec2.DescribeSecurityGroupsInput{GroupIds: []string{cmpRecord(t, r, "sg-alb")}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, p := range out.SecurityGroups[0].IpPermissions {
+			for _, x := range p.IpRanges {
+				got = append(got, fmt.Sprintf("%d %s", aws.ToInt32(p.FromPort), aws.ToString(x.CidrIp)))
+			}
+			for _, x := range p.Ipv6Ranges {
+				got = append(got, fmt.Sprintf("%d %s", aws.ToInt32(p.FromPort), aws.ToString(x.CidrIpv6)))
+			}
+		}
+		sort.Strings(got)
+		return got
+	}
+	if got := strings.Join(rules(), ","); got != "443 2001:db8::/32,443 203.0.113.0/24,80 2001:db8::/32,80 203.0.113.0/24" {
+		t.Fatalf("rules %s", got)
+	}
+	r.cloud.ResetCalls()
+	cmpUp(t, r)
+	if m := r.cloud.MutatingCalls(); len(m) != 0 {
+		t.Fatalf("second up: %v", m)
+	}
+	r.cfg.LoadBalancer.AllowedCIDRs = []string{"0.0.0.0/0"}
+	cmpUp(t, r)
+	if got := strings.Join(rules(), ","); got != "443 0.0.0.0/0,80 0.0.0.0/0" {
+		t.Fatalf("back to anywhere: %s", got)
+	}
+	if err := r.destroy(computeGraph(r.cfg)).Err(); err != nil {
+		t.Fatal(err)
 	}
 }
