@@ -129,6 +129,7 @@ func (c *Config) validateApp(p *problems) {
 	oneOf(p, "app.architecture", a.Architecture, "x86_64", "arm64")
 	c.validateAppEnv(p)
 	c.validateAppSecrets(p)
+	c.validateWBOEnv(p)
 	intRange(p, "app.health_check_grace_period", a.HealthCheckGracePeriod, 0, MaxHealthCheckGracePeriod)
 	intRange(p, "app.ephemeral_storage_gb", a.EphemeralStorageGB, MinEphemeralStorageGB, MaxEphemeralStorageGB)
 	if a.Mode == ModeShared {

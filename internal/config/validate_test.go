@@ -122,6 +122,13 @@ func TestValidateBadConfigs(t *testing.T) {
 		{"env reserved PORT", `app: {env: {PORT: "8080"}}`, "app.env.PORT", "set by wbo-deploy"},
 		{"env reserved history dir", `app: {env: {WBO_HISTORY_DIR: /tmp}}`, "app.env.WBO_HISTORY_DIR", "set by wbo-deploy"},
 		{"env bad name", `app: {env: {"1BAD": x}}`, "app.env.1BAD", "environment variable name"},
+		{"WBO v1 rate limit", `app: {env: {WBO_MAX_EMIT_COUNT: "192"}}`, "app.env.WBO_MAX_EMIT_COUNT", "*:192/5s"},
+		{"WBO rate limit period", `app: {env: {WBO_MAX_EMIT_COUNT: "*:250/5h"}}`, "app.env.WBO_MAX_EMIT_COUNT", "refuses to start"},
+		{"WBO log level", `app: {env: {LOG_LEVEL: verbose}}`, "app.env.LOG_LEVEL", "debug, info, warn, error"},
+		{"WBO base path", `app: {env: {WBO_BASE_PATH: "wbo"}}`, "app.env.WBO_BASE_PATH", "URL path"},
+		{"WBO moderators", `app: {env: {WBO_BOARD_MODERATORS: "maths:1234"}}`, "app.env.WBO_BOARD_MODERATORS", "32 hexadecimal"},
+		{"WBO ip source without proxy", `app: {env: {WBO_IP_SOURCE: remoteAddress}}`, "app.env.WBO_IP_SOURCE", "WBO_TRUST_PROXY_HOPS is 1"},
+		{"WBO save delay", `app: {env: {WBO_SAVE_INTERVAL: "90000"}}`, "app.env.WBO_MAX_SAVE_DELAY", "at least WBO_SAVE_INTERVAL (90000 ms)"},
 		{"env secret", `app: {env: {AUTH_SECRET_KEY: hunter2}}`, "app.env.AUTH_SECRET_KEY", "plain text"},
 		{"env secret points to app.secrets", `app: {env: {AUTH_SECRET_KEY: hunter2}}`, "app.env.AUTH_SECRET_KEY", "app.secrets"},
 		{"secret value pasted", `app: {secrets: {AUTH_SECRET_KEY: hunter2}}`, "app.secrets.AUTH_SECRET_KEY", "ARN of a Secrets Manager secret"},
@@ -387,5 +394,26 @@ func TestSecretValueNotEchoed(t *testing.T) {
 	c.LoadBalancer.HealthCheckPath = "/rules"
 	if c.EffectiveHealthCheckPath() != "/rules" {
 		t.Fatal("a configured path is kept")
+	}
+}
+
+func TestWBOEnvWarnings(t *testing.T) {
+	c := mustLoadYAML(t, "app: {env: {WBO_MAX_SAVE_DELAYS: \"5\", WBO_SAVE_INTERVAL: 2s, AUTO_FINGER_WHITEOUT: \"off\", WBO_MAX_EMIT_COUNT: \"*:300/5s\", LOG_LEVEL: DEBUG}}")
+	if err := c.Validate(); err != nil {
+		t.Fatalf("valid WBO settings refused: %v", err)
+	}
+	w := strings.Join(c.Warnings(), "\n")
+	for _, want := range []string{"WBO_MAX_SAVE_DELAYS: lovasoa/wbo:v2.17.0 does not read", "did you mean WBO_MAX_SAVE_DELAY?", "WBO_SAVE_INTERVAL: WBO reads 2s as 2", "AUTO_FINGER_WHITEOUT: only the value \"disabled\""} {
+		if !strings.Contains(w, want) {
+			t.Errorf("warnings lack %q:\n%s", want, w)
+		}
+	}
+	if strings.Contains(w, "WBO_MAX_EMIT_COUNT") || strings.Contains(w, "LOG_LEVEL") {
+		t.Errorf("warned about valid settings:\n%s", w)
+	}
+	// Another image reads its own settings: nothing is checked.
+	c = mustLoadYAML(t, "app: {image: example/board:1, env: {WBO_MAX_EMIT_COUNT: \"192\", WBO_X: y}}")
+	if err := c.Validate(); err != nil || len(c.Warnings()) != 0 {
+		t.Fatalf("custom image: %v %v", err, c.Warnings())
 	}
 }
