@@ -21,14 +21,14 @@ import (
 type wboVarKind int
 
 const (
-	wboString     wboVarKind = iota // parseStringEnv: any value
-	wboInteger                      // parseIntegerEnv: parseInt(value, 10), the default when that is NaN
-	wboEnum                         // parseEnumEnv: one of the values, case-insensitively, else it throws
-	wboRateLimit                    // parseRateLimitProfileEnv: "board:N/<d>(ms|s|m)" entries, else it throws
-	wboBasePath                     // parseBasePathEnv: a URL path, else it throws
-	wboModerators                   // parseBoardModeratorsEnv: "board:<32 hex>[,<32 hex>]" entries, else it throws
-	wboList                         // parseCommaSeparatedEnv
-	wboDisabledFlag                 // parseDisabledFlagEnv: "disabled" turns the feature off
+	wboString       wboVarKind = iota // parseStringEnv: any value
+	wboInteger                        // parseIntegerEnv: parseInt(value, 10), the default when that is NaN
+	wboEnum                           // parseEnumEnv: one of the values, case-insensitively, else it throws
+	wboRateLimit                      // parseRateLimitProfileEnv: "board:N/<d>(ms|s|m)" entries, else it throws
+	wboBasePath                       // parseBasePathEnv: a URL path, else it throws
+	wboModerators                     // parseBoardModeratorsEnv: "board:<32 hex>[,<32 hex>]" entries, else it throws
+	wboList                           // parseCommaSeparatedEnv
+	wboDisabledFlag                   // parseDisabledFlagEnv: "disabled" turns the feature off
 )
 
 type wboVar struct {
