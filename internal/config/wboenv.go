@@ -204,9 +204,9 @@ func (v wboVar) startError(k, val string) string {
 	return ""
 }
 
-// Warnings are problems that do not stop wbo-deploy or WBO but most likely
+// wboEnvWarnings are problems that do not stop wbo-deploy or WBO but most likely
 // are mistakes: app.env values WBO ignores, and WBO_* names it does not read.
-func (c *Config) Warnings() []string {
+func (c *Config) wboEnvWarnings() []string {
 	if !IsStockImage(c.App.Image) {
 		return nil
 	}
