@@ -70,7 +70,7 @@ func TestSignInCycleThroughTheCLI(t *testing.T) {
 		t.Fatalf("secret set output:\n%s", r.out)
 	}
 	c.stdin = ""
-	outs = append(outs, c.mustCode(0, "--config", cfg, "up"))
+	outs = append(outs, c.mustCode(0, "--config", cfg, "up", "--yes"))
 	doc, code := c.statusWith(cfg)
 	if code != 0 {
 		t.Fatalf("status exit %d", code)
@@ -113,7 +113,7 @@ func TestSignInCycleThroughTheCLI(t *testing.T) {
 	outs = append(outs, c.mustCode(0, "--config", cfg, "secret", "set", "AUTH_SECRET_KEY"))
 	c.stdin = ""
 	c.cloud.ResetCalls()
-	outs = append(outs, c.mustCode(0, "--config", cfg, "up"))
+	outs = append(outs, c.mustCode(0, "--config", cfg, "up", "--yes"))
 	rolled := 0
 	for _, m := range c.cloud.MutatingCalls() {
 		if m == "ECS.UpdateService" {
@@ -162,7 +162,7 @@ func (c *cli) statusWith(cfg string) (app.StatusDocument, int) {
 func TestStatusProbesEveryShard(t *testing.T) {
 	c := newCLI(t)
 	c.env = append(c.env, "WBO_DEPLOY_REDIS_MODE=none", "WBO_DEPLOY_APP_SHARDS=3")
-	r := c.mustCode(0, "up")
+	r := c.mustCode(0, "up", "--yes")
 	if !strings.Contains(r.out, "Probe of http://") || strings.Count(r.out, "board ") < 3 {
 		t.Fatalf("up does not end with the probe:\n%s", r.out)
 	}
@@ -210,7 +210,7 @@ func TestProbeSignsIn(t *testing.T) {
 	c.stdin = "first-key"
 	c.mustCode(0, "--config", cfg, "secret", "set", "AUTH_SECRET_KEY")
 	c.stdin = ""
-	c.mustCode(0, "--config", cfg, "up")
+	c.mustCode(0, "--config", cfg, "up", "--yes")
 	c.mustCode(0, "--config", cfg, "status")
 	// A new key not yet rolled out: tokens signed with it are refused.
 	c.stdin = "second-key"
@@ -220,6 +220,6 @@ func TestProbeSignsIn(t *testing.T) {
 		t.Fatalf("stale key not reported:\n%s", r.err)
 	}
 	c.stdin = ""
-	c.mustCode(0, "--config", cfg, "up")
+	c.mustCode(0, "--config", cfg, "up", "--yes")
 	c.mustCode(0, "--config", cfg, "status")
 }

@@ -70,6 +70,7 @@ func Status(ctx context.Context, g *Globals, o StatusOptions) error {
 	env := provision.NewEnv(clients, cfg, st, g.clock(), nil)
 	eng := &provision.Engine{Graph: provision.Build(cfg), Env: env, Stop: g.Stop}
 	deadline := time.Now().Add(env.Clock.Wall(o.WaitHealthy))
+	polled := false
 	for {
 		doc, err := statusOnce(ctx, g, cfg, eng, st, clients.Account, clients.Region)
 		if err != nil {
@@ -83,7 +84,10 @@ func Status(ctx context.Context, g *Globals, o StatusOptions) error {
 				doc.Notes = append(doc.Notes, note)
 			}
 		}
-		done := !doc.Deployed || doc.Healthy || o.WaitHealthy == 0 || time.Now().After(deadline) || g.interrupted()
+		// With --wait-healthy, an unhealthy stack is checked at least twice,
+		// however long the first look took.
+		done := !doc.Deployed || doc.Healthy || o.WaitHealthy == 0 || (time.Now().After(deadline) && polled) || g.interrupted()
+		polled = true
 		if done {
 			if g.JSON() {
 				if err := ui.JSON(g.IO.Out, doc); err != nil {

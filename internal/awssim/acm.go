@@ -159,8 +159,8 @@ func (s *acmSim) RequestCertificate(_ context.Context, in *acm.RequestCertificat
 		}
 		base := strings.TrimPrefix(d, "*.")
 		ct.validations = append(ct.validations, acmValidation{domain: d,
-			name:  "_" + acmToken("n"+base)[:32] + "." + base + ".",
-			value: "_" + acmToken("v"+base+arn)[:32] + ".xlfgrmvvlj.acm-validations.aws."})
+			name:  "_" + acmToken("n" + base)[:32] + "." + base + ".",
+			value: "_" + acmToken("v" + base + arn)[:32] + ".xlfgrmvvlj.acm-validations.aws."})
 	}
 	for _, t := range in.Tags {
 		ct.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)

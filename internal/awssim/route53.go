@@ -86,7 +86,9 @@ func reversedLabels(n string) string {
 	return strings.Join(labels, ".")
 }
 
-func zoneID(id string) string { return strings.TrimPrefix(strings.TrimPrefix(id, "/hostedzone/"), "hostedzone/") }
+func zoneID(id string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(id, "/hostedzone/"), "hostedzone/")
+}
 
 func (s *route53Sim) inventory() []Resource {
 	var out []Resource
@@ -176,7 +178,9 @@ func (s *route53Sim) ListHostedZonesByName(_ context.Context, in *route53.ListHo
 	return out, nil
 }
 
-func recordKey(set r53t.ResourceRecordSet) string { return fqdn(aws.ToString(set.Name)) + "|" + string(set.Type) }
+func recordKey(set r53t.ResourceRecordSet) string {
+	return fqdn(aws.ToString(set.Name)) + "|" + string(set.Type)
+}
 
 func sameRecordSet(a, b r53t.ResourceRecordSet) bool {
 	if aws.ToInt64(a.TTL) != aws.ToInt64(b.TTL) || len(a.ResourceRecords) != len(b.ResourceRecords) || (a.AliasTarget == nil) != (b.AliasTarget == nil) {
