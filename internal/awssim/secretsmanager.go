@@ -211,24 +211,45 @@ func (s *smSim) DescribeSecret(_ context.Context, in *secretsmanager.DescribeSec
 	if !sec.deleteAt.IsZero() {
 		out.DeletedDate = aws.Time(sec.deletedDate)
 	}
-	for _, v := range sec.versions {
-		out.VersionIdsToStages[v.id] = append([]string(nil), v.stages...)
-	}
-	for _, k := range sortedKeys(sec.tags) {
-		out.Tags = append(out.Tags, smt.Tag{Key: aws.String(k), Value: aws.String(sec.tags[k])})
-	}
+	out.VersionIdsToStages, out.Tags = sec.stagesOut(), sec.tagsOut()
 	return out, nil
 }
 
-func (s *smSim) PutSecretValue(_ context.Context, in *secretsmanager.PutSecretValueInput) (*secretsmanager.PutSecretValueOutput, error) {
-	s.c.lock()
-	defer s.c.unlock()
-	sec := s.lookup(aws.ToString(in.SecretId))
+func (sec *smSecret) stagesOut() map[string][]string {
+	m := map[string][]string{}
+	for _, v := range sec.versions {
+		m[v.id] = append([]string(nil), v.stages...)
+	}
+	return m
+}
+
+func (sec *smSecret) tagsOut() []smt.Tag {
+	var out []smt.Tag
+	for _, k := range sortedKeys(sec.tags) {
+		out = append(out, smt.Tag{Key: aws.String(k), Value: aws.String(sec.tags[k])})
+	}
+	return out
+}
+
+// usable finds a secret whose value may be read or written: it exists and is
+// not scheduled for deletion (c.mu held).
+func (s *smSim) usable(id string) (*smSecret, error) {
+	sec := s.lookup(id)
 	if sec == nil {
 		return nil, smNotFound()
 	}
 	if !sec.deleteAt.IsZero() {
 		return nil, apiError("InvalidRequestException", "You can't perform this operation on the secret because it was marked for deletion.")
+	}
+	return sec, nil
+}
+
+func (s *smSim) PutSecretValue(_ context.Context, in *secretsmanager.PutSecretValueInput) (*secretsmanager.PutSecretValueOutput, error) {
+	s.c.lock()
+	defer s.c.unlock()
+	sec, err := s.usable(aws.ToString(in.SecretId))
+	if err != nil {
+		return nil, err
 	}
 	if in.SecretString == nil && in.SecretBinary == nil {
 		return nil, apiError("InvalidRequestException", "You must provide either SecretString or SecretBinary.")
@@ -249,12 +270,9 @@ func (s *smSim) PutSecretValue(_ context.Context, in *secretsmanager.PutSecretVa
 func (s *smSim) GetSecretValue(_ context.Context, in *secretsmanager.GetSecretValueInput) (*secretsmanager.GetSecretValueOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	sec := s.lookup(aws.ToString(in.SecretId))
-	if sec == nil {
-		return nil, smNotFound()
-	}
-	if !sec.deleteAt.IsZero() {
-		return nil, apiError("InvalidRequestException", "You can't perform this operation on the secret because it was marked for deletion.")
+	sec, err := s.usable(aws.ToString(in.SecretId))
+	if err != nil {
+		return nil, err
 	}
 	stage := aws.ToString(in.VersionStage)
 	if stage == "" && in.VersionId == nil {
@@ -316,13 +334,7 @@ func (s *smSim) ListSecrets(_ context.Context, in *secretsmanager.ListSecretsInp
 		if !smFiltersMatch(in.Filters, sec) {
 			continue
 		}
-		e := smt.SecretListEntry{ARN: aws.String(sec.arn), Name: aws.String(sec.name), SecretVersionsToStages: map[string][]string{}}
-		for _, v := range sec.versions {
-			e.SecretVersionsToStages[v.id] = append([]string(nil), v.stages...)
-		}
-		for _, k := range sortedKeys(sec.tags) {
-			e.Tags = append(e.Tags, smt.Tag{Key: aws.String(k), Value: aws.String(sec.tags[k])})
-		}
+		e := smt.SecretListEntry{ARN: aws.String(sec.arn), Name: aws.String(sec.name), SecretVersionsToStages: sec.stagesOut(), Tags: sec.tagsOut()}
 		out.SecretList = append(out.SecretList, e)
 	}
 	return out, nil

@@ -6,7 +6,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -223,29 +222,13 @@ func TestSecretsCrashAtEveryCall(t *testing.T) {
 	if len(points) < 4 {
 		t.Fatalf("only %d crash points", len(points))
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, 2*len(points))
-	sem := make(chan struct{}, 4)
-	for _, mode := range []awssim.CrashMode{awssim.CrashBefore, awssim.CrashAfter} {
-		for _, k := range points {
-			wg.Add(1)
-			go func(mode awssim.CrashMode, k int) {
-				defer wg.Done()
-				sem <- struct{}{}
-				defer func() { <-sem }()
-				r := newRig(t, cfg())
-				prep(r)
-				r.cloud.ResetCalls()
-				errs <- cmpCrashOnce2(r, mode, k, want)
-			}(mode, k)
-		}
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Error(err)
-		}
+	for _, err := range cmpCrashAll(points, func(mode awssim.CrashMode, k int) error {
+		r := newRig(t, cfg())
+		prep(r)
+		r.cloud.ResetCalls()
+		return cmpCrashOnce2(r, mode, k, want)
+	}) {
+		t.Error(err)
 	}
 }
 
