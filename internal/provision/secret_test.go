@@ -274,3 +274,40 @@ func TestAllowedCIDRs(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// secret set through a crash at its call, before or after Secrets Manager
+// acted: the next run leaves one secret, holding the value, recorded in state.
+func TestSetSecretCrash(t *testing.T) {
+	for _, mode := range []awssim.CrashMode{awssim.CrashBefore, awssim.CrashAfter} {
+		for _, existing := range []bool{false, true} {
+			r := newRig(t, secretConfig())
+			if existing {
+				setSecret(t, r, testSignInKey)
+			}
+			r.cloud.CrashAt(1, mode)
+			e, done := r.engine(computeGraph(r.cfg))
+			if _, err := SetSecret(context.Background(), e.Env, config.AuthSecretKey, testSignInKey2); err == nil {
+				t.Fatalf("mode %d existing %v: set through a crash", mode, existing)
+			}
+			done()
+			r.cloud.Revive()
+			setSecret(t, r, testSignInKey2)
+			n := 0
+			for _, res := range r.cloud.Inventory() {
+				if res.Service == "Secrets Manager" {
+					n++
+				}
+			}
+			e, done = r.engine(computeGraph(r.cfg))
+			got, err := ReadSecretValue(context.Background(), e.Env, config.AuthSecretKey)
+			done()
+			if n != 1 || err != nil || got != testSignInKey2 {
+				t.Fatalf("mode %d existing %v: %d secrets, value ok %v, %v", mode, existing, n, got == testSignInKey2, err)
+			}
+			if rec := cmpRecord(t, r, SecretNode(config.AuthSecretKey)); !strings.Contains(rec, ":secret:wbo-deploy/wbo/AUTH_SECRET_KEY-") {
+				t.Fatalf("state has %q", rec)
+			}
+			assertNoSecretIn(t, r)
+		}
+	}
+}
