@@ -38,8 +38,10 @@ func TestACMValidationThroughRoute53(t *testing.T) {
 		}
 		return out.Certificate
 	}
-	if d := describe(); d.Status != acmt.CertificateStatusPendingValidation || d.DomainValidationOptions[0].ResourceRecord != nil {
-		t.Fatalf("right after the request: %s, record %v", d.Status, d.DomainValidationOptions[0].ResourceRecord)
+	// (The record shows up ACMRecordDelay after the request: scaled, that
+	// is too short to assert its absence without depending on scheduling.)
+	if d := describe(); d.Status != acmt.CertificateStatusPendingValidation {
+		t.Fatalf("right after the request: %s", d.Status)
 	}
 	var rec *acmt.ResourceRecord
 	waitFor(t, "validation record shown", func() bool { rec = describe().DomainValidationOptions[0].ResourceRecord; return rec != nil })
