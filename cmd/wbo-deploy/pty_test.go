@@ -222,3 +222,29 @@ func TestPTYStatusFitsEightyColumns(t *testing.T) {
 		}
 	}
 }
+
+// Standard input that is /dev/null (cron, systemd, CI) is not a terminal:
+// up and destroy without --yes exit 2 without prompting.
+func TestDevNullStdinIsNotATerminal(t *testing.T) {
+	for _, lines := range [][]string{{"up"}, {"up\x1f--yes", "destroy"}} {
+		devnull, err := os.Open(os.DevNull)
+		if err != nil {
+			t.Skip(err)
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "WBO_CHILD_COMMANDS="+strings.Join(lines, "\x1e"), "WBO_CHILD_DIR="+t.TempDir())
+		cmd.Stdin = devnull
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err = cmd.Run()
+		devnull.Close()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			t.Fatal(err)
+		}
+		out := stderr.String()
+		if code := cmd.ProcessState.ExitCode(); code != 2 || strings.Contains(out, "[y/N]") || strings.Contains(out, "Type the stack name") || !strings.Contains(out, "pass --yes") {
+			t.Fatalf("%q from /dev/null: exit %d\n%s", lines, code, out)
+		}
+	}
+}
