@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -222,4 +224,38 @@ func TestProbeSignsIn(t *testing.T) {
 	c.stdin = ""
 	c.mustCode(0, "--config", cfg, "up", "--yes")
 	c.mustCode(0, "--config", cfg, "status")
+}
+
+// flaky fails the first n requests as an unresolved name does, then
+// delegates: a new load balancer's DNS name is not resolvable at once.
+type flaky struct {
+	n    int
+	next http.RoundTripper
+}
+
+func (f *flaky) RoundTrip(r *http.Request) (*http.Response, error) {
+	if f.n > 0 {
+		f.n--
+		return nil, &net.DNSError{Err: "no such host", Name: r.URL.Hostname(), IsNotFound: true}
+	}
+	return f.next.RoundTrip(r)
+}
+
+// The end of up waits (bounded) for the whiteboard to answer, and exits 3
+// with the reason when it never does.
+func TestUpWaitsForTheWhiteboard(t *testing.T) {
+	c := newCLI(t)
+	c.env = append(c.env, "WBO_DEPLOY_REDIS_MODE=none", "WBO_DEPLOY_APP_SHARDS=1")
+	c.http = &flaky{n: 2, next: c.cloud.PublicHTTP()}
+	r := c.mustCode(0, "up", "--yes")
+	if !strings.Contains(r.err, "waiting for the whiteboard to answer") || !strings.Contains(r.err, "no such host") {
+		t.Fatalf("no wait for the whiteboard:\n%s", r.err)
+	}
+	c.http = &flaky{n: 1 << 30}
+	c.cloud.ResetCalls()
+	r = c.mustCode(3, "up", "--yes")
+	if !strings.Contains(r.err, "the whiteboard does not answer as it should") || len(c.cloud.MutatingCalls()) != 0 {
+		t.Fatalf("up with an unreachable whiteboard:\n%s", r.err)
+	}
+	c.mustCode(0, "up", "--yes", "--no-probe")
 }

@@ -57,6 +57,27 @@ func (g *Globals) runProbe(ctx context.Context, cfg *config.Config, env *provisi
 	return &rep, ""
 }
 
+// upProbeWait bounds how long the end of up waits for the whiteboard to
+// answer: a new load balancer's DNS name can take a few minutes to resolve
+// everywhere, and a first task to pass its health checks.
+const upProbeWait = 5 * time.Minute
+
+// probeAfterUp probes until the whiteboard answers or upProbeWait (AWS
+// time, env.Clock) has passed, and returns the last report.
+func (g *Globals) probeAfterUp(ctx context.Context, cfg *config.Config, env *provision.Env, url string) *probe.Report {
+	deadline := time.Now().Add(env.Clock.Wall(upProbeWait))
+	for {
+		rep, _ := g.runProbe(ctx, cfg, env, url)
+		if rep == nil || rep.OK || time.Now().After(deadline) || g.interrupted() {
+			return rep
+		}
+		fmt.Fprintf(g.IO.Err, "waiting for the whiteboard to answer: %s\n", strings.Join(rep.Failures(), "; "))
+		if env.Clock.Sleep(ctx, 15*time.Second) != nil {
+			return rep
+		}
+	}
+}
+
 // probeError is the error of a failing probe: exit 3, with the reasons.
 func probeError(rep *probe.Report) error {
 	if rep == nil || rep.OK {

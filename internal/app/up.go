@@ -81,7 +81,7 @@ func Up(ctx context.Context, g *Globals, o UpOptions) error {
 	progress.Finish()
 	out := upDocument(cfg, clients.Account, clients.Region, res, st)
 	if res.Err() == nil && !o.NoWait && !o.NoProbe {
-		out.Probe, _ = g.runProbe(ctx, cfg, r.env, out.URL)
+		out.Probe = g.probeAfterUp(ctx, cfg, r.env, out.URL)
 	}
 	if g.JSON() {
 		if err := ui.JSON(g.IO.Out, out); err != nil {
