@@ -293,3 +293,17 @@ func TestTargetsOwnTheirShard(t *testing.T) {
 		}
 	}
 }
+
+// A load balancer probed by its own name with a certificate for another name:
+// refused unless SkipVerify (the caller says the certificate cannot match).
+func TestSkipVerify(t *testing.T) {
+	now := time.Now()
+	srv, _ := tlsServer(t, []string{"board.example.com"}, now.Add(-time.Hour), now.Add(90*24*time.Hour))
+	defer srv.Close()
+	if rep := Run(context.Background(), Options{URL: srv.URL, Targets: twoShards()[:1]}); rep.OK {
+		t.Fatal("an unverifiable certificate was accepted")
+	}
+	if rep := Run(context.Background(), Options{URL: srv.URL, Targets: twoShards()[:1], SkipVerify: true}); !rep.OK {
+		t.Fatalf("SkipVerify: %+v", rep)
+	}
+}
