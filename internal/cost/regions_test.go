@@ -194,7 +194,8 @@ func TestMissingItemGivesPartialEstimate(t *testing.T) {
 }
 
 // A region that is not commercial, or where the stack's services do not all
-// exist, stays an error naming it and the known list.
+// exist, stays an error naming it and the known list: the estimate never
+// guesses its prices from another region's.
 func TestNonCommercialRegionIsAnError(t *testing.T) {
 	table := mustTable(t)
 	for _, region := range []string{"mars-1", "cn-north-1", "us-gov-west-1", "me-west-1", ""} {
@@ -202,10 +203,10 @@ func TestNonCommercialRegionIsAnError(t *testing.T) {
 		cfg.Region = region
 		_, err := Compute(&cfg, table)
 		var ue *UnknownRegionError
-		if !errors.As(err, &ue) {
-			t.Fatalf("region %q: error %v, want *UnknownRegionError", region, err)
+		if !errors.As(err, &ue) || ue.Region != region {
+			t.Fatalf("region %q: error %v, want *UnknownRegionError for it", region, err)
 		}
-		for _, want := range []string{region, "ap-northeast-1", "sa-east-1", "af-south-1 (opt-in)"} {
+		for _, want := range []string{region, "us-east-1", "eu-central-1", "ap-northeast-1", "sa-east-1", "af-south-1 (opt-in)"} {
 			if !strings.Contains(err.Error(), want) {
 				t.Errorf("region %q: message %q lacks %q", region, err, want)
 			}
