@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -26,6 +27,8 @@ type cli struct {
 	stdin string
 	creds bool // static simulated credentials (default); false: the default chain
 	noSim bool // no simulated cloud: real HTTP (tests point it at loopback only)
+	// http replaces the simulated internet the probe uses (nil: cloud.PublicHTTP()).
+	http http.RoundTripper
 }
 
 func newCLI(t *testing.T) *cli {
@@ -41,7 +44,7 @@ type result struct {
 func (c *cli) run(args ...string) result {
 	c.t.Helper()
 	var out, errb bytes.Buffer
-	g := &app.Globals{Version: "test", Env: c.env, ClockScale: 1e-4,
+	g := &app.Globals{Version: "test", Env: c.env, ClockScale: 1e-4, HTTP: c.transport(),
 		AWS: awsclients.Options{
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
 			APIOptions:  c.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 20, MaxBackoff: time.Millisecond,
@@ -63,6 +66,13 @@ func (c *cli) run(args ...string) result {
 	defer func() { _ = os.Chdir(wd) }()
 	code := execute(context.Background(), g, root, func() *ui.Streams { return streams })
 	return result{out: out.String(), err: errb.String(), code: code}
+}
+
+func (c *cli) transport() http.RoundTripper {
+	if c.http != nil {
+		return c.http
+	}
+	return c.cloud.PublicHTTP()
 }
 
 func (c *cli) mustCode(want int, args ...string) result {

@@ -56,6 +56,7 @@ by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would cre
 	root.Version = versionLine(g.Version)
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newBoardsCmd(g), newVersionCmd(g), newValidateCmd(g), newInitCmd(g))
+	root.AddCommand(signInCommands(g)...)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &app.ExitError{Code: app.ExitUsage, Err: err}
 	})
@@ -138,6 +139,7 @@ func newUpCmd(g *app.Globals) *cobra.Command {
 	}
 	c.Flags().BoolVar(&o.AllowReplace, "allow-replace", false, "allow replacing resources that cannot change in place")
 	c.Flags().BoolVar(&o.NoWait, "no-wait", false, "return after update calls without waiting for deployments")
+	c.Flags().BoolVar(&o.NoProbe, "no-probe", false, "do not check the whiteboard through its public URL at the end")
 	return c
 }
 
@@ -162,6 +164,7 @@ func newStatusCmd(g *app.Globals) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Status(cmd.Context(), g, o) },
 	}
 	c.Flags().DurationVar(&o.WaitHealthy, "wait-healthy", 0, "poll until healthy or this timeout (e.g. 10m)")
+	c.Flags().BoolVar(&o.NoProbe, "no-probe", false, "do not check the whiteboard through its public URL (board pages and socket.io sessions per shard)")
 	return c
 }
 

@@ -26,6 +26,7 @@ func TestMain(m *testing.M) {
 		code := runWith(os.Args[len(os.Args)-4:], func(g *app.Globals) {
 			g.Env = []string{"AWS_REGION=us-east-1"}
 			g.ClockScale = 1e-3
+			g.HTTP = cloud.PublicHTTP()
 			g.AWS = awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
 				APIOptions: cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond}
 		})
@@ -52,6 +53,7 @@ func childCommands(cmds, dir string) int {
 		code = runWith(args, func(g *app.Globals) {
 			g.Env = append(os.Environ(), "AWS_REGION=us-east-1")
 			g.ClockScale = 1e-4
+			g.HTTP = cloud.PublicHTTP()
 			g.AWS = awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
 				APIOptions: cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 20, MaxBackoff: time.Millisecond}
 		})

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,9 @@ type Globals struct {
 	AWS awsclients.Options
 	// ClockScale is wall seconds per AWS second (0 = 1).
 	ClockScale float64
+	// HTTP carries the probe's requests to the whiteboard's public URL (nil:
+	// the network; tests pass the simulated cloud's PublicHTTP).
+	HTTP http.RoundTripper
 	// Stop is closed on the first Ctrl-C: no new work starts, waits end.
 	Stop <-chan struct{}
 	// ClockSeed, when not 0, seeds the retry jitter (a repeatable run:

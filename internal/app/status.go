@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wbo-deploy/wbo-deploy/internal/config"
+	"github.com/wbo-deploy/wbo-deploy/internal/probe"
 	"github.com/wbo-deploy/wbo-deploy/internal/provision"
 	"github.com/wbo-deploy/wbo-deploy/internal/state"
 	"github.com/wbo-deploy/wbo-deploy/internal/ui"
@@ -19,6 +20,8 @@ import (
 type StatusOptions struct {
 	// WaitHealthy polls until healthy or this much time passed (0 = once).
 	WaitHealthy time.Duration
+	// NoProbe skips checking the whiteboard through its public URL.
+	NoProbe bool
 }
 
 // StatusDocument is status's JSON output, schema wbo-deploy.status/v1
@@ -42,6 +45,7 @@ type StatusDocument struct {
 	// makes the stack unhealthy.
 	Backups []BackupStatus `json:"backups,omitempty"`
 	Notes   []string       `json:"notes,omitempty"`
+	Probe   *probe.Report  `json:"probe,omitempty"`
 }
 
 // Status reports every resource and the application's health. Exit 0
@@ -73,12 +77,24 @@ func Status(ctx context.Context, g *Globals, o StatusOptions) error {
 	env := provision.NewEnv(clients, cfg, st, g.clock(), nil)
 	eng := &provision.Engine{Graph: provision.Build(cfg), Env: env, Stop: g.Stop}
 	deadline := time.Now().Add(env.Clock.Wall(o.WaitHealthy))
+	polled := false
 	for {
 		doc, err := statusOnce(ctx, g, cfg, eng, st, clients.Account, clients.Region)
 		if err != nil {
 			return err
 		}
-		done := !doc.Deployed || doc.Healthy || o.WaitHealthy == 0 || time.Now().After(deadline) || g.interrupted()
+		if doc.Deployed && !o.NoProbe {
+			var note string
+			doc.Probe, note = g.runProbe(ctx, cfg, env, doc.URL)
+			doc.Healthy = doc.Healthy && (doc.Probe == nil || doc.Probe.OK)
+			if note != "" {
+				doc.Notes = append(doc.Notes, note)
+			}
+		}
+		// With --wait-healthy, an unhealthy stack is checked at least twice,
+		// however long the first look took.
+		done := !doc.Deployed || doc.Healthy || o.WaitHealthy == 0 || (time.Now().After(deadline) && polled) || g.interrupted()
+		polled = true
 		if done {
 			if g.JSON() {
 				if err := ui.JSON(g.IO.Out, doc); err != nil {
@@ -91,6 +107,9 @@ func Status(ctx context.Context, g *Globals, o StatusOptions) error {
 			case !doc.Deployed:
 				return &ExitError{Code: ExitNotDeployed}
 			case !doc.Healthy:
+				if err := probeError(doc.Probe); err != nil {
+					return err
+				}
 				return &ExitError{Code: ExitDegraded}
 			}
 			return nil
@@ -113,6 +132,9 @@ func unhealthySummary(doc StatusDocument) string {
 		if b.Stale {
 			parts = append(parts, fmt.Sprintf("shard %d recovery point stale", b.Shard))
 		}
+	}
+	if doc.Probe != nil {
+		parts = append(parts, doc.Probe.Failures()...)
 	}
 	return strings.Join(parts, ", ")
 }
@@ -288,6 +310,7 @@ func renderStatusText(s *ui.Streams, doc StatusDocument) {
 	for _, n := range doc.Notes {
 		fmt.Fprintln(w, "Note: "+n)
 	}
+	renderProbe(s, w, doc.Probe)
 }
 
 // keptOnDestroy says why a default destroy keeps rec ("" if it deletes it).

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/wbo-deploy/wbo-deploy/internal/config"
+	"github.com/wbo-deploy/wbo-deploy/internal/probe"
 	"github.com/wbo-deploy/wbo-deploy/internal/provision"
 	"github.com/wbo-deploy/wbo-deploy/internal/state"
 	"github.com/wbo-deploy/wbo-deploy/internal/ui"
@@ -16,6 +17,7 @@ import (
 type UpOptions struct {
 	AllowReplace bool
 	NoWait       bool
+	NoProbe      bool // skip checking the whiteboard through its URL at the end
 }
 
 // Up deploys or converges the stack.
@@ -78,12 +80,16 @@ func Up(ctx context.Context, g *Globals, o UpOptions) error {
 	res := eng.Up(ctx)
 	progress.Finish()
 	out := upDocument(cfg, clients.Account, clients.Region, res, st)
+	if res.Err() == nil && !o.NoWait && !o.NoProbe {
+		out.Probe = g.probeAfterUp(ctx, cfg, r.env, out.URL)
+	}
 	if g.JSON() {
 		if err := ui.JSON(g.IO.Out, out); err != nil {
 			return err
 		}
 	} else {
 		renderUpText(g.IO, out)
+		renderProbe(g.IO, g.IO.Out, out.Probe)
 	}
 	if err := res.Err(); err != nil {
 		if g.interrupted() {
@@ -91,7 +97,7 @@ func Up(ctx context.Context, g *Globals, o UpOptions) error {
 		}
 		return err
 	}
-	return nil
+	return probeError(out.Probe)
 }
 
 // destructive counts the resources whose change needs the user's consent:
@@ -170,6 +176,7 @@ type UpDocument struct {
 	OK        bool          `json:"ok"`
 	URL       string        `json:"url,omitempty"`
 	Resources []ResourceRun `json:"resources"`
+	Probe     *probe.Report `json:"probe,omitempty"`
 }
 
 // ResourceRun is one resource's outcome in up and destroy documents.

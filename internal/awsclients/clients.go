@@ -35,7 +35,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
@@ -92,6 +94,8 @@ type Clients struct {
 	STS         STSAPI
 	Pricing     PricingAPI
 	KMS         KMSAPI
+	Secrets     SecretsManagerAPI
+	SSM         SSMAPI
 
 	cfg aws.Config
 }
@@ -177,6 +181,8 @@ func New(ctx context.Context, o Options) (*Clients, error) {
 	c.AutoScaling = applicationautoscaling.NewFromConfig(cfg)
 	c.STS = sts.NewFromConfig(cfg)
 	c.KMS = kms.NewFromConfig(cfg)
+	c.Secrets = secretsmanager.NewFromConfig(cfg)
+	c.SSM = ssm.NewFromConfig(cfg)
 	// The Price List API is served only from a few regions (us-east-1 among
 	// them), whatever region the stack is in.
 	c.Pricing = pricing.NewFromConfig(cfg, func(po *pricing.Options) {

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -788,7 +789,9 @@ func rulesOut(rules []sgRule) []t.IpPermission {
 		if r.proto != "-1" {
 			p.FromPort, p.ToPort = aws.Int32(r.from), aws.Int32(r.to)
 		}
-		if r.cidr != "" {
+		if strings.Contains(r.cidr, ":") {
+			p.Ipv6Ranges = []t.Ipv6Range{{CidrIpv6: aws.String(r.cidr), Description: nilIfEmpty(r.desc)}}
+		} else if r.cidr != "" {
 			p.IpRanges = []t.IpRange{{CidrIp: aws.String(r.cidr), Description: nilIfEmpty(r.desc)}}
 		} else {
 			p.UserIdGroupPairs = []t.UserIdGroupPair{{GroupId: aws.String(r.src), Description: nilIfEmpty(r.desc)}}
@@ -904,7 +907,17 @@ func (s *ec2Sim) expandPerms(perms []t.IpPermission) ([]sgRule, error) {
 		for _, ipr := range p.IpRanges {
 			rr := r
 			rr.cidr, rr.desc = aws.ToString(ipr.CidrIp), aws.ToString(ipr.Description)
-			if _, err := netip.ParsePrefix(rr.cidr); err != nil {
+			if pf, err := netip.ParsePrefix(rr.cidr); err != nil || !pf.Addr().Is4() {
+				return nil, apiError("InvalidParameterValue", "CIDR block %s is malformed", rr.cidr)
+			}
+			out = append(out, rr)
+		}
+		// IPv6 ranges (IpPermission.Ipv6Ranges, EC2 API reference): an
+		// IPv4 network there is malformed, as is an IPv6 one in IpRanges.
+		for _, ipr := range p.Ipv6Ranges {
+			rr := r
+			rr.cidr, rr.desc = aws.ToString(ipr.CidrIpv6), aws.ToString(ipr.Description)
+			if pf, err := netip.ParsePrefix(rr.cidr); err != nil || !pf.Addr().Is6() {
 				return nil, apiError("InvalidParameterValue", "CIDR block %s is malformed", rr.cidr)
 			}
 			out = append(out, rr)
@@ -917,7 +930,7 @@ func (s *ec2Sim) expandPerms(perms []t.IpPermission) ([]sgRule, error) {
 			}
 			out = append(out, rr)
 		}
-		if len(p.IpRanges) == 0 && len(p.UserIdGroupPairs) == 0 {
+		if len(p.IpRanges) == 0 && len(p.Ipv6Ranges) == 0 && len(p.UserIdGroupPairs) == 0 {
 			return nil, apiError("InvalidParameterValue", "a rule needs a CIDR or a source group")
 		}
 	}

@@ -423,3 +423,31 @@ func (s *ecsSim) ListTaskDefinitionFamilies(_ context.Context, in *ecs.ListTaskD
 	page, next := paginate(fams, max, in.NextToken)
 	return &ecs.ListTaskDefinitionFamiliesOutput{Families: page, NextToken: next}, nil
 }
+
+// unreadableSecret returns the stopped reason of a task whose container
+// secrets cannot be read at start, or "" (c.mu held). ECS fetches every
+// valueFrom before the containers start and stops the task otherwise
+// ("ResourceInitializationError: unable to pull secrets or registry auth",
+// Amazon ECS Developer Guide, "Troubleshooting ResourceInitializationError
+// errors"). The execution role's permissions are not checked here.
+func (c *Cloud) unreadableSecret(secrets []et.Secret) string {
+	for _, sec := range secrets {
+		from := aws.ToString(sec.ValueFrom)
+		if _, ok := c.secretAt(from); !ok {
+			return "ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: service call has been retried 1 time(s): failed to fetch secret " + from
+		}
+	}
+	return ""
+}
+
+// secretAt resolves a valueFrom (a secret or parameter ARN) to its current
+// value (c.mu held).
+func (c *Cloud) secretAt(from string) (string, bool) {
+	switch {
+	case strings.Contains(from, ":secretsmanager:"):
+		return c.secretsManager().secretValue(from)
+	case strings.Contains(from, ":ssm:"):
+		return c.services["SSM"].(*ssmSim).parameterValue(from)
+	}
+	return "", false
+}

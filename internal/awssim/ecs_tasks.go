@@ -21,7 +21,9 @@ type ecsTask struct {
 	stopAt, stoppedAt                                      time.Time // zero while the task should run
 	started, healthyDone, released                         bool
 	healthy                                                bool
-	broken                                                 string // name of the container that exits at start
+	broken                                                 string            // name of the container that exits at start
+	initError                                              string            // why the task cannot start (secrets it cannot read)
+	secrets                                                map[string]string // container secrets as read at start (NAME -> value)
 	reason                                                 string
 	stopCode                                               et.TaskStopCode
 	eni, subnet, ip, az                                    string
@@ -138,6 +140,11 @@ func (s *ecsSim) started(t *ecsTask, at time.Time) {
 	if reason := s.roleProblem(t, at); reason != "" {
 		failed()
 		s.stopTask(t, at, reason, et.TaskStopCodeTaskFailedToStart)
+		return
+	}
+	if t.initError != "" {
+		failed()
+		s.stopTask(t, at, t.initError, et.TaskStopCodeTaskFailedToStart)
 		return
 	}
 	if t.broken != "" {
@@ -343,6 +350,19 @@ func (s *ecsSim) launch(sv *ecsService, d *ecsDeployment, at time.Time) *ecsTask
 		for _, c := range td.def.ContainerDefinitions {
 			if strings.Contains(aws.ToString(c.Image), BrokenImageMarker) && t.broken == "" {
 				t.broken = aws.ToString(c.Name)
+			}
+			if t.initError == "" {
+				t.initError = s.c.unreadableSecret(c.Secrets)
+			}
+			// ECS reads the values once, when the task starts: a new
+			// value reaches only tasks started after it.
+			for _, sec := range c.Secrets {
+				if v, ok := s.c.secretAt(aws.ToString(sec.ValueFrom)); ok {
+					if t.secrets == nil {
+						t.secrets = map[string]string{}
+					}
+					t.secrets[aws.ToString(sec.Name)] = v
+				}
 			}
 		}
 		if sv.propagate == et.PropagateTagsTaskDefinition {

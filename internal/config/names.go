@@ -80,6 +80,13 @@ type Names struct {
 // Names derives the stack's resource names. It expects a validated
 // configuration; out-of-range shard counts are clamped to 0..MaxShards so it
 // never allocates unbounded memory.
+// SecretName is the Secrets Manager name of the stack-owned secret NAME
+// (app.secrets NAME: stack): wbo-deploy/<stack>/<NAME>. Secret names allow
+// letters, digits and /_+=.@- up to 512 characters (Secrets Manager API
+// reference, CreateSecret Name); the stack and an environment variable name
+// use only those.
+func (c *Config) SecretName(name string) string { return "wbo-deploy/" + c.Stack + "/" + name }
+
 func (c *Config) Names() Names {
 	s := c.Stack
 	units := c.ServiceNames()

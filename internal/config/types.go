@@ -76,6 +76,9 @@ type LoadBalancer struct {
 	SSLPolicy           string `mapstructure:"ssl_policy"`
 	AccessLogs          bool   `mapstructure:"access_logs"`
 	DeregistrationDelay int    `mapstructure:"deregistration_delay"` // seconds
+	// AllowedCIDRs are the networks (IPv4 or IPv6) that may reach the load
+	// balancer on 80 and 443; the default is anywhere (0.0.0.0/0).
+	AllowedCIDRs []string `mapstructure:"allowed_cidrs"`
 }
 
 // ECS is the cluster.
@@ -97,6 +100,7 @@ type App struct {
 	Env                    map[string]string `mapstructure:"env"`
 	HealthCheckGracePeriod int               `mapstructure:"health_check_grace_period"` // seconds
 	EphemeralStorageGB     int               `mapstructure:"ephemeral_storage_gb"`      // 20..200
+	Secrets                map[string]string `mapstructure:"secrets"`                   // NAME: secret/parameter ARN or "stack" (SecretSource)
 }
 
 // Autoscaling applies in shared mode.
@@ -183,6 +187,7 @@ func Default() Config {
 			SSLPolicy:           "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
 			AccessLogs:          true,
 			DeregistrationDelay: 30,
+			AllowedCIDRs:        []string{"0.0.0.0/0"},
 		},
 		ECS: ECS{ContainerInsights: true},
 		App: App{
@@ -195,6 +200,7 @@ func Default() Config {
 			Architecture:           "x86_64",
 			DesiredCount:           2,
 			Env:                    map[string]string{},
+			Secrets:                map[string]string{},
 			HealthCheckGracePeriod: 60,
 			EphemeralStorageGB:     20,
 		},
@@ -243,6 +249,39 @@ func (c *Config) TaskCount() int {
 
 // RedisEnabled reports whether an ElastiCache replication group is part of the stack.
 func (c *Config) RedisEnabled() bool { return c.Redis.Mode == "elasticache" }
+
+// SecretStack is the app.secrets value of a secret the stack owns: a
+// Secrets Manager secret named SecretName(NAME), whose value only
+// `wbo-deploy secret set NAME` sets. The task definition references every
+// app.secrets entry (valueFrom); no value is stored anywhere wbo-deploy writes.
+const SecretStack = "stack"
+
+// AuthSecretKey is WBO's JWT signing key variable.
+const AuthSecretKey = "AUTH_SECRET_KEY"
+
+// SignIn reports whether WBO's sign-in is on: AUTH_SECRET_KEY is one of
+// app.secrets (WBO then requires a JWT for /, /random and board pages,
+// server/auth/jwt.mjs and board_jwt.mjs).
+func (c *Config) SignIn() bool {
+	_, ok := c.App.Secrets[AuthSecretKey]
+	return ok
+}
+
+// SignInHealthCheckPath is where the target group checks a WBO that requires
+// sign-in: a static file, served without a token in every configuration
+// (../shared/reference/wbo.md, "HTTP and sockets"), where / and board pages
+// answer 403.
+const SignInHealthCheckPath = "/favicon.ico"
+
+// EffectiveHealthCheckPath is the target group's health check path: the
+// configured one, except that the default "/" becomes SignInHealthCheckPath
+// when sign-in is on (WBO answers 403 on / without a token).
+func (c *Config) EffectiveHealthCheckPath() string {
+	if c.SignIn() && c.LoadBalancer.HealthCheckPath == "/" {
+		return SignInHealthCheckPath
+	}
+	return c.LoadBalancer.HealthCheckPath
+}
 
 // RedisURLPassed reports whether the app gets the Redis endpoint as
 // REDIS_URL (and its task definitions therefore wait for the group).

@@ -27,6 +27,7 @@ func (c *Config) Validate() error {
 	c.validateLogs(&p)
 	c.validateRedis(&p)
 	c.validateLoadBalancer(&p)
+	c.validateAllowedCIDRs(&p)
 	c.validateApp(&p)
 	c.validateAutoscaling(&p)
 	c.validateAlarms(&p)

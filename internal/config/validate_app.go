@@ -134,6 +134,8 @@ func (c *Config) validateApp(p *problems) {
 	c.validateFargateSize(p)
 	oneOf(p, "app.architecture", a.Architecture, "x86_64", "arm64")
 	c.validateAppEnv(p)
+	c.validateAppSecrets(p)
+	c.validateWBOEnv(p)
 	intRange(p, "app.health_check_grace_period", a.HealthCheckGracePeriod, 0, MaxHealthCheckGracePeriod)
 	intRange(p, "app.ephemeral_storage_gb", a.EphemeralStorageGB, MinEphemeralStorageGB, MaxEphemeralStorageGB)
 	if a.Mode == ModeShared {
@@ -191,7 +193,7 @@ func (c *Config) validateAppEnv(p *problems) {
 		case reserved[k]:
 			p.add(f, k, "%s is set by wbo-deploy and cannot be overridden", k)
 		case secretEnv[up] || strings.Contains(up, "SECRET") || strings.Contains(up, "PASSWORD"):
-			p.add(f, k, "%s looks like a secret: app.env is stored in plain text in the ECS task definition, so wbo-deploy refuses secrets here", k)
+			p.add(f, k, "%s looks like a secret: app.env is stored in plain text in the ECS task definition, so wbo-deploy refuses secrets here; put it in app.secrets (an ARN, or \"stack\" and `wbo-deploy secret set %s`)", k, k)
 		}
 		if v := env[k]; len(v) > maxEnvValueLen || strings.ContainsRune(v, 0) {
 			p.add(f, "", "value must be at most %d bytes without NUL characters", maxEnvValueLen)
@@ -217,4 +219,69 @@ func (c *Config) validateAutoscaling(p *problems) {
 	intRange(p, "autoscaling.requests_per_target", as.RequestsPerTarget, 1, MaxRequestsPerTarget)
 	intRange(p, "autoscaling.scale_out_cooldown", as.ScaleOutCooldown, 0, MaxCooldown)
 	intRange(p, "autoscaling.scale_in_cooldown", as.ScaleInCooldown, 0, MaxCooldown)
+}
+
+var (
+	// Secrets Manager secret ARN: arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<6 characters>
+	// (Secrets Manager User Guide, "Secret ARNs"); ECS valueFrom takes the full ARN.
+	secretARNRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:secretsmanager:([a-z0-9-]+):([0-9]{12}):secret:[A-Za-z0-9/_+=.@-]+$`)
+	// SSM parameter ARN: arn:<partition>:ssm:<region>:<account>:parameter/<name> (a name
+	// with a leading / gives parameter/<path>; Systems Manager User Guide, "Working with parameter hierarchies").
+	parameterARNRE = regexp.MustCompile(`^arn:aws(-[a-z]+)*:ssm:([a-z0-9-]+):([0-9]{12}):parameter/[A-Za-z0-9/_.-]+$`)
+)
+
+// maxAppSecrets bounds app.secrets; each becomes a node of the stack.
+const maxAppSecrets = 20
+
+// SecretSource classifies an app.secrets value: "stack", "secretsmanager",
+// "ssm", or "" when it is none of them.
+func SecretSource(v string) string {
+	switch {
+	case v == SecretStack:
+		return SecretStack
+	case secretARNRE.MatchString(v):
+		return "secretsmanager"
+	case parameterARNRE.MatchString(v):
+		return "ssm"
+	}
+	return ""
+}
+
+// SecretNames lists app.secrets' names, sorted.
+func (c *Config) SecretNames() []string { return sortedKeys(c.App.Secrets) }
+
+func (c *Config) validateAppSecrets(p *problems) {
+	sec := c.App.Secrets
+	if len(sec) > maxAppSecrets {
+		p.add("app.secrets", strconv.Itoa(len(sec)), "has %d secrets; at most %d are allowed", len(sec), maxAppSecrets)
+	}
+	reserved := map[string]bool{}
+	for _, k := range ReservedAppEnv() {
+		reserved[k] = true
+	}
+	for _, k := range sortedKeys(sec) {
+		f := keyField("app.secrets", k)
+		v := sec[k]
+		switch {
+		case !envNameRE.MatchString(k):
+			p.add(f, k, "%s is not a valid environment variable name (letters, digits and _, not starting with a digit)", show(k))
+			continue
+		case reserved[k]:
+			p.add(f, k, "%s is set by wbo-deploy and cannot be overridden", k)
+			continue
+		}
+		if _, dup := c.App.Env[k]; dup {
+			p.add(f, k, "%s is also in app.env; a variable is either plain (app.env) or secret (app.secrets)", k)
+		}
+		switch SecretSource(v) {
+		case SecretStack, "secretsmanager", "ssm":
+			// A secret in another region is fine: ECS reads it by its full
+			// ARN (Amazon ECS Developer Guide, "Pass sensitive data to an
+			// Amazon ECS container": "If the secret exists in a different
+			// Region ... the full ARN must be specified").
+		default:
+			// Never echo the value: a user may have pasted the secret itself here.
+			p.add(f, "", "must be the ARN of a Secrets Manager secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<suffix>), of an SSM SecureString parameter (arn:aws:ssm:<region>:<account>:parameter/<name>), or \"stack\" for a secret set with `wbo-deploy secret set %s`; the value is not shown in case it is the secret itself", k)
+		}
+	}
 }

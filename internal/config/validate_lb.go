@@ -1,7 +1,9 @@
 package config
 
 import (
+	"net/netip"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -49,4 +51,39 @@ func (c *Config) validateLoadBalancer(p *problems) {
 		p.add("load_balancer.ssl_policy", pol, "%s still accepts TLS 1.0/1.1; use a policy with TLS 1.2 as the minimum, such as ELBSecurityPolicy-TLS13-1-2-Res-2021-06", pol)
 	}
 	intRange(p, "load_balancer.deregistration_delay", lb.DeregistrationDelay, 0, MaxDeregistrationDelay)
+}
+
+// MaxAllowedCIDRs bounds load_balancer.allowed_cidrs: each network is two
+// inbound rules (80 and 443) and a security group has at most 60 inbound
+// rules by default (Amazon VPC User Guide, "Amazon VPC quotas": inbound or
+// outbound rules per security group, 60).
+const MaxAllowedCIDRs = 30
+
+func (c *Config) validateAllowedCIDRs(p *problems) {
+	list := c.LoadBalancer.AllowedCIDRs
+	if len(list) == 0 {
+		p.add("load_balancer.allowed_cidrs", "", "must list at least one network; [0.0.0.0/0] lets anyone reach the load balancer")
+		return
+	}
+	if len(list) > MaxAllowedCIDRs {
+		p.add("load_balancer.allowed_cidrs", strconv.Itoa(len(list)), "lists %d networks; at most %d fit the security group's 60 inbound rules (two per network)", len(list), MaxAllowedCIDRs)
+	}
+	seen := map[netip.Prefix]bool{}
+	for i, s := range list {
+		f := indexField("load_balancer.allowed_cidrs", i)
+		pfx, err := netip.ParsePrefix(s)
+		switch {
+		case err != nil:
+			p.add(f, s, "%s is not a network in CIDR notation such as 203.0.113.0/24 or 2001:db8::/32", show(s))
+		case pfx.Masked() != pfx:
+			p.add(f, s, "%s has host bits set; the network is %s", s, pfx.Masked())
+		case pfx.Addr().Is4In6():
+			p.add(f, s, "%s is an IPv4-mapped IPv6 network; write it as IPv4", s)
+		case seen[pfx]:
+			p.add(f, s, "%s is already listed", s)
+		}
+		if err == nil {
+			seen[pfx] = true
+		}
+	}
 }

@@ -102,6 +102,10 @@ func TestValidateBadConfigs(t *testing.T) {
 		{"ssl policy old", `load_balancer: {ssl_policy: ELBSecurityPolicy-2016-08}`, "load_balancer.ssl_policy", "TLS 1.3"},
 		{"ssl policy TLS 1.0", `load_balancer: {ssl_policy: ELBSecurityPolicy-TLS13-1-0-2021-06}`, "load_balancer.ssl_policy", "TLS 1.0"},
 		{"deregistration delay", `load_balancer: {deregistration_delay: -5}`, "load_balancer.deregistration_delay", "between 0 and 3600"},
+		{"allowed cidrs empty", `load_balancer: {allowed_cidrs: []}`, "load_balancer.allowed_cidrs", "at least one"},
+		{"allowed cidr host bits", `load_balancer: {allowed_cidrs: [203.0.113.7/24]}`, "load_balancer.allowed_cidrs[0]", "203.0.113.0/24"},
+		{"allowed cidr not a network", `load_balancer: {allowed_cidrs: [office]}`, "load_balancer.allowed_cidrs[0]", "CIDR notation"},
+		{"allowed cidr duplicate", `load_balancer: {allowed_cidrs: ["2001:db8::/32", "2001:db8::/32"]}`, "load_balancer.allowed_cidrs[1]", "already listed"},
 		// app
 		{"app mode", `app: {mode: replicated}`, "app.mode", "sharded, single, shared"},
 		{"shared with stock image", `app: {mode: shared}`, "app.mode", "keeps each board in one process"},
@@ -120,7 +124,20 @@ func TestValidateBadConfigs(t *testing.T) {
 		{"env reserved history dir", `app: {env: {WBO_HISTORY_DIR: /tmp}}`, "app.env.WBO_HISTORY_DIR", "set by wbo-deploy"},
 		{"env reserved save delay", `app: {env: {WBO_MAX_SAVE_DELAY: "60000"}}`, "app.env.WBO_MAX_SAVE_DELAY", "set by wbo-deploy"},
 		{"env bad name", `app: {env: {"1BAD": x}}`, "app.env.1BAD", "environment variable name"},
+		{"WBO v1 rate limit", `app: {env: {WBO_MAX_EMIT_COUNT: "192"}}`, "app.env.WBO_MAX_EMIT_COUNT", "*:192/5s"},
+		{"WBO rate limit period", `app: {env: {WBO_MAX_EMIT_COUNT: "*:250/5h"}}`, "app.env.WBO_MAX_EMIT_COUNT", "refuses to start"},
+		{"WBO log level", `app: {env: {LOG_LEVEL: verbose}}`, "app.env.LOG_LEVEL", "debug, info, warn, error"},
+		{"WBO base path", `app: {env: {WBO_BASE_PATH: "wbo"}}`, "app.env.WBO_BASE_PATH", "URL path"},
+		{"WBO moderators", `app: {env: {WBO_BOARD_MODERATORS: "maths:1234"}}`, "app.env.WBO_BOARD_MODERATORS", "32 hexadecimal"},
+		{"WBO ip source without proxy", `app: {env: {WBO_IP_SOURCE: remoteAddress}}`, "app.env.WBO_IP_SOURCE", "WBO_TRUST_PROXY_HOPS is 1"},
+		{"WBO save delay", `app: {env: {WBO_SAVE_INTERVAL: "90000"}}`, "app.env.WBO_MAX_SAVE_DELAY", "at least WBO_SAVE_INTERVAL (90000 ms)"},
 		{"env secret", `app: {env: {AUTH_SECRET_KEY: hunter2}}`, "app.env.AUTH_SECRET_KEY", "plain text"},
+		{"env secret points to app.secrets", `app: {env: {AUTH_SECRET_KEY: hunter2}}`, "app.env.AUTH_SECRET_KEY", "app.secrets"},
+		{"secret value pasted", `app: {secrets: {AUTH_SECRET_KEY: hunter2}}`, "app.secrets.AUTH_SECRET_KEY", "ARN of a Secrets Manager secret"},
+		{"secret ARN of another service", `app: {secrets: {X: "arn:aws:s3:::bucket"}}`, "app.secrets.X", "SSM SecureString"},
+		{"secret reserved", `app: {secrets: {PORT: stack}}`, "app.secrets.PORT", "set by wbo-deploy"},
+		{"secret bad name", `app: {secrets: {"A-B": stack}}`, "app.secrets.A-B", "environment variable name"},
+		{"secret also in env", `app: {secrets: {LOG_LEVEL: stack}, env: {LOG_LEVEL: debug}}`, "app.secrets.LOG_LEVEL", "also in app.env"},
 		{"env aws key", `app: {env: {AWS_ACCESS_KEY_ID: AKIA}}`, "app.env.AWS_ACCESS_KEY_ID", "secret"},
 		{"grace period", `app: {health_check_grace_period: 7201}`, "app.health_check_grace_period", "between 0 and 7200"},
 		{"ephemeral storage", `app: {ephemeral_storage_gb: 10}`, "app.ephemeral_storage_gb", "between 20 and 200"},
@@ -350,5 +367,55 @@ func TestFargateSizes(t *testing.T) {
 		if ValidFargateSize(bad[0], bad[1]) {
 			t.Errorf("%d/%d accepted", bad[0], bad[1])
 		}
+	}
+}
+
+// A value that is not an ARN is never echoed: it may be the secret itself.
+func TestSecretValueNotEchoed(t *testing.T) {
+	err := loadAndValidate(t, `app: {secrets: {AUTH_SECRET_KEY: hunter2-s3cr3t}}`)
+	if err == nil || strings.Contains(err.Error(), "hunter2-s3cr3t") {
+		t.Fatalf("error %v", err)
+	}
+	for _, ok := range []string{
+		`app: {secrets: {AUTH_SECRET_KEY: stack}}`,
+		`app: {secrets: {AUTH_SECRET_KEY: "arn:aws:secretsmanager:us-east-1:123456789012:secret:wbo/key-AbCdEf"}}`,
+		`app: {secrets: {AUTH_SECRET_KEY: "arn:aws:ssm:eu-west-1:123456789012:parameter/wbo/key"}}`,
+	} {
+		if err := loadAndValidate(t, ok); err != nil {
+			t.Errorf("%s: %v", ok, err)
+		}
+	}
+	c := Default()
+	if c.EffectiveHealthCheckPath() != "/" || c.SignIn() {
+		t.Fatal("sign-in on by default")
+	}
+	c.App.Secrets = map[string]string{AuthSecretKey: SecretStack}
+	if !c.SignIn() || c.EffectiveHealthCheckPath() != SignInHealthCheckPath {
+		t.Fatal("sign-in health check path")
+	}
+	c.LoadBalancer.HealthCheckPath = "/rules"
+	if c.EffectiveHealthCheckPath() != "/rules" {
+		t.Fatal("a configured path is kept")
+	}
+}
+
+func TestWBOEnvWarnings(t *testing.T) {
+	c := mustLoadYAML(t, "app: {env: {WBO_MAX_SAVE_DELAYS: \"5\", WBO_SAVE_INTERVAL: 2s, AUTO_FINGER_WHITEOUT: \"off\", WBO_MAX_EMIT_COUNT: \"*:300/5s\", LOG_LEVEL: DEBUG}}")
+	if err := c.Validate(); err != nil {
+		t.Fatalf("valid WBO settings refused: %v", err)
+	}
+	w := strings.Join(c.Warnings(), "\n")
+	for _, want := range []string{"WBO_MAX_SAVE_DELAYS: lovasoa/wbo:v2.17.0 does not read", "did you mean WBO_MAX_SAVE_DELAY?", "WBO_SAVE_INTERVAL: WBO reads 2s as 2", "AUTO_FINGER_WHITEOUT: only the value \"disabled\""} {
+		if !strings.Contains(w, want) {
+			t.Errorf("warnings lack %q:\n%s", want, w)
+		}
+	}
+	if strings.Contains(w, "WBO_MAX_EMIT_COUNT") || strings.Contains(w, "LOG_LEVEL") {
+		t.Errorf("warned about valid settings:\n%s", w)
+	}
+	// Another image reads its own settings: nothing is checked.
+	c = mustLoadYAML(t, "app: {image: example/board:1, env: {WBO_MAX_EMIT_COUNT: \"192\", WBO_X: y}}")
+	if err := c.Validate(); err != nil || len(c.Warnings()) != 0 {
+		t.Fatalf("custom image: %v %v", err, c.Warnings())
 	}
 }

@@ -38,5 +38,5 @@ func (c *Config) Warnings() []string {
 		}
 		w = append(w, fmt.Sprintf("app.image %q has %s: the image can change under a running stack and a replaced task may run another version; pin a version tag such as %s or a digest", c.App.Image, shown, DefaultImage))
 	}
-	return w
+	return append(w, c.wboEnvWarnings()...)
 }

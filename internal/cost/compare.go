@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/wbo-deploy/wbo-deploy/internal/config"
 )
@@ -120,6 +121,10 @@ func Compare(cfg *config.Config, table *PriceTable) ([]Variant, error) {
 		switch {
 		case errors.As(err, &missing):
 			v.Unavailable = missing.Error()
+		case err == nil && len(newMissing(base, e)) > 0:
+			// A variant that lacks a price the configuration has cannot be
+			// compared with it: its difference would leave out that line.
+			v.Unavailable = strings.Join(newMissing(base, e), "; ")
 		case err != nil:
 			return nil, fmt.Errorf("price variant %q: %w", a.name, err)
 		default:
@@ -191,4 +196,15 @@ func selfHostedNote(base, v *Estimate, table *PriceTable) string {
 		}
 	}
 	return note
+}
+
+// newMissing lists the prices v lacks that base does not.
+func newMissing(base, v *Estimate) []string {
+	var out []string
+	for _, m := range v.Missing {
+		if !slices.Contains(base.Missing, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

@@ -1,6 +1,7 @@
 package cost
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -16,7 +17,11 @@ type Estimate struct {
 	HoursPerMonth  float64
 	PriceTableDate string // when the embedded table was compiled
 	Lines          []Line
-	Total          float64 // sum of the lines' rounded monthly amounts
+	Total          float64 // sum of the priced lines' rounded monthly amounts
+	// Partial is set when a line has no price in the table (Line.Missing):
+	// Total is then a lower bound.
+	Partial bool
+	Missing []string // one message per unpriced item, in line order
 	// Autoscaling is set in shared mode: the total at the minimum and the
 	// maximum task count of the autoscaling range.
 	Autoscaling *TaskRange
@@ -45,6 +50,10 @@ type Line struct {
 	Source     string
 	Date       string
 	Confidence string
+	// Missing says which figure the table lacks ("no price for … in … in the
+	// table: check with --live-prices"); the line's Monthly is then 0 and not a
+	// price.
+	Missing string
 }
 
 // Assumption is a stated input of the estimate.
@@ -55,8 +64,9 @@ type Assumption struct {
 }
 
 // Compute estimates the monthly cost of cfg in cfg.Region with the prices of
-// table. A region the table does not know gives *UnknownRegionError; an item
-// the region lacks a price for gives *MissingPriceError.
+// table. A region that is not one of Regions gives *UnknownRegionError; an
+// item the region lacks a price for becomes an unpriced line (Line.Missing)
+// and the estimate is Partial.
 func Compute(cfg *config.Config, table *PriceTable) (*Estimate, error) {
 	e, err := compute(cfg, table, options{})
 	if err != nil {
@@ -74,9 +84,8 @@ func compute(cfg *config.Config, table *PriceTable, opt options) (*Estimate, err
 	if cfg == nil || table == nil {
 		return nil, fmt.Errorf("cost estimate needs a configuration and a price table")
 	}
-	rp, ok := table.Regions[cfg.Region]
-	if !ok {
-		return nil, &UnknownRegionError{Region: cfg.Region, Known: table.RegionCodes()}
+	if _, ok := LookupRegion(cfg.Region); !ok {
+		return nil, &UnknownRegionError{Region: cfg.Region, Known: RegionList()}
 	}
 	topo, err := topologyOf(cfg, opt)
 	if err != nil {
@@ -86,7 +95,7 @@ func compute(cfg *config.Config, table *PriceTable, opt options) (*Estimate, err
 	e := &Estimate{
 		Stack:          cfg.Stack,
 		Region:         cfg.Region,
-		RegionName:     rp.Name,
+		RegionName:     table.RegionName(cfg.Region),
 		Currency:       table.Currency,
 		HoursPerMonth:  table.HoursPerMonth,
 		PriceTableDate: table.Compiled,
@@ -98,8 +107,16 @@ func compute(cfg *config.Config, table *PriceTable, opt options) (*Estimate, err
 	}
 	e.Lines = b.lines
 	var total float64
+	seen := map[string]bool{}
 	for _, l := range e.Lines {
 		total += l.Monthly
+		if l.Missing != "" {
+			e.Partial = true
+			if !seen[l.Missing] {
+				seen[l.Missing] = true
+				e.Missing = append(e.Missing, l.Missing)
+			}
+		}
 	}
 	e.Total = round2(total)
 	e.Assumptions = assumptions(cfg, topo, table.HoursPerMonth)
@@ -108,7 +125,8 @@ func compute(cfg *config.Config, table *PriceTable, opt options) (*Estimate, err
 	return e, nil
 }
 
-// builder accumulates lines; the first error stops it.
+// builder accumulates lines; the first error stops it. A missing price is
+// not an error: it makes an unpriced line.
 type builder struct {
 	table  *PriceTable
 	region string
@@ -122,6 +140,11 @@ func (b *builder) add(key, item string, qty float64, unit, priceKey, detail stri
 		return
 	}
 	p, err := b.table.Price(b.region, priceKey)
+	var missing *MissingPriceError
+	if errors.As(err, &missing) {
+		b.unpriced(key, item, qty, unit, priceKey, detail, missing)
+		return
+	}
 	if err != nil {
 		b.err = err
 		return
@@ -139,6 +162,19 @@ func (b *builder) add(key, item string, qty float64, unit, priceKey, detail stri
 		Source:     p.Source,
 		Date:       p.Date,
 		Confidence: p.Confidence,
+	})
+}
+
+// unpriced adds a line whose price the table lacks: its quantity and
+// arithmetic are shown, its amount is not counted.
+func (b *builder) unpriced(key, item string, qty float64, unit, priceKey, detail string, m *MissingPriceError) {
+	priceUnit := "node-hour" // the one item that can lack a spec: an ElastiCache node type
+	if it, ok := b.table.Items[priceKey]; ok {
+		priceUnit = it.Unit
+	}
+	b.lines = append(b.lines, Line{
+		Key: key, Item: item, Quantity: qty, Unit: unit, PriceUnit: priceUnit,
+		Detail: detail, PriceKey: priceKey, Missing: m.Error(),
 	})
 }
 
@@ -174,10 +210,15 @@ func (b *builder) compute(cfg *config.Config, t topology) {
 	}
 	ruleEvals := a.RequestsPerSecond * float64(billableRules) / lcuRuleEvalsPerSec
 	lcu := math.Max(math.Max(newConns, active), math.Max(gbPerHour/lcuGBPerHour, ruleEvals))
+	rules := fmt.Sprintf("%d rules (%d board-affinity rules on the %s listener + 1 default) − 10 free = %d",
+		t.listenerRules, t.shardRules, t.ruleListener, billableRules)
+	if t.ruleListener == "HTTPS" {
+		rules += "; the HTTP listener only redirects (1 default rule, free)"
+	}
 	b.add("alb_lcu", "ALB capacity units (LCU)", lcu*h, "LCU-hours", "alb_lcu",
-		fmt.Sprintf("LCU = max(new connections %s/s ÷ 25 = %s; active connections %d ÷ 3000 = %s; processed %s GB ÷ %s h = %s GB/h ÷ 1 = %s; rule evaluations %s/s × %d rules beyond the 10 free ÷ 1000 = %s) = %s LCU × %s h",
+		fmt.Sprintf("LCU = max(new connections %s/s ÷ 25 = %s; active connections %d ÷ 3000 = %s; processed %s GB ÷ %s h = %s GB/h ÷ 1 = %s; rule evaluations %s/s × %d billable rules ÷ 1000 = %s [%s]) = %s LCU × %s h",
 			num(a.RequestsPerSecond), num4(newConns), a.ActiveUsers, num4(active), num(a.GBTransferred), num(h), num4(gbPerHour), num4(gbPerHour),
-			num(a.RequestsPerSecond), billableRules, num4(ruleEvals), num4(lcu), num(h)))
+			num(a.RequestsPerSecond), billableRules, num4(ruleEvals), rules, num4(lcu), num(h)))
 
 	// Public IPv4: one per task (public subnets, no NAT gateway) and one per
 	// load balancer node (one node per AZ of an internet-facing ALB).
@@ -188,14 +229,17 @@ func (b *builder) compute(cfg *config.Config, t topology) {
 	// ElastiCache: every node of the replication group bills by the hour.
 	if t.redisNodes > 0 {
 		key := fmt.Sprintf("elasticache_%s_%s", cfg.Redis.Engine, cfg.Redis.NodeType)
-		if _, err := b.table.Price(b.region, key); err != nil && b.err == nil {
-			b.err = &MissingPriceError{Region: b.region, Item: key, Field: "redis.node_type", Value: cfg.Redis.NodeType,
-				Known: b.nodeTypes(cfg.Redis.Engine)}
-			return
-		}
 		engine := "Redis OSS"
 		if cfg.Redis.Engine == "valkey" {
 			engine = "Valkey"
+		}
+		if _, ok := b.table.Items[key]; !ok && b.err == nil {
+			// A node type the table has no item for: say which field asked.
+			b.unpriced("elasticache_nodes", fmt.Sprintf("ElastiCache %s %s", engine, cfg.Redis.NodeType), float64(t.redisNodes)*h, "node-hours", key,
+				fmt.Sprintf("(1 primary + %d %s) × %s h", cfg.Redis.Replicas, plural(cfg.Redis.Replicas, "replica", "replicas"), num(h)),
+				&MissingPriceError{Region: b.region, Item: key, Name: fmt.Sprintf("ElastiCache %s %s", engine, cfg.Redis.NodeType),
+					Field: "redis.node_type", Value: cfg.Redis.NodeType, Known: b.nodeTypes(cfg.Redis.Engine)})
+			return
 		}
 		b.add("elasticache_nodes", fmt.Sprintf("ElastiCache %s %s", engine, cfg.Redis.NodeType), float64(t.redisNodes)*h, "node-hours", key,
 			fmt.Sprintf("(1 primary + %d %s) × %s h", cfg.Redis.Replicas, plural(cfg.Redis.Replicas, "replica", "replicas"), num(h)))

@@ -1,7 +1,6 @@
 package cost
 
 import (
-	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -294,35 +293,27 @@ func TestComputeValkeyAndStepPolicy(t *testing.T) {
 	}
 }
 
-func TestComputeUnknownRegionNeverGuesses(t *testing.T) {
-	table := mustTable(t)
-	for _, region := range []string{"mars-north-1", ""} {
-		cfg := config.Default()
-		cfg.Region = region
-		_, err := Compute(&cfg, table)
-		var ue *UnknownRegionError
-		if !errors.As(err, &ue) {
-			t.Fatalf("region %q: error %v, want *UnknownRegionError", region, err)
-		}
-		if ue.Region != region || !strings.Contains(err.Error(), "us-east-1") || !strings.Contains(err.Error(), "eu-central-1") {
-			t.Errorf("region %q: message %q should name the region and the known ones", region, err)
-		}
-	}
-}
-
+// A node type the table has no price for is an unpriced line naming the
+// field, not an error: the rest of the estimate is shown, its total partial.
 func TestComputeUnpricedNodeType(t *testing.T) {
 	cfg := config.Default()
 	cfg.Region = "eu-west-1"
 	cfg.Redis.NodeType = "cache.r7g.large"
-	_, err := Compute(&cfg, mustTable(t))
-	var me *MissingPriceError
-	if !errors.As(err, &me) {
-		t.Fatalf("error %v, want *MissingPriceError", err)
+	e, err := Compute(&cfg, mustTable(t))
+	if err != nil {
+		t.Fatalf("error %v, want a partial estimate", err)
 	}
-	for _, want := range []string{"redis.node_type", "cache.r7g.large", "eu-west-1", "cache.t3.micro"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("message %q lacks %q", err, want)
+	if !e.Partial || len(e.Missing) != 1 {
+		t.Fatalf("partial %v, missing %q: want one missing item", e.Partial, e.Missing)
+	}
+	for _, want := range []string{"redis.node_type", "cache.r7g.large", "eu-west-1", "cache.t3.micro", "--live-prices"} {
+		if !strings.Contains(e.Missing[0], want) {
+			t.Errorf("message %q lacks %q", e.Missing[0], want)
 		}
+	}
+	l := line(t, e, "elasticache_nodes")
+	if l.Missing == "" || l.Monthly != 0 || l.Quantity != 2*730 {
+		t.Errorf("elasticache line %+v, want unpriced with its 1460 node-hours (primary and replica)", l)
 	}
 }
 

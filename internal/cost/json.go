@@ -17,21 +17,25 @@ const (
 
 // EstimateDoc is the JSON form of an Estimate.
 type EstimateDoc struct {
-	Schema          string          `json:"schema"`
-	Stack           string          `json:"stack"`
-	Region          string          `json:"region"`
-	RegionName      string          `json:"region_name"`
-	Currency        string          `json:"currency"`
-	Pricing         string          `json:"pricing"`
-	FreeTierAssumed bool            `json:"free_tier_assumed"`
-	HoursPerMonth   float64         `json:"hours_per_month"`
-	PriceTableDate  string          `json:"price_table_date"`
-	TotalMonthly    float64         `json:"total_monthly"`
-	Autoscaling     *AutoscalingDoc `json:"autoscaling,omitempty"`
-	Lines           []LineDoc       `json:"lines"`
-	Assumptions     []AssumptionDoc `json:"assumptions"`
-	Notes           []string        `json:"notes"`
-	FreeTier        []string        `json:"free_tier"`
+	Schema          string  `json:"schema"`
+	Stack           string  `json:"stack"`
+	Region          string  `json:"region"`
+	RegionName      string  `json:"region_name"`
+	Currency        string  `json:"currency"`
+	Pricing         string  `json:"pricing"`
+	FreeTierAssumed bool    `json:"free_tier_assumed"`
+	HoursPerMonth   float64 `json:"hours_per_month"`
+	PriceTableDate  string  `json:"price_table_date"`
+	TotalMonthly    float64 `json:"total_monthly"`
+	// Partial: some lines have no price (their "missing" says which), so
+	// total_monthly is a lower bound. Added in v1 (an added field only).
+	Partial       bool            `json:"partial"`
+	MissingPrices []string        `json:"missing_prices,omitempty"`
+	Autoscaling   *AutoscalingDoc `json:"autoscaling,omitempty"`
+	Lines         []LineDoc       `json:"lines"`
+	Assumptions   []AssumptionDoc `json:"assumptions"`
+	Notes         []string        `json:"notes"`
+	FreeTier      []string        `json:"free_tier"`
 }
 
 // AutoscalingDoc is the total at both ends of the autoscaling range (shared mode).
@@ -53,6 +57,7 @@ type LineDoc struct {
 	Monthly   float64  `json:"monthly"`
 	Detail    string   `json:"detail"`
 	Price     PriceRef `json:"price"`
+	Missing   string   `json:"missing,omitempty"` // set when the table has no price for the line
 }
 
 // PriceRef is the provenance of a line's unit price.
@@ -105,6 +110,8 @@ func NewEstimateDoc(e *Estimate) *EstimateDoc {
 		HoursPerMonth:  e.HoursPerMonth,
 		PriceTableDate: e.PriceTableDate,
 		TotalMonthly:   e.Total,
+		Partial:        e.Partial,
+		MissingPrices:  e.Missing,
 		Lines:          []LineDoc{},
 		Assumptions:    []AssumptionDoc{},
 		Notes:          nonNil(e.Notes),
@@ -117,7 +124,8 @@ func NewEstimateDoc(e *Estimate) *EstimateDoc {
 		d.Lines = append(d.Lines, LineDoc{
 			Key: l.Key, Item: l.Item, Quantity: round6(l.Quantity), Unit: l.Unit,
 			UnitPrice: l.UnitPrice, PriceUnit: l.PriceUnit, Monthly: l.Monthly, Detail: l.Detail,
-			Price: PriceRef{Key: l.PriceKey, Date: l.Date, Source: l.Source, Confidence: l.Confidence},
+			Price:   PriceRef{Key: l.PriceKey, Date: l.Date, Source: l.Source, Confidence: l.Confidence},
+			Missing: l.Missing,
 		})
 	}
 	for _, a := range e.Assumptions {

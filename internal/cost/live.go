@@ -69,10 +69,10 @@ func (r *LiveReport) Differences() []LiveItem {
 // in region, following every page of GetProducts, and reports each against
 // the embedded figure. An API error stops it: the report would be partial.
 func LivePrices(ctx context.Context, api PricingAPI, region string, table *PriceTable) (*LiveReport, error) {
-	rp, ok := table.Regions[region]
-	if !ok {
-		return nil, &UnknownRegionError{Region: region, Known: table.RegionCodes()}
+	if _, ok := LookupRegion(region); !ok {
+		return nil, &UnknownRegionError{Region: region, Known: RegionList()}
 	}
+	rp := table.Regions[region] // may have no figures: every live price is then new
 	keys := make([]string, 0, len(table.Items))
 	for k, it := range table.Items {
 		if it.PriceList != nil {

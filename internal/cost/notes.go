@@ -24,7 +24,8 @@ func assumptions(cfg *config.Config, t topology, hours float64) []Assumption {
 		{"load_balancer_nodes", fmt.Sprintf("%d load balancer nodes (one per public subnet), each with a public IPv4 address; AWS adds nodes under heavy load", t.albNodes), "network.public_subnets"},
 	}
 	if t.mode == config.ModeSharded {
-		out = append(out, Assumption{"listener_rules", fmt.Sprintf("about %d listener rules for board-affinity routing, all evaluated for a request in the worst case", shardedListenerRules), "model"})
+		out = append(out, Assumption{"listener_rules", fmt.Sprintf("%d board-affinity listener rules on the %s listener for %d %s (internal/shard) + the default rule = %d, all evaluated for a request in the worst case",
+			t.shardRules, t.ruleListener, cfg.App.Shards, plural(cfg.App.Shards, "shard", "shards"), t.listenerRules), "app.shards"})
 	}
 	out = append(out, Assumption{"board_backup_puts", fmt.Sprintf("%s board upload (S3 PUT) per HTTP request, an estimate: the backup sidecar uploads a changed board at most once per storage.sync_interval", num(boardSyncPutsPerRequest)), "model"})
 	if t.leases > 0 {

@@ -12,6 +12,11 @@ const wrapWidth = 100
 // Summary is the one-line estimate `plan` and `up` print.
 func Summary(e *Estimate) string {
 	tail := fmt.Sprintf("(%s, on-demand, no free tier assumed; run `wbo-deploy cost` for details)", e.Region)
+	if e.Partial {
+		tail = fmt.Sprintf("(%s, on-demand, no free tier assumed; partial: %d %s without a price in the table, run `wbo-deploy cost` for which)",
+			e.Region, len(e.Missing), plural(len(e.Missing), "item", "items"))
+		return fmt.Sprintf("Estimated cost: partial, at least %s/month %s", money(e.Total), tail)
+	}
 	if r := e.Autoscaling; r != nil {
 		return fmt.Sprintf("Estimated cost: %s/month, %s–%s/month across %d–%d tasks %s",
 			money(e.Total), money(r.MinTotal), money(r.MaxTotal), r.MinTasks, r.MaxTasks, tail)
@@ -27,6 +32,10 @@ func RenderText(w io.Writer, e *Estimate) error {
 	p.printf("On-demand prices in %s; a month is %s hours; price table compiled %s; no free tier assumed.\n\n",
 		e.Currency, num(e.HoursPerMonth), e.PriceTableDate)
 	renderLines(p, e.Lines, e.Total)
+	if e.Partial {
+		p.printf("The total is partial (a lower bound): the table has no price for %d %s of this region.\n",
+			len(e.Missing), plural(len(e.Missing), "item", "items"))
+	}
 	if r := e.Autoscaling; r != nil {
 		p.printf("Autoscaling range: %s at %d %s, %s at %d %s.\n", money(r.MinTotal), r.MinTasks, plural(r.MinTasks, "task", "tasks"),
 			money(r.MaxTotal), r.MaxTasks, plural(r.MaxTasks, "task", "tasks"))
@@ -46,11 +55,17 @@ func RenderText(w io.Writer, e *Estimate) error {
 	p.section("Prices used (date recorded, how known, source)")
 	seen := map[string]bool{}
 	for _, l := range e.Lines {
-		if seen[l.PriceKey] {
+		if seen[l.PriceKey] || l.Missing != "" {
 			continue
 		}
 		seen[l.PriceKey] = true
 		p.printf("  %-34s %s per %s  %s  %s  %s\n", l.PriceKey, unitPrice(l.UnitPrice), l.PriceUnit, l.Date, l.Confidence, l.Source)
+	}
+	if e.Partial {
+		p.section("Missing prices")
+		for _, m := range e.Missing {
+			p.bullet(m)
+		}
 	}
 	return p.err
 }
@@ -59,8 +74,13 @@ func renderLines(p *printer, lines []Line, total float64) {
 	headers := []string{"ITEM", "QUANTITY", "UNIT PRICE", "MONTHLY"}
 	rows := make([][]string, len(lines))
 	widths := []int{len(headers[0]), len(headers[1]), len(headers[2]), len(headers[3])}
+	partial := false
 	for i, l := range lines {
 		rows[i] = []string{l.Item, num4(l.Quantity) + " " + l.Unit, unitPrice(l.UnitPrice) + " per " + l.PriceUnit, money(l.Monthly)}
+		if l.Missing != "" {
+			partial = true
+			rows[i][2], rows[i][3] = "no price", "?"
+		}
 		for j, c := range rows[i] {
 			widths[j] = max(widths[j], runeLen(c))
 		}
@@ -75,6 +95,13 @@ func renderLines(p *printer, lines []Line, total float64) {
 		if l.Detail != "" {
 			p.wrapped("      ", l.Detail)
 		}
+		if l.Missing != "" {
+			p.wrapped("      ", l.Missing)
+		}
+	}
+	if partial {
+		row([]string{"TOTAL (partial)", "", "", "≥ " + money(total)})
+		return
 	}
 	row([]string{"TOTAL", "", "", money(total)})
 }

@@ -140,6 +140,9 @@ func (t *PriceTable) validate() error {
 		return fmt.Errorf("price table: no regions")
 	}
 	for region, rp := range t.Regions {
+		if _, ok := LookupRegion(region); !ok {
+			return fmt.Errorf("price table: regions.%s is not a commercial region where the stack runs (cost.Regions)", region)
+		}
 		if rp.Name == "" {
 			return fmt.Errorf("price table: regions.%s.name is missing", region)
 		}
@@ -186,21 +189,39 @@ func (t *PriceTable) RegionCodes() []string {
 	return out
 }
 
-// Price returns the price of item key in region, or a typed error.
+// Price returns the price of item key in region, or a typed error: a
+// region the stack cannot run in gives *UnknownRegionError, a commercial
+// region of Regions without that figure *MissingPriceError.
 func (t *PriceTable) Price(region, key string) (Price, error) {
-	rp, ok := t.Regions[region]
-	if !ok {
-		return Price{}, &UnknownRegionError{Region: region, Known: t.RegionCodes()}
+	if _, ok := LookupRegion(region); !ok {
+		return Price{}, &UnknownRegionError{Region: region, Known: RegionList()}
 	}
-	p, ok := rp.Prices[key]
+	p, ok := t.Regions[region].Prices[key]
 	if !ok {
-		return Price{}, &MissingPriceError{Region: region, Item: key}
+		return Price{}, &MissingPriceError{Region: region, Item: key, Name: t.itemName(key)}
 	}
 	return p, nil
 }
 
-// UnknownRegionError: the price table has no prices for the region. The
-// estimate never guesses a region's prices from another's.
+// RegionName is the region's name, from the table or else from Regions.
+func (t *PriceTable) RegionName(region string) string {
+	if rp, ok := t.Regions[region]; ok {
+		return rp.Name
+	}
+	r, _ := LookupRegion(region)
+	return r.Name
+}
+
+func (t *PriceTable) itemName(key string) string {
+	if it, ok := t.Items[key]; ok {
+		return it.Name
+	}
+	return key
+}
+
+// UnknownRegionError: the region is not a commercial region where the stack
+// runs (Regions). A region of Regions without figures is priced partially
+// instead. The estimate never guesses a region's prices from another's.
 type UnknownRegionError struct {
 	Region string
 	Known  []string
@@ -208,31 +229,37 @@ type UnknownRegionError struct {
 
 func (e *UnknownRegionError) Error() string {
 	if e.Region == "" {
-		return fmt.Sprintf("no region is configured: the cost estimate needs one (the price table has %s)",
+		return fmt.Sprintf("no region is configured: the cost estimate needs one of the commercial regions where the stack runs (%s)",
 			strings.Join(e.Known, ", "))
 	}
-	return fmt.Sprintf("the embedded price table has no prices for region %q (it has %s); the estimate does not guess "+
-		"another region's prices: pick one of those or check the AWS pricing pages for %s",
-		e.Region, strings.Join(e.Known, ", "), e.Region)
+	return fmt.Sprintf("region %q is not a commercial AWS region where every service of the stack exists, so it has no prices; "+
+		"the known regions are %s", e.Region, strings.Join(e.Known, ", "))
 }
 
-// MissingPriceError: the region is known but has no price for an item the
-// configuration needs (for example an ElastiCache node type the table lacks).
+// MissingPriceError: the region is one of Regions but the table has no price
+// for an item the configuration needs (for example an ElastiCache node type
+// the table lacks). The estimate shows it as an unpriced line and marks its
+// total partial; it is an error only where a figure is strictly needed.
 type MissingPriceError struct {
 	Region string
 	Item   string // price table key
+	Name   string // the item's name (items.*.name), or the key
 	Field  string // configuration field that asked for it, when there is one
 	Value  string // its value
 	Known  []string
 }
 
 func (e *MissingPriceError) Error() string {
-	msg := fmt.Sprintf("the embedded price table has no price %q for region %s", e.Item, e.Region)
+	name := e.Name
+	if name == "" {
+		name = e.Item
+	}
+	msg := fmt.Sprintf("no price for %s in %s in the table: check with --live-prices", name, e.Region)
 	if e.Field != "" {
-		msg = fmt.Sprintf("%s %q has no price in the embedded price table for region %s", e.Field, e.Value, e.Region)
+		msg = fmt.Sprintf("no price for %s (%s %q) in %s in the table: check with --live-prices", name, e.Field, e.Value, e.Region)
 	}
 	if len(e.Known) > 0 {
-		msg += " (priced: " + strings.Join(e.Known, ", ") + ")"
+		msg += " (priced there: " + strings.Join(e.Known, ", ") + ")"
 	}
 	return msg
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/wbo-deploy/wbo-deploy/internal/config"
+	"github.com/wbo-deploy/wbo-deploy/internal/shard"
 )
 
 // Figures of the model that are not prices. Each is stated in the estimate's
@@ -22,12 +23,6 @@ const (
 	lcuGBPerHour        = 1.0
 	lcuRuleEvalsPerSec  = 1000.0
 	freeRulesPerRequest = 10
-
-	// Listener rules assumed for board-affinity sharding (the load balancer
-	// tier decides the real count): the board-name partition over the first
-	// character needs several rules for pages, downloads and socket queries.
-	// Used only for the rule-evaluation dimension of the LCU.
-	shardedListenerRules = 40
 
 	// ALB access logs: about 100 bytes per request once gzipped, and one log
 	// file per load balancer node every 5 minutes (12 PUTs per node-hour).
@@ -115,8 +110,10 @@ type topology struct {
 	targetGroups    int
 	taskFamilies    int
 	albNodes        int
-	redisNodes      int // ElastiCache nodes
-	listenerRules   int
+	redisNodes      int     // ElastiCache nodes
+	listenerRules   int     // rules a request may be evaluated against: the shard rules + the default rule
+	shardRules      int     // board-affinity rules of shard.Rules on the serving listener
+	ruleListener    string  // the listener that carries them: "HTTP", or "HTTPS" (HTTP then only redirects)
 	vcpu            float64 // per task
 	memGB           float64 // per task
 	arm             bool
@@ -152,10 +149,15 @@ func topologyOf(cfg *config.Config, opt options) (topology, error) {
 			return t, fmt.Errorf("app.shards must be at least 1 in sharded mode, got %d", cfg.App.Shards)
 		}
 		t.tasks, t.services, t.targetGroups = cfg.App.Shards, cfg.App.Shards, cfg.App.Shards
-		t.listenerRules = shardedListenerRules
+		// The rules routing provisions (internal/provision/routing.go), counted
+		// from the same generator.
+		rules, err := shard.Rules(cfg.App.Shards)
+		if err != nil {
+			return t, fmt.Errorf("app.shards: %w", err)
+		}
+		t.shardRules = len(rules)
 	case config.ModeSingle:
 		t.tasks, t.services, t.targetGroups = 1, 1, 1
-		t.listenerRules = 1
 	case config.ModeShared:
 		if cfg.App.DesiredCount < 0 {
 			return t, fmt.Errorf("app.desired_count must not be negative, got %d", cfg.App.DesiredCount)
@@ -170,9 +172,17 @@ func topologyOf(cfg *config.Config, opt options) (topology, error) {
 		}
 		t.tasks, t.services, t.targetGroups = cfg.App.DesiredCount, 1, 1
 		t.minTasks, t.maxTasks = a.MinCapacity, a.MaxCapacity
-		t.listenerRules = 1
 	default:
 		return t, fmt.Errorf("app.mode must be sharded, single or shared, got %q", cfg.App.Mode)
+	}
+	// Every request is evaluated against the serving listener's rules in
+	// priority order and, when none matches, its default rule: at most
+	// shardRules + 1. With a certificate the rules sit on the HTTPS listener
+	// and the HTTP listener has only its default redirect (one rule).
+	t.listenerRules = t.shardRules + 1
+	t.ruleListener = "HTTP"
+	if cfg.HTTPS() {
+		t.ruleListener = "HTTPS"
 	}
 	if opt.tasks > 0 {
 		t.tasks = opt.tasks

@@ -56,7 +56,23 @@ var Services = map[string]Service{
 	"Application Auto Scaling": {"application-autoscaling", iface[awsclients.AutoScalingAPI](), func(c *config.Config) bool { return c.App.Mode == config.ModeShared }},
 	// KMS DescribeKey resolves storage.kms_key_id given as an alias to the
 	// key the task role may use (provision/kmskey.go).
-	"KMS": {"kms", iface[awsclients.KMSAPI](), func(c *config.Config) bool { return kmsAlias(c.Storage.KMSKeyID) }},
+	// It also resolves the KMS key alias of a secret app.secrets names by
+	// ARN, for the execution role's kms:Decrypt (provision/secretref.go).
+	"KMS": {"kms", iface[awsclients.KMSAPI](), func(c *config.Config) bool {
+		return kmsAlias(c.Storage.KMSKeyID) || hasSecretSource(c, "secretsmanager") || hasSecretSource(c, "ssm")
+	}},
+	// Secrets Manager holds the stack-owned secrets of app.secrets (NAME:
+	// stack) and is read for the secrets it names by ARN.
+	"Secrets Manager": {"secretsmanager", iface[awsclients.SecretsManagerAPI](), func(c *config.Config) bool {
+		for _, v := range c.App.Secrets {
+			if src := config.SecretSource(v); src == config.SecretStack || src == "secretsmanager" {
+				return true
+			}
+		}
+		return false
+	}},
+	// SSM is read for the SecureString parameters app.secrets names.
+	"SSM": {"ssm", iface[awsclients.SSMAPI](), func(c *config.Config) bool { return hasSecretSource(c, "ssm") }},
 	// STS GetCallerIdentity needs no permission ("No permissions are
 	// required to perform this operation", STS API reference).
 	"STS": {"", iface[awsclients.STSAPI](), always},
@@ -66,7 +82,20 @@ var Services = map[string]Service{
 // reads what the configuration names. Destroy and status never look there
 // for the stack's resources, so a configuration that does not use such a
 // service gets none of its actions, not even the read-only ones.
-var lookupOnly = map[string]bool{"KMS": true}
+var lookupOnly = map[string]bool{"KMS": true, "SSM": true}
+
+// valueReads read a secret's value (for `token`): never granted to a
+// configuration without secrets, although their names read like lookups.
+var valueReads = map[string]bool{"GetSecretValue": true, "GetParameter": true}
+
+func hasSecretSource(c *config.Config, src string) bool {
+	for _, v := range c.App.Secrets {
+		if config.SecretSource(v) == src {
+			return true
+		}
+	}
+	return false
+}
 
 // kmsAlias reports whether storage.kms_key_id names an alias (alias/NAME or
 // an alias ARN), the only form wbo-deploy resolves with DescribeKey; a key
@@ -120,6 +149,7 @@ var Implicit = map[string]string{
 	"logs:TagResource":              "tags in CreateLogGroup",
 	"elasticache:AddTagsToResource": "tags in ElastiCache create calls",
 	"sns:TagResource":               "tags in CreateTopic",
+	"secretsmanager:TagResource":    "tags in CreateSecret (CreateSecret reference: \"To add tags to the secret, you must also have secretsmanager:TagResource\")",
 	"cloudwatch:TagResource":        "tags in PutMetricAlarm",
 	"iam:PassRole":                  "ECS task definitions pass the task and execution roles",
 	"iam:CreateServiceLinkedRole":   "ECS, ELB, ElastiCache and Application Auto Scaling create their service-linked roles on first use",
@@ -213,7 +243,7 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 			// A service the configuration does not use still gets its
 			// read-only calls: destroy and status look for the stack's
 			// resources everywhere (a lost state, an older configuration).
-			if !needed && (lookupOnly[id] || !readOnly(op)) {
+			if !needed && (lookupOnly[id] || !readOnly(op) || valueReads[op]) {
 				continue
 			}
 			for _, a := range Actions(id, op) {
@@ -292,6 +322,33 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 				Statement{Sid: "S3ListBuckets", Effect: "Allow", Action: list(acts, func(a string) bool { return a == "s3:ListAllMyBuckets" }), Resource: "*"},
 				Statement{Sid: "S3StackBuckets", Effect: "Allow", Action: list(acts, func(a string) bool { return a != "s3:ListAllMyBuckets" && !isObj(a) }), Resource: buckets},
 				Statement{Sid: "S3StackObjects", Effect: "Allow", Action: list(acts, isObj), Resource: objects})
+		case "secretsmanager":
+			// Secrets by ARN (Service Authorization Reference, AWS Secrets
+			// Manager: every action but ListSecrets takes the secret
+			// resource); the stack's own are wbo-deploy/<stack>/*.
+			res := []string{fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s*", partition, region, account, cfg.SecretName(""))}
+			for _, name := range cfg.SecretNames() {
+				if v := cfg.App.Secrets[name]; config.SecretSource(v) == "secretsmanager" {
+					res = append(res, v)
+				}
+			}
+			doc.Statement = append(doc.Statement,
+				Statement{Sid: "SecretsManagerList", Effect: "Allow", Action: list(acts, func(a string) bool { return a == "secretsmanager:ListSecrets" }), Resource: "*"},
+				Statement{Sid: "SecretsManagerStackSecrets", Effect: "Allow", Action: list(acts, func(a string) bool { return a != "secretsmanager:ListSecrets" }), Resource: res})
+		case "ssm":
+			// ssm:DescribeParameters takes no resource; GetParameter takes
+			// the parameter (Service Authorization Reference, AWS Systems Manager).
+			var res []string
+			for _, name := range cfg.SecretNames() {
+				if v := cfg.App.Secrets[name]; config.SecretSource(v) == "ssm" {
+					res = append(res, v)
+				}
+			}
+			doc.Statement = append(doc.Statement,
+				Statement{Sid: "SsmDescribe", Effect: "Allow", Action: list(acts, func(a string) bool { return a == "ssm:DescribeParameters" }), Resource: "*"})
+			if len(res) > 0 {
+				doc.Statement = append(doc.Statement, Statement{Sid: "SsmSecretParameters", Effect: "Allow", Action: list(acts, func(a string) bool { return a != "ssm:DescribeParameters" }), Resource: res})
+			}
 		default:
 			// Describe/List calls of these services do not support
 			// resource-level permissions, and created resources have IDs

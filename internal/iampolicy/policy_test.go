@@ -44,7 +44,7 @@ func scenarioIn(t *testing.T, yaml string, steps func(run func(yaml string, f fu
 			t.Fatal(err)
 		}
 		var out, errb bytes.Buffer
-		g := &app.Globals{Version: "test", ConfigFile: cfgPath, StateFile: filepath.Join(dir, "state.json"), Yes: true,
+		g := &app.Globals{Version: "test", ConfigFile: cfgPath, HTTP: cloud.PublicHTTP(), StateFile: filepath.Join(dir, "state.json"), Yes: true,
 			Env: []string{"AWS_REGION=us-east-1"}, ClockScale: 2e-5, Overrides: map[string]any{},
 			IO: &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
 			AWS: awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
@@ -192,6 +192,41 @@ storage:
 		run(sharedBase, destroyAll)
 	})
 	check("shared: step scaling, then target tracking, tags added and removed; https", used, cfgs)
+
+	// Sign-in and secrets: a stack-owned key, a parameter and a secret the
+	// user made (with a customer managed key named by alias).
+	secretsYAML := func(smtp string) string {
+		return base + `redis:
+  mode: none
+app:
+  shards: 1
+  secrets:
+    AUTH_SECRET_KEY: stack
+    OTEL_HEADERS: arn:aws:ssm:us-east-1:123456789012:parameter/team/otel
+    SMTP_PASSWORD: ` + smtp + "\n"
+	}
+	used, cfgs = scenario(t, secretsYAML("stack"), func(run func(string, func(context.Context, *app.Globals) error), w *world) {
+		w.by(w.userSecrets)
+		secrets := secretsYAML(w.smtpARN)
+		run(secrets, func(ctx context.Context, g *app.Globals) error {
+			g.IO.In = strings.NewReader("k3y")
+			return app.SecretSet(ctx, g, "AUTH_SECRET_KEY")
+		})
+		run(secrets, func(ctx context.Context, g *app.Globals) error {
+			g.IO.In = strings.NewReader("k3y-2")
+			return app.SecretSet(ctx, g, "AUTH_SECRET_KEY")
+		})
+		run(secrets, up)
+		run(secrets, status)
+		token := func(ctx context.Context, g *app.Globals) error {
+			return app.Token(ctx, g, app.TokenOptions{Role: "editor", TTL: time.Hour})
+		}
+		run(secrets, token)
+		// The key in a parameter of the user's: token decrypts it.
+		run(strings.Replace(secrets, "AUTH_SECRET_KEY: stack", "AUTH_SECRET_KEY: arn:aws:ssm:us-east-1:123456789012:parameter/team/otel", 1), token)
+		run(secrets, destroyAll)
+	})
+	check("secrets and sign-in", used, cfgs)
 
 	var unused []string
 	for a := range policyAll {

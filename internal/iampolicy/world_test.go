@@ -13,6 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
 	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
 )
@@ -25,6 +28,8 @@ type world struct {
 	state string
 	// skip are the [from, to) ranges of recorded calls the test itself made.
 	skip [][2]int
+	// smtpARN is the user's secret of the secrets scenario.
+	smtpARN string
 }
 
 // by runs f as the test's own doing: its calls are not the tool's.
@@ -104,4 +109,20 @@ func (w *world) confirmEmails() {
 			w.t.Fatalf("no pending subscription for %s", ep)
 		}
 	}
+}
+
+// userSecrets makes what the secrets scenario's app.secrets names by ARN:
+// an SSM SecureString and a Secrets Manager secret under a customer key.
+func (w *world) userSecrets() {
+	ctx := context.Background()
+	w.cloud.CreateKMSKey("alias/team")
+	c := w.sdk()
+	if _, err := c.SSM.(*ssm.Client).PutParameter(ctx, &ssm.PutParameterInput{Name: aws.String("/team/otel"), Value: aws.String("h=1"), Type: ssmtypes.ParameterTypeSecureString}); err != nil {
+		w.t.Fatal(err)
+	}
+	out, err := c.Secrets.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("team/smtp"), SecretString: aws.String("pw"), KmsKeyId: aws.String("alias/team")})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	w.smtpARN = aws.ToString(out.ARN)
 }

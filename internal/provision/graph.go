@@ -49,7 +49,10 @@ func Build(cfg *config.Config) *Graph {
 	} else {
 		add("bucket-boards", "s3.bucket").Role = "boards"
 	}
-	add("role-execution", "iam.role").Role = "execution"
+	// app.secrets (secret.go, secretref.go): the execution role may read
+	// exactly these, and the task definitions reference them.
+	secretNodes := addSecretNodes(g, cfg)
+	add("role-execution", "iam.role", secretNodes...).Role = "execution"
 	add("role-task", "iam.role", "bucket-boards").Role = "task"
 	// REDIS-NODES
 	if cfg.RedisEnabled() {
@@ -106,7 +109,7 @@ func Build(cfg *config.Config) *Graph {
 		if cfg.App.Mode == config.ModeShared {
 			suffix, role = "app", "app"
 		}
-		taskDeps := []string{"role-execution", "role-task", "log-group", "bucket-boards"}
+		taskDeps := append([]string{"role-execution", "role-task", "log-group", "bucket-boards"}, secretNodes...)
 		if cfg.RedisURLPassed() {
 			// Only an image that reads REDIS_URL waits for the endpoint
 			// (redis.pass_url): the stock image never does, and the

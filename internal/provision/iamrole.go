@@ -76,6 +76,9 @@ func roleWant(env *Env, n *Node, kmsKey string) (*roleSpec, error) {
 		s.name, s.desc = names.ExecutionRole, "wbo-deploy "+env.Stack()+": ECS pulls the image and writes logs"
 		s.trust = ecsTasksTrust(env, false)
 		s.managed = []string{"arn:" + arnPartition(env) + ":iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"}
+		if doc, ok := executionSecretsPolicy(env); ok {
+			s.inline[secretsPolicyName] = doc
+		}
 	case roleTask:
 		s.name, s.desc = names.TaskRole, "wbo-deploy "+env.Stack()+": WBO tasks read and write their boards"
 		s.trust = ecsTasksTrust(env, true)

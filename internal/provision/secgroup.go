@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -64,7 +65,14 @@ func sgDescription(role string) string {
 func (k secGroupKind) want(env *Env, n *Node) ([]ingress, error) {
 	switch n.Role {
 	case "alb":
-		return []ingress{{proto: "tcp", from: 80, to: 80, cidr: "0.0.0.0/0"}, {proto: "tcp", from: 443, to: 443, cidr: "0.0.0.0/0"}}, nil
+		// load_balancer.allowed_cidrs (default anywhere) on 80 and 443.
+		var out []ingress
+		for _, port := range []int32{80, 443} {
+			for _, cidr := range env.Cfg.LoadBalancer.AllowedCIDRs {
+				out = append(out, ingress{proto: "tcp", from: port, to: port, cidr: cidr})
+			}
+		}
+		return out, nil
 	case "tasks":
 		id, err := env.RefID("sg-alb")
 		port := int32(env.Cfg.App.Port)
@@ -203,6 +211,8 @@ func (r ingress) perm() ec2types.IpPermission {
 	p := ec2types.IpPermission{IpProtocol: aws.String(r.proto), FromPort: aws.Int32(r.from), ToPort: aws.Int32(r.to)}
 	if r.group != "" {
 		p.UserIdGroupPairs = []ec2types.UserIdGroupPair{{GroupId: aws.String(r.group)}}
+	} else if strings.Contains(r.cidr, ":") {
+		p.Ipv6Ranges = []ec2types.Ipv6Range{{CidrIpv6: aws.String(r.cidr)}}
 	} else {
 		p.IpRanges = []ec2types.IpRange{{CidrIp: aws.String(r.cidr)}}
 	}

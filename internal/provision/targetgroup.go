@@ -74,7 +74,7 @@ func (k targetGroupKind) want(env *Env, n *Node) (tgWant, error) {
 	lb := env.Cfg.LoadBalancer
 	return tgWant{
 		name: names[n.Index], vpc: vpc, port: int32(env.Cfg.App.Port),
-		hc: tgHealth{protocol: "HTTP", port: "traffic-port", path: lb.HealthCheckPath, matcher: tgMatcher,
+		hc: tgHealth{protocol: "HTTP", port: "traffic-port", path: env.Cfg.EffectiveHealthCheckPath(), matcher: tgMatcher,
 			interval: tgInterval, timeout: tgTimeout, healthy: tgHealthy, unheal: tgUnhealthy, enabled: true},
 		attrs: map[string]string{
 			attrDeregDelay:     strconv.Itoa(lb.DeregistrationDelay),
@@ -338,7 +338,7 @@ func (k targetGroupKind) Discover(ctx context.Context, env *Env) ([]state.Resour
 
 func (targetGroupKind) PlanNote(env *Env, n *Node) string {
 	lb := env.Cfg.LoadBalancer
-	note := fmt.Sprintf("IP targets, HTTP :%d, health check %s (%s)", env.Cfg.App.Port, lb.HealthCheckPath, tgMatcher)
+	note := fmt.Sprintf("IP targets, HTTP :%d, health check %s (%s)", env.Cfg.App.Port, env.Cfg.EffectiveHealthCheckPath(), tgMatcher)
 	if lb.Stickiness {
 		note += fmt.Sprintf(", sticky sessions %s", humanSeconds(lb.StickinessDuration))
 	}

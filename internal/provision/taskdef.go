@@ -72,6 +72,21 @@ func taskInputsFor(env *Env, n *Node) (taskInputs, error) {
 			errs = append(errs, errors.New("the Redis endpoint is not known yet"))
 		}
 	}
+	for _, name := range cfg.SecretNames() {
+		r := ref(SecretNode(name))
+		if r.ARN == "" {
+			continue // ref reported it
+		}
+		if r.Attrs["version"] == "" {
+			if cfg.App.Secrets[name] == config.SecretStack {
+				errs = append(errs, fmt.Errorf("app.secrets.%s has no value yet: run `wbo-deploy secret set %s` (it reads the value from standard input), then up", name, name))
+			} else {
+				errs = append(errs, fmt.Errorf("app.secrets.%s: %s has no current value", name, r.ARN))
+			}
+			continue
+		}
+		in.secrets = append(in.secrets, taskSecret{name: name, arn: r.ARN, version: r.Attrs["version"]})
+	}
 	keys, err := shardKeysFor(cfg, n)
 	if err != nil {
 		errs = append(errs, err)

@@ -93,6 +93,31 @@ type taskInputs struct {
 	redisURL                                             string
 	keys                                                 []byte
 	logPrefix                                            string
+	secrets                                              []taskSecret // app.secrets, sorted by name
+}
+
+// taskSecret is one app.secrets entry as the wbo container gets it: ECS
+// reads the value from arn (valueFrom) when the task starts; version is the
+// secret's current version, which the task definition carries in the
+// SecretVersionsLabel so that a new value makes a new revision, and the
+// services roll to it.
+type taskSecret struct{ name, arn, version string }
+
+// SecretVersionsLabel is the wbo container's Docker label listing
+// NAME=<version ID> of its secrets: identifiers, never values.
+const SecretVersionsLabel = "wbo-deploy.secret-versions"
+
+func secretsOf(in taskInputs) ([]ecstypes.Secret, map[string]string) {
+	if len(in.secrets) == 0 {
+		return nil, nil
+	}
+	var out []ecstypes.Secret
+	var vers []string
+	for _, s := range in.secrets {
+		out = append(out, ecstypes.Secret{Name: aws.String(s.name), ValueFrom: aws.String(s.arn)})
+		vers = append(vers, s.name+"="+s.version)
+	}
+	return out, map[string]string{SecretVersionsLabel: strings.Join(vers, ",")}
 }
 
 // wboEnv is the wbo container's environment: wbo-deploy's defaults for
@@ -152,7 +177,9 @@ func taskDefinitionInput(cfg *config.Config, in taskInputs, tags []ecstypes.Tag)
 		return []ecstypes.MountPoint{{SourceVolume: aws.String(boardVolume), ContainerPath: aws.String(BoardDir), ReadOnly: aws.Bool(false)}}
 	}
 	port := int32(cfg.App.Port)
+	secrets, labels := secretsOf(in)
 	wbo := ecstypes.ContainerDefinition{
+		Secrets: secrets, DockerLabels: labels,
 		Name: aws.String(wboContainer), Image: aws.String(cfg.App.Image), Essential: aws.Bool(true),
 		PortMappings: []ecstypes.PortMapping{{ContainerPort: aws.Int32(port), HostPort: aws.Int32(port), Protocol: ecstypes.TransportProtocolTcp}},
 		Environment:  kvList(wboEnv(cfg, in)),
@@ -240,6 +267,8 @@ type ctrSpec struct {
 	privileged   bool
 	logs         string
 	healthCheck  bool
+	secrets      string // NAME<-valueFrom, sorted: ARNs, never values
+	labels       map[string]string
 }
 
 func specOf(cpu, memory *string, network ecstypes.NetworkMode, rp *ecstypes.RuntimePlatform, compat []ecstypes.Compatibility,
@@ -277,6 +306,16 @@ func specOf(cpu, memory *string, network ecstypes.NetworkMode, rp *ecstypes.Runt
 			user: aws.ToString(d.User), privileged: aws.ToBool(d.Privileged), healthCheck: d.HealthCheck != nil}
 		for _, kv := range d.Environment {
 			c.env[aws.ToString(kv.Name)] = aws.ToString(kv.Value)
+		}
+		var secs []string
+		for _, sec := range d.Secrets {
+			secs = append(secs, aws.ToString(sec.Name)+" from "+aws.ToString(sec.ValueFrom))
+		}
+		sort.Strings(secs)
+		c.secrets = strings.Join(secs, ", ")
+		c.labels = map[string]string{}
+		for k, v := range d.DockerLabels {
+			c.labels[k] = v
 		}
 		var ps, deps, ms []string
 		for _, p := range d.PortMappings {
@@ -399,6 +438,10 @@ func specChanges(have, want tdSpec) []Change {
 		add(p+"privileged", strconv.FormatBool(h.privileged), strconv.FormatBool(w.privileged))
 		add(p+"logs", h.logs, w.logs)
 		add(p+"health_check", strconv.FormatBool(h.healthCheck), strconv.FormatBool(w.healthCheck))
+		add(p+"secrets", h.secrets, w.secrets)
+		for _, kv := range envChanges(h.labels, w.labels) {
+			cs = append(cs, Change{Field: p + "label " + kv[0], Old: kv[1], New: kv[2]})
+		}
 	}
 	return cs
 }

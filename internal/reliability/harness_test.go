@@ -77,6 +77,7 @@ func (w *world) globals(stop <-chan struct{}) (*app.Globals, *bytes.Buffer, *byt
 		Yes:        true,
 		Env:        []string{"AWS_REGION=us-east-1"},
 		ClockScale: w.scale,
+		HTTP:       w.cloud.PublicHTTP(),
 		Stop:       stop,
 		Overrides:  map[string]any{},
 		IO:         &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},

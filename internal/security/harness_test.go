@@ -106,6 +106,7 @@ func (d *deployment) globals(out, errb *bytes.Buffer) *app.Globals {
 		Env: []string{"AWS_REGION=" + simRegion, "AWS_ACCESS_KEY_ID=" + fakeAccessKeyID,
 			"AWS_SECRET_ACCESS_KEY=" + fakeSecretKey},
 		ClockScale: clockScale,
+		HTTP:       d.cloud.PublicHTTP(),
 		Overrides:  map[string]any{},
 		IO:         &ui.Streams{In: strings.NewReader(""), Out: out, Err: errb},
 		AWS:        d.awsOptions(),

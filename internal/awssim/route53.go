@@ -1,0 +1,335 @@
+package awssim
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53t "github.com/aws/aws-sdk-go-v2/service/route53/types"
+)
+
+// Route 53 public hosted zones, their record sets and change batches (Amazon
+// Route 53 API reference). Error codes: NoSuchHostedZone, NoSuchChange,
+// InvalidChangeBatch, InvalidInput, HostedZoneNotEmpty.
+//
+// Behaviour simulated:
+//   - Names are stored lower-case and fully qualified (trailing dot);
+//     ListHostedZonesByName orders zones by their names with the labels
+//     reversed ("com.example.www."), starting at DNSName.
+//   - A change batch is atomic: every change applies or none does. CREATE of
+//     an existing name and type, and DELETE of a set that does not exist or
+//     differs from the one given, answer InvalidChangeBatch ("Tried to create
+//     resource record set [name='…', type='…'] but it already exists"; "…
+//     but it was not found"). UPSERT creates or replaces.
+//   - ChangeResourceRecordSets answers ChangeInfo PENDING; GetChange answers
+//     INSYNC once the change has propagated to every Route 53 server,
+//     Timing.Route53Propagation later ("generally within 60 seconds",
+//     ChangeResourceRecordSets reference). Until then the records are not
+//     visible to resolvers (recordVisible), only to ListResourceRecordSets.
+//   - An alias record's target must be given with its hosted zone ID
+//     (AliasTarget.HostedZoneId) and DNSName.
+//   - DeleteHostedZone of a zone with records other than its SOA and NS
+//     answers HostedZoneNotEmpty.
+
+// Route53Propagation is how long (AWS time) a change stays PENDING.
+const Route53Propagation = 30 * time.Second
+
+type r53Record struct {
+	set     r53t.ResourceRecordSet
+	visible time.Time // when resolvers see it (its change is INSYNC)
+}
+
+type r53Zone struct {
+	id, name, comment string
+	private           bool
+	records           map[string]*r53Record // "name|type"
+}
+
+type r53Change struct {
+	id     string
+	insync time.Time
+	at     time.Time
+}
+
+type route53Sim struct {
+	c       *Cloud
+	zones   map[string]*r53Zone // by ID (without /hostedzone/)
+	changes map[string]*r53Change
+}
+
+func init() {
+	register("Route 53", func(c *Cloud) any {
+		return &route53Sim{c: c, zones: map[string]*r53Zone{}, changes: map[string]*r53Change{}}
+	})
+}
+
+func (c *Cloud) route53() *route53Sim { return c.services["Route 53"].(*route53Sim) }
+
+// fqdn lower-cases a name and adds the trailing dot.
+func fqdn(n string) string {
+	n = strings.ToLower(strings.TrimSpace(n))
+	if !strings.HasSuffix(n, ".") {
+		n += "."
+	}
+	return n
+}
+
+func reversedLabels(n string) string {
+	labels := strings.Split(strings.TrimSuffix(n, "."), ".")
+	for i, j := 0, len(labels)-1; i < j; i, j = i+1, j-1 {
+		labels[i], labels[j] = labels[j], labels[i]
+	}
+	return strings.Join(labels, ".")
+}
+
+func zoneID(id string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(id, "/hostedzone/"), "hostedzone/")
+}
+
+func (s *route53Sim) inventory() []Resource {
+	var out []Resource
+	for _, id := range sortedKeys(s.zones) {
+		z := s.zones[id]
+		for _, k := range sortedKeys(z.records) {
+			r := z.records[k]
+			if r.set.Type == r53t.RRTypeSoa || r.set.Type == r53t.RRTypeNs {
+				continue
+			}
+			// Records carry no tags; they are listed for leak checks by name.
+			out = append(out, Resource{"Route 53", "record", id + " " + k, map[string]string{}})
+		}
+	}
+	return out
+}
+
+// CreateZone makes a public hosted zone with its SOA and NS records, as a
+// domain's owner would (tests call it; wbo-deploy never creates zones).
+func (c *Cloud) CreateZone(name string) string {
+	c.lock()
+	defer c.unlock()
+	s := c.route53()
+	c.seq++
+	id := fmt.Sprintf("Z%020X", uint64(c.seq)*0x9e3779b97f4a7c15)[:21]
+	n := fqdn(name)
+	z := &r53Zone{id: id, name: n, records: map[string]*r53Record{}}
+	past := time.Now().Add(-time.Hour)
+	z.records[n+"|SOA"] = &r53Record{set: r53t.ResourceRecordSet{Name: aws.String(n), Type: r53t.RRTypeSoa, TTL: aws.Int64(900),
+		ResourceRecords: []r53t.ResourceRecord{{Value: aws.String("ns-1.awsdns-01.org. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400")}}}, visible: past}
+	z.records[n+"|NS"] = &r53Record{set: r53t.ResourceRecordSet{Name: aws.String(n), Type: r53t.RRTypeNs, TTL: aws.Int64(172800),
+		ResourceRecords: []r53t.ResourceRecord{{Value: aws.String("ns-1.awsdns-01.org.")}, {Value: aws.String("ns-2.awsdns-02.com.")}}}, visible: past}
+	s.zones[id] = z
+	return id
+}
+
+func (s *route53Sim) zoneOut(z *r53Zone) r53t.HostedZone {
+	return r53t.HostedZone{Id: aws.String("/hostedzone/" + z.id), Name: aws.String(z.name), CallerReference: aws.String(z.id),
+		Config: &r53t.HostedZoneConfig{PrivateZone: z.private, Comment: aws.String(z.comment)}, ResourceRecordSetCount: aws.Int64(int64(len(z.records)))}
+}
+
+func (s *route53Sim) GetHostedZone(_ context.Context, in *route53.GetHostedZoneInput) (*route53.GetHostedZoneOutput, error) {
+	s.c.lock()
+	defer s.c.unlock()
+	z, ok := s.zones[zoneID(aws.ToString(in.Id))]
+	if !ok {
+		return nil, apiError("NoSuchHostedZone", "No hosted zone found with ID: %s", aws.ToString(in.Id))
+	}
+	out := s.zoneOut(z)
+	return &route53.GetHostedZoneOutput{HostedZone: &out}, nil
+}
+
+func (s *route53Sim) ListHostedZonesByName(_ context.Context, in *route53.ListHostedZonesByNameInput) (*route53.ListHostedZonesByNameOutput, error) {
+	s.c.lock()
+	defer s.c.unlock()
+	zs := make([]*r53Zone, 0, len(s.zones))
+	for _, z := range s.zones {
+		zs = append(zs, z)
+	}
+	sort.Slice(zs, func(i, j int) bool {
+		a, b := reversedLabels(zs[i].name), reversedLabels(zs[j].name)
+		if a != b {
+			return a < b
+		}
+		return zs[i].id < zs[j].id
+	})
+	start := ""
+	if in.DNSName != nil {
+		start = reversedLabels(fqdn(aws.ToString(in.DNSName)))
+	}
+	limit := 100
+	if in.MaxItems != nil {
+		limit = int(aws.ToInt32(in.MaxItems))
+	}
+	out := &route53.ListHostedZonesByNameOutput{DNSName: in.DNSName, MaxItems: aws.Int32(int32(limit))}
+	for _, z := range zs {
+		if reversedLabels(z.name) < start {
+			continue
+		}
+		if len(out.HostedZones) == limit {
+			out.IsTruncated = true
+			out.NextDNSName, out.NextHostedZoneId = aws.String(z.name), aws.String(z.id)
+			break
+		}
+		out.HostedZones = append(out.HostedZones, s.zoneOut(z))
+	}
+	return out, nil
+}
+
+func recordKey(set r53t.ResourceRecordSet) string {
+	return fqdn(aws.ToString(set.Name)) + "|" + string(set.Type)
+}
+
+func sameRecordSet(a, b r53t.ResourceRecordSet) bool {
+	if aws.ToInt64(a.TTL) != aws.ToInt64(b.TTL) || len(a.ResourceRecords) != len(b.ResourceRecords) || (a.AliasTarget == nil) != (b.AliasTarget == nil) {
+		return false
+	}
+	for i := range a.ResourceRecords {
+		if aws.ToString(a.ResourceRecords[i].Value) != aws.ToString(b.ResourceRecords[i].Value) {
+			return false
+		}
+	}
+	if a.AliasTarget != nil {
+		return fqdn(aws.ToString(a.AliasTarget.DNSName)) == fqdn(aws.ToString(b.AliasTarget.DNSName)) &&
+			zoneID(aws.ToString(a.AliasTarget.HostedZoneId)) == zoneID(aws.ToString(b.AliasTarget.HostedZoneId))
+	}
+	return true
+}
+
+func (s *route53Sim) ChangeResourceRecordSets(_ context.Context, in *route53.ChangeResourceRecordSetsInput) (*route53.ChangeResourceRecordSetsOutput, error) {
+	s.c.lock()
+	defer s.c.unlock()
+	z, ok := s.zones[zoneID(aws.ToString(in.HostedZoneId))]
+	if !ok {
+		return nil, apiError("NoSuchHostedZone", "No hosted zone found with ID: %s", aws.ToString(in.HostedZoneId))
+	}
+	if in.ChangeBatch == nil || len(in.ChangeBatch.Changes) == 0 {
+		return nil, apiError("InvalidInput", "The change batch is empty")
+	}
+	next := map[string]*r53Record{}
+	for k, v := range z.records {
+		next[k] = v
+	}
+	now := time.Now()
+	visible := s.c.deadline(Route53Propagation)
+	var problems []string
+	for _, ch := range in.ChangeBatch.Changes {
+		set := *ch.ResourceRecordSet
+		name := fqdn(aws.ToString(set.Name))
+		if name != z.name && !strings.HasSuffix(name, "."+z.name) {
+			problems = append(problems, fmt.Sprintf("RRSet with DNS name %s is not permitted in zone %s", name, z.name))
+			continue
+		}
+		if set.AliasTarget == nil && len(set.ResourceRecords) == 0 {
+			problems = append(problems, fmt.Sprintf("Invalid request: Expected exactly one of [AliasTarget, all of [TTL, and ResourceRecords], or TrafficPolicyInstanceId], but found none in Change with [Action=%s, Name=%s, Type=%s]", ch.Action, name, set.Type))
+			continue
+		}
+		set.Name = aws.String(name)
+		key := recordKey(set)
+		desc := fmt.Sprintf("[name='%s', type='%s']", name, set.Type)
+		switch ch.Action {
+		case r53t.ChangeActionCreate:
+			if _, dup := next[key]; dup {
+				problems = append(problems, "Tried to create resource record set "+desc+" but it already exists")
+				continue
+			}
+			next[key] = &r53Record{set: set, visible: visible}
+		case r53t.ChangeActionUpsert:
+			next[key] = &r53Record{set: set, visible: visible}
+		case r53t.ChangeActionDelete:
+			old, ok := next[key]
+			if !ok || !sameRecordSet(old.set, set) {
+				problems = append(problems, "Tried to delete resource record set "+desc+" but it was not found")
+				continue
+			}
+			delete(next, key)
+		default:
+			problems = append(problems, "Invalid action "+string(ch.Action))
+		}
+	}
+	if len(problems) > 0 {
+		return nil, apiError("InvalidChangeBatch", "[%s]", strings.Join(problems, ", "))
+	}
+	z.records = next
+	s.c.seq++
+	id := fmt.Sprintf("C%020X", uint64(s.c.seq)*0x9e3779b97f4a7c15)[:21]
+	s.changes[id] = &r53Change{id: id, insync: visible, at: now}
+	return &route53.ChangeResourceRecordSetsOutput{ChangeInfo: &r53t.ChangeInfo{Id: aws.String("/change/" + id), Status: r53t.ChangeStatusPending, SubmittedAt: aws.Time(now)}}, nil
+}
+
+func (s *route53Sim) GetChange(_ context.Context, in *route53.GetChangeInput) (*route53.GetChangeOutput, error) {
+	s.c.lock()
+	defer s.c.unlock()
+	id := strings.TrimPrefix(strings.TrimPrefix(aws.ToString(in.Id), "/change/"), "change/")
+	ch, ok := s.changes[id]
+	if !ok {
+		return nil, apiError("NoSuchChange", "A change with the specified change ID does not exist.")
+	}
+	st := r53t.ChangeStatusPending
+	if time.Now().After(ch.insync) {
+		st = r53t.ChangeStatusInsync
+	}
+	return &route53.GetChangeOutput{ChangeInfo: &r53t.ChangeInfo{Id: aws.String("/change/" + id), Status: st, SubmittedAt: aws.Time(ch.at)}}, nil
+}
+
+// ListResourceRecordSets lists a zone's record sets in Route 53's order (by
+// name with the labels reversed, then type), from StartRecordName/Type.
+func (s *route53Sim) ListResourceRecordSets(_ context.Context, in *route53.ListResourceRecordSetsInput) (*route53.ListResourceRecordSetsOutput, error) {
+	s.c.lock()
+	defer s.c.unlock()
+	z, ok := s.zones[zoneID(aws.ToString(in.HostedZoneId))]
+	if !ok {
+		return nil, apiError("NoSuchHostedZone", "No hosted zone found with ID: %s", aws.ToString(in.HostedZoneId))
+	}
+	recs := make([]*r53Record, 0, len(z.records))
+	for _, r := range z.records {
+		recs = append(recs, r)
+	}
+	order := func(r *r53Record) string { return reversedLabels(aws.ToString(r.set.Name)) + "|" + string(r.set.Type) }
+	sort.Slice(recs, func(i, j int) bool { return order(recs[i]) < order(recs[j]) })
+	start := ""
+	if in.StartRecordName != nil {
+		start = reversedLabels(fqdn(aws.ToString(in.StartRecordName))) + "|" + string(in.StartRecordType)
+	}
+	limit := 300
+	if in.MaxItems != nil {
+		limit = int(aws.ToInt32(in.MaxItems))
+	}
+	out := &route53.ListResourceRecordSetsOutput{MaxItems: aws.Int32(int32(limit))}
+	for _, r := range recs {
+		if order(r) < start {
+			continue
+		}
+		if len(out.ResourceRecordSets) == limit {
+			out.IsTruncated = true
+			out.NextRecordName, out.NextRecordType = r.set.Name, r.set.Type
+			break
+		}
+		out.ResourceRecordSets = append(out.ResourceRecordSets, r.set)
+	}
+	return out, nil
+}
+
+// recordVisible reports whether resolvers see a record name/type with value
+// in any of the account's public zones (c.mu held): the record exists and
+// its change is INSYNC.
+func (s *route53Sim) recordVisible(name string, typ r53t.RRType, value string) bool {
+	now := time.Now()
+	for _, z := range s.zones {
+		if z.private {
+			continue
+		}
+		r, ok := z.records[fqdn(name)+"|"+string(typ)]
+		if !ok || now.Before(r.visible) {
+			continue
+		}
+		for _, v := range r.set.ResourceRecords {
+			if strings.EqualFold(strings.TrimSuffix(aws.ToString(v.Value), "."), strings.TrimSuffix(value, ".")) {
+				return true
+			}
+		}
+	}
+	return false
+}
