@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/wbo-deploy/wbo-deploy/internal/provision"
@@ -26,6 +27,9 @@ type DestroyDocument struct {
 	DryRun    bool          `json:"dry_run"`
 	OK        bool          `json:"ok"`
 	Resources []ResourceRun `json:"resources"`
+	// Unchecked lists the kinds that could not be listed: resources of
+	// theirs may remain (ok is then false).
+	Unchecked []UncheckedRun `json:"unchecked,omitempty"`
 }
 
 // Destroy deletes the stack: every resource in state and every resource
@@ -40,12 +44,29 @@ func Destroy(ctx context.Context, g *Globals, o DestroyOptions) error {
 	cfg, st, clients, progress, env, eng := r.cfg, r.st, r.clients, r.progress, r.env, r.eng
 	env.Destroy = provision.DestroyOptions{DeleteData: o.DeleteData, KeepLogs: o.KeepLogs, Force: o.Force}
 
-	recs, err := destroyTargets(ctx, eng, st)
+	recs, unchecked, err := destroyTargets(ctx, eng, st)
 	if err != nil {
 		return err
 	}
 	doc := DestroyDocument{Schema: "wbo-deploy.destroy/v1", Stack: cfg.Stack, Account: clients.Account, Region: clients.Region,
 		DryRun: o.DryRun, Resources: []ResourceRun{}}
+	if unchecked != nil {
+		for _, k := range unchecked.Kinds {
+			doc.Unchecked = append(doc.Unchecked, UncheckedRun{Kind: k.Kind, Error: k.Err.Error()})
+		}
+		// Said before the work starts, so nobody waits for a destroy that
+		// cannot be complete.
+		fmt.Fprintf(g.IO.Err, "%s %v; destroying everything else.\n", g.IO.E().Warn("Warning:"), unchecked)
+	}
+	if len(recs) == 0 && unchecked != nil {
+		doc.OK = false
+		if g.JSON() {
+			if err := ui.JSON(g.IO.Out, doc); err != nil {
+				return err
+			}
+		}
+		return uncheckedExit(unchecked, st.Path())
+	}
 	if len(recs) == 0 {
 		doc.OK = true
 		if err := st.Delete(); err != nil {
@@ -72,12 +93,18 @@ func Destroy(ctx context.Context, g *Globals, o DestroyOptions) error {
 		del = append(del, rr)
 	}
 	if o.DryRun {
-		doc.OK = true
+		doc.OK = unchecked == nil
 		doc.Resources = append(append(doc.Resources, del...), keep...)
 		if g.JSON() {
-			return ui.JSON(g.IO.Out, doc)
+			if err := ui.JSON(g.IO.Out, doc); err != nil {
+				return err
+			}
+		} else {
+			renderDestroyPreview(g.IO, cfg.Stack, del, keep)
 		}
-		renderDestroyPreview(g.IO, cfg.Stack, del, keep)
+		if unchecked != nil {
+			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("destroy would not be complete: %v. %s", unchecked, unchecked.Finish())}
+		}
 		return nil
 	}
 	if !g.JSON() || g.IO.InTTY {
@@ -92,7 +119,7 @@ func Destroy(ctx context.Context, g *Globals, o DestroyOptions) error {
 	res := eng.Destroy(ctx, recs)
 	progress.Finish()
 	doc.Resources = runs(res)
-	doc.OK = res.Err() == nil
+	doc.OK = res.Err() == nil && unchecked == nil
 	if doc.OK {
 		if err := st.Delete(); err != nil {
 			return fmt.Errorf("remove state file: %w", err)
@@ -109,19 +136,42 @@ func Destroy(ctx context.Context, g *Globals, o DestroyOptions) error {
 		if g.interrupted() {
 			return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted: state saved in %s; run `wbo-deploy destroy` again to finish", st.Path())}
 		}
+		if unchecked != nil {
+			return fmt.Errorf("%w\n%v", err, uncheckedExit(unchecked, st.Path()))
+		}
 		return err
+	}
+	if unchecked != nil {
+		return uncheckedExit(unchecked, st.Path())
 	}
 	return nil
 }
 
-// destroyTargets is the union of the state and the stack's tagged resources.
-func destroyTargets(ctx context.Context, eng *provision.Engine, st *state.Store) ([]state.Resource, error) {
+// UncheckedRun is a resource kind destroy could not list (JSON "unchecked").
+type UncheckedRun struct {
+	Kind  string `json:"kind"`
+	Error string `json:"error"`
+}
+
+// uncheckedExit is destroy's failure when some kinds could not be listed:
+// everything else was deleted, these may remain.
+func uncheckedExit(u *provision.UncheckedError, statePath string) error {
+	return &ExitError{Code: ExitFailure, Err: fmt.Errorf("destroy is not complete: %v. %s (state kept in %s)", u, u.Finish(), statePath)}
+}
+
+// destroyTargets is the union of the state and the stack's tagged resources,
+// and the kinds that could not be listed (nil if none).
+func destroyTargets(ctx context.Context, eng *provision.Engine, st *state.Store) ([]state.Resource, *provision.UncheckedError, error) {
 	recs := st.All()
 	found, err := eng.Discover(ctx)
-	if err != nil {
-		return nil, err
+	var unchecked *provision.UncheckedError
+	if errors.As(err, &unchecked) {
+		err = nil
 	}
-	return provision.Merge(recs, found), nil
+	if err != nil {
+		return nil, nil, err
+	}
+	return provision.Merge(recs, found), unchecked, nil
 }
 
 func renderDestroyPreview(s *ui.Streams, stack string, del, keep []ResourceRun) {
@@ -159,6 +209,12 @@ func renderDestroyText(s *ui.Streams, doc DestroyDocument) {
 			if r.Error != "" {
 				fmt.Fprintf(s.Err, "  %s (%s %s): %s\n", r.Name, r.Kind, r.ID, r.Error)
 			}
+		}
+		for _, u := range doc.Unchecked {
+			fmt.Fprintf(s.Err, "  could not check for %s resources: %s\n", u.Kind, u.Error)
+		}
+		if deleted+kept > 0 {
+			fmt.Fprintf(s.Err, "Deleted %d, kept %d.\n", deleted, kept)
 		}
 		fmt.Fprintln(s.Err, "State is saved; run `wbo-deploy destroy` again to finish.")
 		return

@@ -72,6 +72,8 @@ func errorCode(err error) string {
 		return "no_region"
 	case isUnreachable(err):
 		return "endpoint_unreachable"
+	case awserr.IsEndpointError(err):
+		return "endpoint_unsupported" // an answer that is not AWS's
 	case errors.Is(err, provision.ErrInterrupted):
 		return "interrupted"
 	}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -37,6 +38,9 @@ type StatusDocument struct {
 	DashboardURL string                     `json:"dashboard_url,omitempty"`
 	Summary      map[string]int             `json:"summary"`
 	Resources    []provision.ResourceStatus `json:"resources"`
+	// Unchecked lists the resource kinds that could not be listed (no
+	// permission, or an endpoint that does not support the calls).
+	Unchecked []string `json:"unchecked,omitempty"`
 	// Backups: each shard's recovery point (recovery.go); a stale one
 	// makes the stack unhealthy.
 	Backups []BackupStatus `json:"backups,omitempty"`
@@ -142,8 +146,17 @@ func statusOnce(ctx context.Context, g *Globals, cfg *config.Config, eng *provis
 	if st != nil {
 		recs = st.All()
 	}
+	var unchecked *provision.UncheckedError
 	if len(recs) == 0 {
 		found, err := eng.Discover(ctx)
+		if errors.As(err, &unchecked) {
+			// Report what could be checked; the rest is said below.
+			for _, k := range unchecked.Kinds {
+				doc.Unchecked = append(doc.Unchecked, k.Kind)
+				doc.Notes = append(doc.Notes, fmt.Sprintf("could not check for %s resources: %v", k.Kind, k.Err))
+			}
+			err = nil
+		}
 		if err != nil {
 			return doc, err
 		}
@@ -167,14 +180,39 @@ func statusOnce(ctx context.Context, g *Globals, cfg *config.Config, eng *provis
 	}
 	doc.Deployed = true
 	doc.Resources = eng.Status(ctx, recs)
-	// Resources the configuration has but neither state nor AWS knows.
+	// Resources the configuration has but neither state nor AWS knows: not
+	// created yet, or unknown when their kind could not be listed.
+	uncheckedErr := map[string]error{}
+	if unchecked != nil {
+		for _, k := range unchecked.Kinds {
+			uncheckedErr[k.Kind] = k.Err
+		}
+	}
 	have := map[string]bool{}
 	for _, r := range recs {
 		have[r.Name] = true
 	}
+	inGraph := map[string]bool{}
 	for _, n := range eng.Graph.Nodes() {
-		if !have[n.Name] {
-			doc.Resources = append(doc.Resources, provision.ResourceStatus{Name: n.Name, Kind: n.Kind, Status: provision.StatusMissing, Reason: "not created yet (run up)"})
+		inGraph[n.Kind] = true
+		if have[n.Name] {
+			continue
+		}
+		if err, ok := uncheckedErr[n.Kind]; ok {
+			doc.Resources = append(doc.Resources, provision.ResourceStatus{Name: n.Name, Kind: n.Kind, Status: provision.StatusUnknown,
+				Reason: fmt.Sprintf("could not check: %v", err)})
+			continue
+		}
+		doc.Resources = append(doc.Resources, provision.ResourceStatus{Name: n.Name, Kind: n.Kind, Status: provision.StatusMissing, Reason: "not created yet (run up)"})
+	}
+	// Unchecked kinds the configuration does not have may still hold
+	// resources of the stack (left by an earlier configuration).
+	if unchecked != nil {
+		for _, k := range unchecked.Kinds {
+			if !inGraph[k.Kind] {
+				doc.Resources = append(doc.Resources, provision.ResourceStatus{Name: k.Kind, Kind: k.Kind, Status: provision.StatusUnknown,
+					Reason: fmt.Sprintf("could not list: %v", k.Err)})
+			}
 		}
 	}
 	sort.SliceStable(doc.Resources, func(i, j int) bool { return doc.Resources[i].Name < doc.Resources[j].Name })
@@ -210,6 +248,9 @@ func renderStatusText(s *ui.Streams, doc StatusDocument) {
 	w := s.Out
 	if !doc.Deployed {
 		fmt.Fprintf(w, "Stack %s is not deployed in %s (no state file and nothing tagged wbo-deploy:stack=%s).\n", doc.Stack, doc.Region, doc.Stack)
+		for _, n := range doc.Notes {
+			fmt.Fprintln(w, "Note: "+n)
+		}
 		return
 	}
 	var rows [][]string
@@ -218,7 +259,7 @@ func renderStatusText(s *ui.Streams, doc StatusDocument) {
 		switch st {
 		case provision.StatusOK:
 			st = s.Good(st)
-		case provision.StatusCreating:
+		case provision.StatusCreating, provision.StatusUnknown:
 			st = s.Warn(st)
 		default:
 			st = s.Bad(st)
@@ -253,7 +294,7 @@ func renderStatusText(s *ui.Streams, doc StatusDocument) {
 	}
 	fmt.Fprintf(w, "\nStack %s (%s, account %s): %s", doc.Stack, doc.Region, doc.Account, health)
 	var parts []string
-	for _, k := range []string{"ok", "creating", "degraded", "drifted", "missing"} {
+	for _, k := range []string{"ok", "creating", "degraded", "drifted", "missing", "unknown"} {
 		if doc.Summary[k] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", doc.Summary[k], k))
 		}

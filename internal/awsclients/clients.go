@@ -147,9 +147,9 @@ func New(ctx context.Context, o Options) (*Clients, error) {
 	if o.HTTPClient != nil {
 		loadOpts = append(loadOpts, awsconfig.WithHTTPClient(o.HTTPClient))
 	}
-	if len(o.APIOptions) > 0 {
-		loadOpts = append(loadOpts, awsconfig.WithAPIOptions(o.APIOptions))
-	}
+	// endpointErrors first: its body capture must sit above a transport
+	// that APIOptions may install (the simulated cloud's raw answers).
+	loadOpts = append(loadOpts, awsconfig.WithAPIOptions(append([]func(*middleware.Stack) error{endpointErrors}, o.APIOptions...)))
 	endpoint := o.EndpointURL
 	if endpoint == "" {
 		endpoint = getenv("AWS_ENDPOINT_URL")
@@ -241,6 +241,7 @@ func newRetryer(mode string, maxAttempts int, maxBackoff time.Duration) aws.Retr
 	std := func(so *retry.StandardOptions) {
 		so.MaxAttempts = maxAttempts
 		so.RateLimiter = ratelimit.None
+		so.Retryables = append([]retry.IsErrorRetryable{notAWSAnswerRetryable}, so.Retryables...)
 		// SNS answers throttling with the code "Throttled" (SNS API
 		// reference, ThrottledException), which the SDK's default lists
 		// miss: retry it as the throttle it is.

@@ -152,3 +152,13 @@ func IsCredentials(err error) bool {
 	return HasCode(err, "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId", "UnrecognizedClientException",
 		"AuthFailure", "SignatureDoesNotMatch", "InvalidAccessKeyId")
 }
+
+// IsNameHeld reports S3 refusing CreateBucket of a name that was deleted a
+// moment ago and is still queued for deletion: 409 OperationAborted, "A
+// conflicting conditional operation is currently in progress against this
+// resource. Please try again." (S3 API reference, Error responses; AWS
+// knowledge center, s3-conflicting-conditional-operation). The same call
+// succeeds once S3 releases the name.
+func IsNameHeld(err error) bool {
+	return HasCode(err, "OperationAborted")
+}

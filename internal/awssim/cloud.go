@@ -51,6 +51,9 @@ type Options struct {
 	ConsistencyMisses int
 	// NoThrottling turns the per-API token buckets off (throttle.go).
 	NoThrottling bool
+	// Buckets is the global S3 bucket namespace, shared by the Clouds
+	// (accounts) given the same one (s3names.go); nil: a namespace of its own.
+	Buckets *BucketNamespace
 }
 
 // Cloud is one simulated AWS account in one region.
@@ -71,6 +74,8 @@ type Cloud struct {
 	buckets  throttle         // per-API token buckets (throttle.go)
 	clock    func() time.Time // nil: time.Now (white-box tests set it)
 	seed     int64            // Options.Seed, for order-independent draws
+	raw      []rawRule        // raw HTTP answers (rawresponse.go)
+	bucketNS *BucketNamespace // global bucket names (s3names.go)
 }
 
 // Call is one operation attempt the simulated cloud received.
@@ -109,6 +114,10 @@ func New(o Options) *Cloud {
 	c.seed = o.Seed
 	c.cons.init(o.ConsistencyMisses)
 	c.buckets.init(!o.NoThrottling)
+	c.bucketNS = o.Buckets
+	if c.bucketNS == nil {
+		c.bucketNS = NewBucketNamespace()
+	}
 	c.services = map[string]any{}
 	for id, mk := range registry {
 		c.services[id] = mk(c)
@@ -178,8 +187,11 @@ func (c *Cloud) APIOptions() []func(*middleware.Stack) error {
 			}), middleware.Before); err != nil {
 			return err
 		}
+		if err := st.Deserialize.Add(rawTransport(), middleware.After); err != nil {
+			return err
+		}
 		return st.Finalize.Add(middleware.FinalizeMiddlewareFunc("awssim.dispatch",
-			func(ctx context.Context, in middleware.FinalizeInput, _ middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
+			func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 				// Read the serialized body as a transport would: streaming
 				// checksums (S3 PutObject's trailers) are computed while it
 				// is read, and the SDK checks them after the call.
@@ -187,6 +199,11 @@ func (c *Cloud) APIOptions() []func(*middleware.Stack) error {
 					if body := r.GetStream(); body != nil {
 						_, _ = io.Copy(io.Discard, body)
 					}
+				}
+				// An operation given a raw HTTP answer goes on to the SDK's
+				// real deserializer instead (rawresponse.go).
+				if raw, ok := c.rawAnswer(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), ctx.Value(ctxKey{})); ok {
+					return next.HandleFinalize(context.WithValue(ctx, rawCtxKey{}, raw), in)
 				}
 				out, err := c.dispatch(ctx, awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), ctx.Value(ctxKey{}))
 				return middleware.FinalizeOutput{Result: out}, middleware.Metadata{}, err

@@ -50,6 +50,8 @@ type elbv2Sim struct {
 	listeners map[string]*elbListener      // ARN ->
 	rules     map[string]*elbRule          // ARN -> (default rules included)
 	tags      map[string]map[string]string // resource ARN -> tags
+	// httpSSLPolicy is reported on HTTP listeners (quirks.go); "" = as AWS.
+	httpSSLPolicy string
 }
 
 func init() {

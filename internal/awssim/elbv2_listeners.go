@@ -281,6 +281,9 @@ func (s *elbv2Sim) listenerOut(l *elbListener) lbt.Listener {
 	for _, c := range l.certs {
 		out.Certificates = append(out.Certificates, lbt.Certificate{CertificateArn: aws.String(c)})
 	}
+	if l.protocol == string(lbt.ProtocolEnumHttp) && s.httpSSLPolicy != "" {
+		out.SslPolicy = aws.String(s.httpSSLPolicy)
+	}
 	return out
 }
 

@@ -65,16 +65,18 @@ type s3Bucket struct {
 
 type s3Sim struct {
 	c       *Cloud
-	buckets map[string]*s3Bucket
-	batches []int // keys per DeleteObjects request, for tests
-	failDel int   // per-key InternalError for the next n keys of DeleteObjects
+	ns      *BucketNamespace     // global names: owners, holds after delete (s3names.go)
+	pin     *holdPin             // a test's hold of deleted names; nil = random
+	buckets map[string]*s3Bucket // this account's buckets (and AddBucket's foreign ones)
+	batches []int                // keys per DeleteObjects request, for tests
+	failDel int                  // per-key InternalError for the next n keys of DeleteObjects
 	// noCreateTags plays an S3 implementation that predates tags in
 	// CreateBucket (MalformedXML when they are sent).
 	noCreateTags bool
 }
 
 func init() {
-	register("S3", func(c *Cloud) any { return &s3Sim{c: c, buckets: map[string]*s3Bucket{}} })
+	register("S3", func(c *Cloud) any { return &s3Sim{c: c, ns: c.bucketNS, buckets: map[string]*s3Bucket{}} })
 }
 
 func (c *Cloud) s3() *s3Sim { return c.services["S3"].(*s3Sim) }
@@ -121,6 +123,7 @@ func (c *Cloud) AddBucket(name, owner, region string, tags map[string]string) {
 		b.tags = copyTags(tags)
 	}
 	c.s3().buckets[name] = b
+	c.bucketNS.put(name, owner, region)
 }
 
 // DeleteObjectsBatches returns how many keys each DeleteObjects request
@@ -147,6 +150,9 @@ func (s *s3Sim) bucket(ctx context.Context, name, expectedOwner *string) (*s3Buc
 	n := aws.ToString(name)
 	b, ok := s.buckets[n]
 	if !ok {
+		if o, taken := s.ns.ownerOf(n); taken && o.account != s.c.Account {
+			return nil, apiError("AccessDenied", "Access Denied") // another account's
+		}
 		return nil, apiError("NoSuchBucket", "The specified bucket does not exist")
 	}
 	if b.owner != s.c.Account || (expectedOwner != nil && *expectedOwner != b.owner) {
@@ -206,6 +212,18 @@ func (s *s3Sim) CreateBucket(ctx context.Context, in *s3.CreateBucketInput) (*s3
 	case region != "us-east-1" && lc != region:
 		return nil, apiError("IllegalLocationConstraintException", "The %s location constraint is incompatible for the region specific endpoint this request was sent to.", lc)
 	}
+	// Another Cloud of the shared namespace holds the name: another
+	// account's (BucketAlreadyExists), or this account's in another region
+	// (a Cloud is one region), which is BucketAlreadyOwnedByYou everywhere
+	// but for a us-east-1 bucket re-created in us-east-1.
+	if o, taken := s.ns.ownerOf(name); taken {
+		if _, local := s.buckets[name]; !local {
+			if o.account != s.c.Account {
+				return nil, apiError("BucketAlreadyExists", "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
+			}
+			return nil, apiError("BucketAlreadyOwnedByYou", "Your previous request to create the named bucket succeeded and you already own it.")
+		}
+	}
 	if b, ok := s.buckets[name]; ok {
 		if b.owner != s.c.Account {
 			return nil, apiError("BucketAlreadyExists", "The requested bucket name is not available. The bucket namespace is shared by all users of the system. Please select a different name and try again.")
@@ -226,6 +244,10 @@ func (s *s3Sim) CreateBucket(ctx context.Context, in *s3.CreateBucketInput) (*s3
 	default:
 		return nil, apiError("InvalidArgument", "Invalid x-amz-object-ownership header: %s", in.ObjectOwnership)
 	}
+	// A name deleted a moment ago is still held (s3names.go).
+	if held := s.ns.claim(name, s.c.Account, region, s.c.now()); held {
+		return nil, apiError("OperationAborted", "A conflicting conditional operation is currently in progress against this resource. Please try again.")
+	}
 	b.tags = tags
 	s.buckets[name] = b
 	loc := "/" + name
@@ -241,6 +263,9 @@ func (s *s3Sim) HeadBucket(ctx context.Context, in *s3.HeadBucketInput) (*s3.Hea
 	b, ok := s.buckets[aws.ToString(in.Bucket)]
 	switch {
 	case !ok:
+		if o, taken := s.ns.ownerOf(aws.ToString(in.Bucket)); taken && o.account != s.c.Account {
+			return nil, apiError("Forbidden", "Forbidden") // another account's
+		}
 		return nil, apiError("NotFound", "Not Found")
 	case b.owner != s.c.Account || (in.ExpectedBucketOwner != nil && *in.ExpectedBucketOwner != b.owner):
 		return nil, apiError("Forbidden", "Forbidden")
@@ -283,6 +308,7 @@ func (s *s3Sim) DeleteBucket(ctx context.Context, in *s3.DeleteBucketInput) (*s3
 		return nil, apiError("BucketNotEmpty", "%s", msg)
 	}
 	delete(s.buckets, b.name)
+	s.ns.release(b.name, s.newHold(b.region))
 	return &s3.DeleteBucketOutput{}, nil
 }
 

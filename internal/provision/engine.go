@@ -453,8 +453,16 @@ func (e *Engine) destroy(ctx context.Context, recs []state.Resource) *Result {
 
 // Discover finds the stack's resources by their tags, for destroy without a
 // state file. Resources of kinds that cannot be discovered are not listed.
+//
+// A kind whose listing fails (AccessDenied, an endpoint that does not
+// support the service or speaks another protocol, a server error that
+// outlasted the retries) does not stop the others: Discover returns what it
+// found and an *UncheckedError naming the kinds it could not check, so
+// destroy deletes everything it can find and status still reports. Only a
+// cancelled context stops it.
 func (e *Engine) Discover(ctx context.Context) ([]state.Resource, error) {
 	var out []state.Resource
+	var unchecked []UncheckedKind
 	for _, t := range Kinds() {
 		k, _ := KindOf(t)
 		d, ok := k.(Discoverer)
@@ -463,7 +471,11 @@ func (e *Engine) Discover(ctx context.Context) ([]state.Resource, error) {
 		}
 		recs, err := d.Discover(ctx, e.Env)
 		if err != nil {
-			return nil, fmt.Errorf("discover %s: %w", t, err)
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("discover %s: %w", t, err)
+			}
+			unchecked = append(unchecked, UncheckedKind{Kind: t, Err: err})
+			continue
 		}
 		for _, r := range recs {
 			if r.Name == "" {
@@ -472,7 +484,43 @@ func (e *Engine) Discover(ctx context.Context) ([]state.Resource, error) {
 			out = append(out, r)
 		}
 	}
-	return Merge(nil, out), nil
+	out = Merge(nil, out)
+	if len(unchecked) > 0 {
+		return out, &UncheckedError{Stack: e.Env.Stack(), Kinds: unchecked}
+	}
+	return out, nil
+}
+
+// UncheckedKind is a resource kind whose listing failed.
+type UncheckedKind struct {
+	Kind string
+	Err  error
+}
+
+// UncheckedError says which kinds Discover could not list: resources of
+// those kinds may exist without being seen.
+type UncheckedError struct {
+	Stack string
+	Kinds []UncheckedKind
+}
+
+func (e *UncheckedError) Error() string {
+	var parts []string
+	for _, k := range e.Kinds {
+		parts = append(parts, fmt.Sprintf("%s (%v)", k.Kind, k.Err))
+	}
+	return fmt.Sprintf("could not check for the stack's %s", strings.Join(parts, "; "))
+}
+
+// Finish says how to finish a destroy that could not check these kinds.
+func (e *UncheckedError) Finish() string {
+	var kinds []string
+	for _, k := range e.Kinds {
+		kinds = append(kinds, k.Kind)
+	}
+	return fmt.Sprintf("resources of kind %s tagged wbo-deploy:stack=%s may remain: run `wbo-deploy destroy` again once the endpoint "+
+		"supports these calls and the credentials allow them, or delete them in the AWS console or with the AWS CLI",
+		strings.Join(kinds, ", "), e.Stack)
 }
 
 // Merge adds to recs the resources of found it does not hold yet (same kind

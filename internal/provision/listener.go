@@ -243,8 +243,16 @@ func (k listenerKind) Diff(env *Env, n *Node, obs *Observed) []Change {
 	}
 	add("port", strconv.Itoa(int(raw.port)), strconv.Itoa(int(sp.port)))
 	add("protocol", raw.protocol, sp.protocol)
-	add("ssl_policy", raw.policy, sp.policy)
-	add("certificate", raw.cert, sp.cert)
+	// Compare only what the protocol uses. A security policy and certificates
+	// mean something on an HTTPS listener only ("[HTTPS and TLS listeners]",
+	// ELBv2 API reference, Listener.SslPolicy and Certificates); some
+	// endpoints report an SslPolicy on HTTP listeners too, and comparing it
+	// there drifted forever and modified the listener on every up. When the
+	// protocol itself changes, the protocol change carries them (Update).
+	if sp.protocol == "HTTPS" && raw.protocol == "HTTPS" {
+		add("ssl_policy", raw.policy, sp.policy)
+		add("certificate", raw.cert, sp.cert)
+	}
 	add("default_action", actionKey(raw.actions), actionKey(sp.actions))
 	return cs
 }

@@ -424,7 +424,11 @@ func (k routingRulesKind) Update(ctx context.Context, env *Env, n *Node, obs *Ob
 		_, err := env.AWS.ELB.CreateRule(ctx, &elbv2.CreateRuleInput{ListenerArn: aws.String(raw.listener), Priority: aws.Int32(int32(c.Priority)),
 			Conditions: c.Conditions, Actions: forward(c), Tags: rulesTags(env, n.Name)})
 		if err != nil {
-			if usesRegex(c.Conditions) && awserr.HasCode(err, "ValidationError", "InvalidConditionValue", "InvalidConfigurationRequest", "InternalFailure", "InternalError") {
+			// An endpoint without regex matching refuses the rule with a
+			// validation code, fails on it (5xx), or answers something that
+			// is not an AWS error document at all (awserr.EndpointError).
+			if usesRegex(c.Conditions) && (awserr.IsEndpointError(err) ||
+				awserr.HasCode(err, "ValidationError", "InvalidConditionValue", "InvalidConfigurationRequest", "InternalFailure", "InternalError")) {
 				return fmt.Errorf("create rule %d of listener %s: %w (board routing needs path-pattern regex values, "+
 					"which this load balancer endpoint refused: an emulator or partition without ALB regex matching? "+
 					"app.mode: single needs no rules)", c.Priority, raw.listener, err)

@@ -45,6 +45,32 @@ func (e *BucketNameTakenError) Error() string {
 		"set storage.bucket in the config file to a name of your own", e.Bucket)
 }
 
+// BucketNameWait bounds how long (AWS time) up retries CreateBucket while S3
+// still holds a name deleted a moment ago. S3 queues a deleted name for
+// deletion and releases it once the deletion is consistent in every region:
+// "In many cases, you can create a bucket within a few hours after you
+// delete the previous bucket. However, it might take 48-72 hours" (AWS
+// knowledge center, s3-conflicting-conditional-operation). Often it is a
+// matter of minutes after a same-region delete; waiting hours in a CLI is
+// not, so up retries this long, then says what to do (BucketNameHeldError).
+const BucketNameWait = 10 * time.Minute
+
+// BucketNameHeldError says S3 still holds a bucket name deleted recently.
+type BucketNameHeldError struct {
+	Bucket, Role string
+	Waited       time.Duration
+}
+
+func (e *BucketNameHeldError) Error() string {
+	msg := fmt.Sprintf("S3 has not released the bucket name %s since it was deleted (409 OperationAborted after retrying for %s): "+
+		"AWS says this usually takes minutes to a few hours, and up to 48-72 hours; nothing was created for it. Run `wbo-deploy up` again later",
+		e.Bucket, e.Waited)
+	if e.Role == bucketRoleLogs {
+		return msg + ", or set load_balancer.access_logs to false until then (`destroy --keep-logs` keeps the log bucket, and its name, next time)"
+	}
+	return msg + ", or set storage.bucket to another name"
+}
+
 // BucketRegionError says a bucket of this account with the wanted name
 // exists in another region.
 type BucketRegionError struct {
@@ -152,15 +178,27 @@ func (k bucketKind) Create(ctx context.Context, env *Env, n *Node) (*Observed, e
 		Bucket: aws.String(spec.name), CreateBucketConfiguration: cfg,
 		ObjectOwnership: s3types.ObjectOwnershipBucketOwnerEnforced, // ACLs disabled
 	}
-	_, err = env.AWS.S3.CreateBucket(ctx, in)
-	if awserr.HasCode(err, "MalformedXML", "InvalidArgument", "InvalidRequest", "NotImplemented") && len(cfg.Tags) > 0 {
-		// S3 implementations that predate tags in CreateBucket (older
-		// emulators, some S3-compatible endpoints) refuse the element: create
-		// without, and let the converge step tag the bucket (its
-		// deterministic name still makes it findable after a crash).
-		cfg.Tags = nil
-		_, err = env.AWS.S3.CreateBucket(ctx, in)
+	create := func(ctx context.Context) error {
+		_, err := env.AWS.S3.CreateBucket(ctx, in)
+		if awserr.HasCode(err, "MalformedXML", "InvalidArgument", "InvalidRequest", "NotImplemented") && len(cfg.Tags) > 0 {
+			// S3 implementations that predate tags in CreateBucket (older
+			// emulators, some S3-compatible endpoints) refuse the element:
+			// create without, and let the converge step tag the bucket (its
+			// deterministic name still makes it findable after a crash).
+			cfg.Tags = nil
+			_, err = env.AWS.S3.CreateBucket(ctx, in)
+		}
+		return err
 	}
+	// A name deleted a moment ago (the access-log bucket, which destroy
+	// deletes by default; the board bucket after --delete-data) is held by
+	// S3 for a while: 409 OperationAborted. Retry for a bounded time, saying
+	// why; nothing is created meanwhile, so a crash or Ctrl-C leaves nothing
+	// to adopt and the next up simply tries again.
+	err = env.Clock.Retry(ctx, BucketNameWait, awserr.IsNameHeld, func(_ string, elapsed time.Duration) {
+		env.Progress(n.Name, fmt.Sprintf("bucket name %s was deleted recently and S3 has not released it yet (409 OperationAborted); "+
+			"retrying for up to %s", spec.name, BucketNameWait), elapsed)
+	}, create)
 	switch {
 	case err == nil:
 	case awserr.HasCode(err, "BucketAlreadyOwnedByYou"):
@@ -168,6 +206,8 @@ func (k bucketKind) Create(ctx context.Context, env *Env, n *Node) (*Observed, e
 		// user named an existing bucket): adopt it.
 	case awserr.HasCode(err, "BucketAlreadyExists"):
 		return nil, &BucketNameTakenError{Bucket: spec.name, Role: n.Role}
+	case awserr.IsNameHeld(err):
+		return nil, &BucketNameHeldError{Bucket: spec.name, Role: n.Role, Waited: BucketNameWait}
 	default:
 		return nil, fmt.Errorf("create bucket %s in %s: %w", spec.name, env.Region(), err)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wbo-deploy/wbo-deploy/internal/awserr"
 	"github.com/wbo-deploy/wbo-deploy/internal/state"
 )
 
@@ -17,6 +18,9 @@ const (
 	StatusDegraded = "degraded"
 	StatusMissing  = "missing"
 	StatusDrifted  = "drifted"
+	// StatusUnknown: it could not be checked (permissions, or an endpoint
+	// that does not support the calls); it may be fine or not.
+	StatusUnknown = "unknown"
 )
 
 // ResourceStatus is what status reports for one resource.
@@ -83,6 +87,10 @@ func (e *Engine) status(ctx context.Context, rec state.Resource) ResourceStatus 
 	obs, err := k.Find(ctx, e.Env, n, &r)
 	if err != nil {
 		rs.Status, rs.Reason = StatusDegraded, fmt.Sprintf("cannot describe: %v", err)
+		if awserr.IsEndpointError(err) || awserr.IsAccessDenied(err) {
+			// Not known to be broken: not known at all.
+			rs.Status, rs.Reason = StatusUnknown, fmt.Sprintf("cannot check: %v", err)
+		}
 		return rs
 	}
 	if obs == nil {

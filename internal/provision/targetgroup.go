@@ -110,7 +110,7 @@ func (k targetGroupKind) observe(ctx context.Context, env *Env, n *Node, tg lbt.
 	if err != nil {
 		return nil, fmt.Errorf("describe target health of %s: %w", arn, err)
 	}
-	total, healthy := 0, 0
+	total, healthy, draining := 0, 0, 0
 	var bad []string
 	for _, d := range health.TargetHealthDescriptions {
 		if d.TargetHealth == nil || d.Target == nil {
@@ -118,6 +118,7 @@ func (k targetGroupKind) observe(ctx context.Context, env *Env, n *Node, tg lbt.
 		}
 		st := d.TargetHealth.State
 		if st == lbt.TargetHealthStateEnumDraining {
+			draining++
 			continue // leaving: not counted
 		}
 		total++
@@ -129,9 +130,23 @@ func (k targetGroupKind) observe(ctx context.Context, env *Env, n *Node, tg lbt.
 		}
 	}
 	obs.Info = map[string]string{"targets": fmt.Sprintf("%d/%d healthy", healthy, total)}
-	if len(bad) > 0 {
+	switch {
+	case len(bad) > 0:
 		obs.Health = &Health{OK: false, Reason: fmt.Sprintf("%d of %d targets unhealthy: %s", len(bad), total, strings.Join(bad, ", "))}
-	} else if total > 0 {
+	case total == 0:
+		// Every target group of the stack belongs to one ECS service with at
+		// least one task, and ECS registers each task with the target groups
+		// of the service's loadBalancers (ECS developer guide, "Use load
+		// balancing to distribute Amazon ECS service traffic"). No target at
+		// all means the service is not attached to this group (or its tasks
+		// never started): the load balancer has nowhere to send its traffic.
+		reason := "no registered target: the ECS service is not attached to this target group, or none of its tasks is running " +
+			"(check the service's load balancer settings and its events; `wbo-deploy up` re-attaches a service whose load balancer settings differ)"
+		if draining > 0 {
+			reason = fmt.Sprintf("no registered target (%d draining): ", draining) + strings.TrimPrefix(reason, "no registered target: ")
+		}
+		obs.Health = &Health{OK: false, Reason: reason}
+	default:
 		obs.Health = &Health{OK: true}
 	}
 	return obs, nil
