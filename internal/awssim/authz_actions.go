@@ -61,13 +61,13 @@ type authzRule func(e *authzEnv, in any) []authzCheck
 
 // authzEnv builds ARNs for one account and region.
 type authzEnv struct {
-	c        *Cloud
-	part     string
-	region   string
-	account  string
-	service  string
-	op       string
-	checks   []authzCheck
+	c       *Cloud
+	part    string
+	region  string
+	account string
+	service string
+	op      string
+	checks  []authzCheck
 }
 
 func (e *authzEnv) arn(svc, res string) string {
@@ -244,9 +244,9 @@ func (e *authzEnv) passRole(roleARN, service string) {
 // serviceLinkedRoles: service -> role name ("Using service-linked roles" of
 // each service).
 var serviceLinkedRoles = map[string]string{
-	"ecs.amazonaws.com":                          "AWSServiceRoleForECS",
-	"elasticloadbalancing.amazonaws.com":         "AWSServiceRoleForElasticLoadBalancing",
-	"elasticache.amazonaws.com":                  "AWSServiceRoleForElastiCache",
+	"ecs.amazonaws.com":                         "AWSServiceRoleForECS",
+	"elasticloadbalancing.amazonaws.com":        "AWSServiceRoleForElasticLoadBalancing",
+	"elasticache.amazonaws.com":                 "AWSServiceRoleForElastiCache",
 	"ecs.application-autoscaling.amazonaws.com": "AWSServiceRoleForApplicationAutoScaling_ECSService",
 }
 
