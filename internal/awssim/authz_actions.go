@@ -616,13 +616,23 @@ func authzS3Bucket(action string) authzRule {
 	}
 }
 
+// s3Object authorizes an object operation; with a VersionId, versioned is
+// checked too. Deletes need s3:DeleteObject in any case ("To delete an
+// object from a bucket, you must always have the s3:DeleteObject
+// permission"; "To delete a specific version ... you must have the
+// s3:DeleteObjectVersion permission", S3 DeleteObject(s) API reference,
+// "Permissions"); a read of a version needs only s3:GetObjectVersion.
 func s3Object(action, versioned string) authzRule {
 	return func(e *authzEnv, in any) []authzCheck {
-		a := action
+		obj := e.bucket(in) + "/" + str(in, "Key")
 		if versioned != "" && str(in, "VersionId") != "" {
-			a = versioned
+			if action == "s3:DeleteObject" {
+				e.add(action, obj, nil)
+			}
+			e.add(versioned, obj, nil)
+			return e.checks
 		}
-		e.add(a, e.bucket(in)+"/"+str(in, "Key"), nil)
+		e.add(action, obj, nil)
 		return e.checks
 	}
 }
@@ -695,13 +705,15 @@ var s3Rules = map[string]authzRule{
 			objs := d.Elem().FieldByName("Objects")
 			for i := 0; i < objs.Len(); i++ {
 				o := objs.Index(i).Addr().Interface()
-				a := "s3:DeleteObject"
+				as := []string{"s3:DeleteObject"}
 				if str(o, "VersionId") != "" {
-					a = "s3:DeleteObjectVersion"
+					as = append(as, "s3:DeleteObjectVersion")
 				}
-				if !seen[a] {
-					seen[a] = true
-					e.checks = append(e.checks, authzCheck{action: a, resource: e.bucket(in) + "/" + str(o, "Key"), perItem: true})
+				for _, a := range as {
+					if !seen[a] {
+						seen[a] = true
+						e.checks = append(e.checks, authzCheck{action: a, resource: e.bucket(in) + "/" + str(o, "Key"), perItem: true})
+					}
 				}
 			}
 		}

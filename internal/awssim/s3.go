@@ -1009,11 +1009,9 @@ func (s *s3Sim) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput) (*
 		// Each key is authorized on its own; a denied one is reported in
 		// Errors with AccessDenied and the others are deleted (DeleteObjects
 		// API reference: "Errors: Container for a failed delete action").
-		action := "s3:DeleteObject"
-		if o.VersionId != nil {
-			action = "s3:DeleteObjectVersion"
-		}
-		if !s.c.callerAllowed(ctx, action, s.bucketARN(b.name)+"/"+key, nil) {
+		obj := s.bucketARN(b.name) + "/" + key
+		if !s.c.callerAllowed(ctx, "s3:DeleteObject", obj, nil) ||
+			(o.VersionId != nil && !s.c.callerAllowed(ctx, "s3:DeleteObjectVersion", obj, nil)) {
 			out.Errors = append(out.Errors, st.Error{Key: o.Key, VersionId: o.VersionId, Code: aws.String("AccessDenied"), Message: aws.String("Access Denied")})
 			continue
 		}

@@ -114,6 +114,13 @@ func Actions(serviceID, op string) []string {
 // with why; a cycle in the simulated cloud cannot observe them.
 var Implicit = map[string]string{
 	"ec2:CreateTags":                "tags in TagSpecifications of EC2 create calls",
+	// "You must have the s3:TagResource permission to create a general
+	// purpose bucket with tags" (S3 CreateBucket API reference).
+	"s3:TagResource": "tags in CreateBucketConfiguration.Tags of CreateBucket (s3bucket.go)",
+	// "If your CreateBucket request includes the x-amz-object-ownership
+	// header, then the s3:PutBucketOwnershipControls permission is required"
+	// (S3 CreateBucket API reference, "Permissions").
+	"s3:PutBucketOwnershipControls": "ObjectOwnership BucketOwnerEnforced in CreateBucket (s3bucket.go); also repairs ownership changed by hand (s3config.go)",
 	"elasticloadbalancing:AddTags":  "tags in ELBv2 create calls",
 	"ecs:TagResource":               "tags in ECS create calls",
 	"iam:TagRole":                   "tags in CreateRole",
@@ -132,6 +139,14 @@ var Implicit = map[string]string{
 	"logs:DeleteLogDelivery": "ec2:DeleteFlowLogs of a flow log to S3 removes its log delivery (flowlog.go)",
 }
 
+// Conditional are actions whose use depends on what AWS does and when, not
+// on the configuration: a cycle may or may not need them. They stay in the
+// policy; the coverage test neither requires nor forbids their use, so its
+// outcome does not depend on scheduling.
+var Conditional = map[string]string{
+	"ec2:DescribeNetworkInterfaces": "a subnet or security group deletion refused while ENIs of a deleted load balancer or task linger (subnet.go, secgroup.go reapDetachedENIs)",
+}
+
 // RepairOnly are actions the tool makes only to repair drift made outside
 // it (or to clean up after AWS), which a normal cycle never needs; they stay
 // in the policy so that up can always converge. The test checks each is in
@@ -144,7 +159,6 @@ var RepairOnly = map[string]string{
 	"elasticloadbalancing:SetSubnets":        "the load balancer's subnets changed by hand (alb.go)",
 	"iam:UpdateAssumeRolePolicy":             "a role's trust policy edited by hand (iamrole.go)",
 	"s3:GetBucketLocation":                   "a bucket of that name found in another region (s3bucket.go)",
-	"s3:PutBucketOwnershipControls":          "object ownership changed by hand; new buckets already enforce it (s3config.go)",
 	"s3:PutBucketPublicAccessBlock":          "public access unblocked by hand; new buckets block it already (s3config.go)",
 }
 
@@ -258,8 +272,22 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 		case "iam":
 			pass := acts["iam:PassRole"]
 			slr := acts["iam:CreateServiceLinkedRole"]
-			rest := list(acts, func(a string) bool { return a != "iam:PassRole" && a != "iam:CreateServiceLinkedRole" })
+			// iam:ListRoles has no resource type: it is authorized on "*"
+			// (Service Authorization Reference, IAM: ListRoles).
+			unscoped := func(a string) bool { return a == "iam:ListRoles" }
+			rest := list(acts, func(a string) bool {
+				return a != "iam:PassRole" && a != "iam:CreateServiceLinkedRole" && !unscoped(a)
+			})
+			doc.Statement = append(doc.Statement, Statement{Sid: "IamListRoles", Effect: "Allow", Action: list(acts, unscoped), Resource: "*"})
 			doc.Statement = append(doc.Statement, Statement{Sid: "IamStackRoles", Effect: "Allow", Action: rest, Resource: roleARN})
+			// Looking up a role that does not exist yet is authorized on the
+			// ARN IAM can build from the name alone, without the path.
+			if acts["iam:GetRole"] {
+				names := cfg.Names()
+				doc.Statement = append(doc.Statement, Statement{Sid: "IamLookUpStackRoles", Effect: "Allow", Action: []string{"iam:GetRole"},
+					Resource: []string{fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, names.ExecutionRole),
+						fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, names.TaskRole)}})
+			}
 			if pass {
 				doc.Statement = append(doc.Statement, Statement{Sid: "IamPassStackRoles", Effect: "Allow", Action: []string{"iam:PassRole"},
 					Resource: roleARN, Condition: map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}})
