@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/wbo-deploy/wbo-deploy/internal/app"
 	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
 	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
+	"github.com/wbo-deploy/wbo-deploy/internal/iampolicy"
 	"github.com/wbo-deploy/wbo-deploy/internal/ui"
 )
 
@@ -28,7 +30,42 @@ type cli struct {
 
 func newCLI(t *testing.T) *cli {
 	t.Helper()
-	return &cli{t: t, cloud: awssim.New(awssim.Options{}), dir: t.TempDir(), env: []string{"AWS_REGION=us-east-1"}}
+	cloud := awssim.New(awssim.Options{})
+	if err := cloud.SetIdentityPolicy(adminKey, awssim.AdministratorAccess); err != nil {
+		t.Fatal(err)
+	}
+	return &cli{t: t, cloud: cloud, dir: t.TempDir(), env: []string{"AWS_REGION=us-east-1"}}
+}
+
+// wbo-deploy signs its calls with operatorKey; before each command the
+// operator is given exactly the iam-policy output for the configuration
+// that command will load (same flags, files and environment), and the
+// simulated account authorizes every call against it. adminKey is the
+// test's own identity, for changes behind the tool's back.
+const (
+	operatorKey = "AKIDOPERATOR"
+	adminKey    = "AKIDADMIN"
+)
+
+// asOperator resolves the configuration args select, as the command will,
+// and registers its operator policy. A command whose configuration does not
+// load fails before any AWS call, so nothing is registered for it.
+func (c *cli) asOperator(args []string) {
+	c.t.Helper()
+	g := &app.Globals{Version: "test", Env: c.env}
+	root := newRootCmd(g, func() *ui.Streams { return &ui.Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard} })
+	cmd, rest, err := root.Find(args)
+	if err != nil || cmd.ParseFlags(rest) != nil || root.PersistentPreRunE(cmd, nil) != nil {
+		return
+	}
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return
+	}
+	pol := iampolicy.Build(cfg, "aws", c.cloud.Account, c.cloud.Region, iampolicy.Options{}).String()
+	if err := c.cloud.SetIdentityPolicy(operatorKey, pol); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 type result struct {
@@ -41,7 +78,7 @@ func (c *cli) run(args ...string) result {
 	var out, errb bytes.Buffer
 	g := &app.Globals{Version: "test", Env: c.env, ClockScale: 1e-4,
 		AWS: awsclients.Options{
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+			Credentials: credentials.NewStaticCredentialsProvider(operatorKey, "secret", ""),
 			APIOptions:  c.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 20, MaxBackoff: time.Millisecond,
 		}}
 	streams := &ui.Streams{In: strings.NewReader(c.stdin), Out: &out, Err: &errb, InTTY: c.tty, ErrTTY: false}
@@ -53,6 +90,7 @@ func (c *cli) run(args ...string) result {
 		c.t.Fatal(err)
 	}
 	defer func() { _ = os.Chdir(wd) }()
+	c.asOperator(full)
 	err := root.ExecuteContext(context.Background())
 	code := app.ExitCode(err)
 	if err != nil {

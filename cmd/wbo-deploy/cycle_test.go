@@ -23,7 +23,7 @@ import (
 func (c *cli) sdk() *awsclients.Clients {
 	c.t.Helper()
 	cl, err := awsclients.New(context.Background(), awsclients.Options{Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+		Credentials: credentials.NewStaticCredentialsProvider(adminKey, "secret", ""),
 		APIOptions:  c.cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond, Getenv: func(string) string { return "" }})
 	if err != nil {
 		c.t.Fatal(err)

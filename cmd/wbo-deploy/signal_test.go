@@ -15,6 +15,7 @@ import (
 	"github.com/wbo-deploy/wbo-deploy/internal/app"
 	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
 	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
+	"github.com/wbo-deploy/wbo-deploy/internal/iampolicy"
 )
 
 // The child half of TestSIGINTDuringUp: the real main path (signal handler
@@ -23,10 +24,19 @@ func TestMain(m *testing.M) {
 	if os.Getenv("WBO_SIGNAL_CHILD") == "1" {
 		cloud := awssim.New(awssim.Options{Scale: 1e-3})
 		cloud.SetLatency(3 * time.Millisecond)
+		// The child runs up with the default configuration, as an operator
+		// holding exactly its iam-policy output.
+		cfg, err := (&app.Globals{Env: []string{"AWS_REGION=us-east-1"}}).LoadConfig()
+		if err == nil {
+			err = cloud.SetIdentityPolicy(operatorKey, iampolicy.Build(cfg, "aws", cloud.Account, cloud.Region, iampolicy.Options{}).String())
+		}
+		if err != nil {
+			panic(err)
+		}
 		code := runWith(os.Args[len(os.Args)-4:], func(g *app.Globals) {
 			g.Env = []string{"AWS_REGION=us-east-1"}
 			g.ClockScale = 1e-3
-			g.AWS = awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+			g.AWS = awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider(operatorKey, "secret", ""),
 				APIOptions: cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond}
 		})
 		os.Exit(code)

@@ -180,6 +180,16 @@ type Document struct {
 // JSON renders the document.
 func (d *Document) JSON() ([]byte, error) { return json.MarshalIndent(d, "", "  ") }
 
+// String is the document as JSON (it holds only strings, lists and maps of
+// them, so rendering cannot fail).
+func (d *Document) String() string {
+	b, err := d.JSON()
+	if err != nil {
+		return fmt.Sprintf("{%q: %q}", "Error", err.Error())
+	}
+	return string(b)
+}
+
 // ActionSet returns every action of the document.
 func (d *Document) ActionSet() map[string]bool {
 	out := map[string]bool{}
@@ -225,9 +235,12 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 		for i := 0; i < svc.API.NumMethod(); i++ {
 			op := svc.API.Method(i).Name
 			// A service the configuration does not use still gets its
-			// read-only calls: destroy and status look for the stack's
-			// resources everywhere (a lost state, an older configuration).
-			if !needed && (lookupOnly[id] || !readOnly(op)) {
+			// read-only and teardown calls: destroy and status look for the
+			// stack's resources everywhere (a lost state, an older
+			// configuration), and up and destroy delete what an older
+			// configuration made there (alarms switched off leave a topic
+			// and alarms to delete).
+			if !needed && (lookupOnly[id] || !readOnly(op) && !teardown(op)) {
 				continue
 			}
 			for _, a := range Actions(id, op) {
@@ -355,6 +368,16 @@ func sidOf(prefix string) string {
 		}
 	}
 	return b.String()
+}
+
+// teardown reports whether an operation removes something, by its name.
+func teardown(op string) bool {
+	for _, p := range []string{"Delete", "Deregister", "Unsubscribe", "Detach", "Disassociate"} {
+		if strings.HasPrefix(op, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // readOnly reports whether an operation only reads, by its name.

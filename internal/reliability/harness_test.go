@@ -16,6 +16,7 @@ import (
 	"github.com/wbo-deploy/wbo-deploy/internal/app"
 	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
 	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
+	"github.com/wbo-deploy/wbo-deploy/internal/iampolicy"
 	"github.com/wbo-deploy/wbo-deploy/internal/provision"
 	"github.com/wbo-deploy/wbo-deploy/internal/state"
 	"github.com/wbo-deploy/wbo-deploy/internal/ui"
@@ -70,11 +71,30 @@ func (w *world) globals(stop <-chan struct{}) (*app.Globals, *bytes.Buffer, *byt
 		Overrides:  map[string]any{},
 		IO:         &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
 		AWS: awsclients.Options{
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+			Credentials: credentials.NewStaticCredentialsProvider(operatorKey, "secret", ""),
 			APIOptions:  w.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 25, MaxBackoff: time.Millisecond,
 		},
 	}
+	w.asOperator(g)
 	return g, &out, &errb
+}
+
+// operatorKey signs wbo-deploy's calls: the simulated account authorizes
+// them against exactly the policy iam-policy writes for the configuration
+// of the run.
+const operatorKey = "AKIDOPERATOR"
+
+// asOperator gives the operator the iam-policy output for g's configuration
+// (a configuration that does not load fails the command before any call).
+func (w *world) asOperator(g *app.Globals) {
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return
+	}
+	pol := iampolicy.Build(cfg, "aws", w.cloud.Account, w.cloud.Region, iampolicy.Options{}).String()
+	if err := w.cloud.SetIdentityPolicy(operatorKey, pol); err != nil {
+		w.t.Fatal(err)
+	}
 }
 
 func (w *world) up() error {

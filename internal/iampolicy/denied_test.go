@@ -1,0 +1,83 @@
+package iampolicy_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/wbo-deploy/wbo-deploy/internal/app"
+	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
+	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
+	"github.com/wbo-deploy/wbo-deploy/internal/iampolicy"
+	"github.com/wbo-deploy/wbo-deploy/internal/ui"
+)
+
+// A statement taken out of the operator policy makes up fail, with the
+// refusal each service answers: the policy is load-bearing, statement by
+// statement, and the operator learns which action is missing.
+func TestRemovedStatementFailsUp(t *testing.T) {
+	const yaml = "stack: wbo\nregion: us-east-1\nalarms:\n  email: [ops@example.com]\n"
+	for _, k := range []struct {
+		sid, code, action string
+	}{
+		{"Ec2", "UnauthorizedOperation", "ec2:"},
+		{"S3StackBuckets", "AccessDenied", "s3:CreateBucket"},
+		{"Ecs", "AccessDeniedException", "ecs:"},
+		{"Logs", "AccessDeniedException", "logs:"},
+		{"IamStackRoles", "AccessDenied", "iam:"},
+		{"Sns", "AuthorizationError", "SNS:"},
+	} {
+		t.Run(k.sid, func(t *testing.T) {
+			cloud := awssim.New(awssim.Options{Scale: 2e-5})
+			dir := t.TempDir()
+			cfgPath := filepath.Join(dir, "wbo-deploy.yaml")
+			if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var out, errb bytes.Buffer
+			g := &app.Globals{Version: "test", ConfigFile: cfgPath, StateFile: filepath.Join(dir, "state.json"), Yes: true,
+				Env: []string{"AWS_REGION=us-east-1"}, ClockScale: 2e-5, Overrides: map[string]any{},
+				IO: &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
+				AWS: awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider(operatorKey, "secret", ""),
+					APIOptions: cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond}}
+			cfg, err := g.LoadConfig()
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := iampolicy.Build(cfg, "aws", cloud.Account, cloud.Region, iampolicy.Options{})
+			var kept []iampolicy.Statement
+			for _, s := range doc.Statement {
+				if s.Sid != k.sid {
+					kept = append(kept, s)
+				}
+			}
+			if len(kept) == len(doc.Statement) {
+				t.Fatalf("the policy has no statement %s", k.sid)
+			}
+			doc.Statement = kept
+			if err := cloud.SetIdentityPolicy(operatorKey, doc.String()); err != nil {
+				t.Fatal(err)
+			}
+			err = app.Up(context.Background(), g, app.UpOptions{})
+			if err == nil {
+				t.Fatalf("up succeeded without statement %s", k.sid)
+			}
+			msg := err.Error() + errb.String()
+			if !strings.Contains(msg, "api error "+k.code) || !strings.Contains(msg, "is not authorized to perform: "+k.action) {
+				t.Fatalf("without %s: want %s naming %s, got %v\n%s", k.sid, k.code, k.action, err, errb.String())
+			}
+			var refused bool
+			for _, c := range cloud.Calls() {
+				refused = refused || c.Err == k.code
+			}
+			if !refused {
+				t.Errorf("no call recorded with %s", k.code)
+			}
+		})
+	}
+}
