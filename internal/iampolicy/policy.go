@@ -113,7 +113,7 @@ func Actions(serviceID, op string) []string {
 // Implicit are actions AWS authorizes without an API call of that name,
 // with why; a cycle in the simulated cloud cannot observe them.
 var Implicit = map[string]string{
-	"ec2:CreateTags":                "tags in TagSpecifications of EC2 create calls",
+	"ec2:CreateTags": "tags in TagSpecifications of EC2 create calls",
 	// "You must have the s3:TagResource permission to create a general
 	// purpose bucket with tags" (S3 CreateBucket API reference).
 	"s3:TagResource": "tags in CreateBucketConfiguration.Tags of CreateBucket (s3bucket.go)",
