@@ -5,9 +5,11 @@
 // of the small client interfaces in internal/awsclients, mapped to IAM
 // actions (mostly the same name; S3 differs, see s3Actions), plus the
 // actions AWS checks on our behalf without a call of that name (tagging on
-// create, iam:PassRole, service-linked roles). A test runs full cycles
-// against the simulated cloud and checks both directions: every call made
-// maps to an action in the policy, and every action in the policy is used.
+// create, iam:PassRole, service-linked roles). The simulated cloud is the
+// judge: the whole-stack tests run as an operator holding exactly this
+// policy, so a call it does not allow fails them; and a coverage test checks
+// that every action of the policy is authorized by some call of a full cycle
+// (or is documented as repair-only or conditional).
 package iampolicy
 
 import (
@@ -111,7 +113,8 @@ func Actions(serviceID, op string) []string {
 }
 
 // Implicit are actions AWS authorizes without an API call of that name,
-// with why; a cycle in the simulated cloud cannot observe them.
+// with why. The simulated account authorizes (and records) them as AWS does,
+// so the coverage test sees each one used.
 var Implicit = map[string]string{
 	"ec2:CreateTags": "tags in TagSpecifications of EC2 create calls",
 	// "You must have the s3:TagResource permission to create a general
