@@ -270,16 +270,6 @@ func star(*authzEnv, any) []string { return []string{"*"} }
 
 // ---- per service ----
 
-func ec2Res(kind, field string) func(e *authzEnv, in any) []string {
-	return func(e *authzEnv, in any) []string {
-		id := str(in, field)
-		if id == "" {
-			id = "*"
-		}
-		return []string{e.arn("ec2", kind+"/"+id)}
-	}
-}
-
 // ec2Create: the new resource (ID unknown yet: kind/*), the parents it is
 // made in, and ec2:CreateTags with ec2:CreateAction for its tags.
 func ec2Create(kind string, parents ...[2]string) authzRule {

@@ -1,20 +1,13 @@
 package iampolicy_test
 
 import (
-	"bytes"
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/wbo-deploy/wbo-deploy/internal/app"
-	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
 	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
 	"github.com/wbo-deploy/wbo-deploy/internal/iampolicy"
-	"github.com/wbo-deploy/wbo-deploy/internal/ui"
 )
 
 // A statement taken out of the operator policy makes up fail, with the
@@ -34,21 +27,7 @@ func TestRemovedStatementFailsUp(t *testing.T) {
 	} {
 		t.Run(k.sid, func(t *testing.T) {
 			cloud := awssim.New(awssim.Options{Scale: 2e-5})
-			dir := t.TempDir()
-			cfgPath := filepath.Join(dir, "wbo-deploy.yaml")
-			if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
-				t.Fatal(err)
-			}
-			var out, errb bytes.Buffer
-			g := &app.Globals{Version: "test", ConfigFile: cfgPath, StateFile: filepath.Join(dir, "state.json"), Yes: true,
-				Env: []string{"AWS_REGION=us-east-1"}, ClockScale: 2e-5, Overrides: map[string]any{},
-				IO: &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
-				AWS: awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider(operatorKey, "secret", ""),
-					APIOptions: cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond}}
-			cfg, err := g.LoadConfig()
-			if err != nil {
-				t.Fatal(err)
-			}
+			g, errb, cfg := operatorRun(t, cloud, t.TempDir(), yaml)
 			doc := iampolicy.Build(cfg, "aws", cloud.Account, cloud.Region, iampolicy.Options{})
 			var kept []iampolicy.Statement
 			for _, s := range doc.Statement {
@@ -63,7 +42,7 @@ func TestRemovedStatementFailsUp(t *testing.T) {
 			if err := cloud.SetIdentityPolicy(operatorKey, doc.String()); err != nil {
 				t.Fatal(err)
 			}
-			err = app.Up(context.Background(), g, app.UpOptions{})
+			err := app.Up(context.Background(), g, app.UpOptions{})
 			if err == nil {
 				t.Fatalf("up succeeded without statement %s", k.sid)
 			}

@@ -39,23 +39,10 @@ func scenario(t *testing.T, yaml string, steps func(run func(yaml string, f func
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	cfgPath := filepath.Join(dir, "wbo-deploy.yaml")
 	var cfgs []*config.Config
 	run := func(y string, f func(context.Context, *app.Globals) error) {
 		t.Helper()
-		if err := os.WriteFile(cfgPath, []byte(y), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		var out, errb bytes.Buffer
-		g := &app.Globals{Version: "test", ConfigFile: cfgPath, StateFile: filepath.Join(dir, "state.json"), Yes: true,
-			Env: []string{"AWS_REGION=us-east-1"}, ClockScale: 2e-5, Overrides: map[string]any{},
-			IO: &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
-			AWS: awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider(operatorKey, "secret", ""),
-				APIOptions: cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond}}
-		cfg, err := g.LoadConfig()
-		if err != nil {
-			t.Fatal(err)
-		}
+		g, errb, cfg := operatorRun(t, cloud, dir, y)
 		cfgs = append(cfgs, cfg)
 		doc, err := iampolicy.Build(cfg, "aws", cloud.Account, cloud.Region, iampolicy.Options{}).JSON()
 		if err != nil {
@@ -83,6 +70,28 @@ func scenario(t *testing.T, yaml string, steps func(run func(yaml string, f func
 		}
 	}
 	return used, cfgs
+}
+
+// operatorRun writes yaml as the configuration in dir and returns the
+// process context of one command signed with operatorKey, its stderr, and
+// the configuration it loads.
+func operatorRun(t *testing.T, cloud *awssim.Cloud, dir, yaml string) (*app.Globals, *bytes.Buffer, *config.Config) {
+	t.Helper()
+	cfgPath := filepath.Join(dir, "wbo-deploy.yaml")
+	if err := os.WriteFile(cfgPath, []byte(yaml), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	g := &app.Globals{Version: "test", ConfigFile: cfgPath, StateFile: filepath.Join(dir, "state.json"), Yes: true,
+		Env: []string{"AWS_REGION=us-east-1"}, ClockScale: 2e-5, Overrides: map[string]any{},
+		IO: &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
+		AWS: awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider(operatorKey, "secret", ""),
+			APIOptions: cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond}}
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, &errb, cfg
 }
 
 // denied are the codes of refused calls (awssim authz.go).
