@@ -170,8 +170,9 @@ storage:
 		// The alias the changed configuration names, made by its owner:
 		// up resolves it with kms:DescribeKey.
 		w.cloud.CreateKMSKey("alias/wbo-boards")
-		run(changed, up)
 		w.by(w.confirmEmails)
+		run(changed, up)
+		w.by(w.checkConfirmed)
 		w.by(w.putBoards)
 		w.by(func() { w.addIngressRule("sg-alb") })
 		run(shrunk, up)
