@@ -276,7 +276,11 @@ func (c *Cloud) authorize(ctx context.Context, service, op string, params any) (
 			d := Evaluate(who.id.policies, c.withGlobalKeys(who.id, r))
 			c.mu.Unlock()
 			if d != Allowed {
-				return acts, deniedError(service, who.id, chk, d)
+				err := deniedError(service, who.id, chk, d)
+				if chk.code != "" {
+					err.(*authzError).code, err.(*authzError).status = chk.code, 400
+				}
+				return acts, err
 			}
 		}
 		acts = append(acts, chk.action)

@@ -55,6 +55,9 @@ type authzCheck struct {
 	// perItem: the service authorizes this action item by item and reports
 	// refusals in its answer (S3 DeleteObjects); recorded, not enforced here.
 	perItem bool
+	// code, when set, is the error a refusal answers instead of the
+	// service's usual one (Application Auto Scaling's permission validation).
+	code string
 }
 
 type authzRule func(e *authzEnv, in any) []authzCheck
@@ -883,13 +886,47 @@ var snsRules = map[string]authzRule{
 }
 
 // Application Auto Scaling: scalable-target/ID, unknown before it exists.
+//
+// It also validates that the caller may act on the target and on CloudWatch
+// before proceeding ("Permissions validation for Application Auto Scaling
+// API calls on target resources": a missing permission fails the request
+// with a ValidationException listing it): for an ECS service,
+// ecs:DescribeServices and ecs:UpdateService on RegisterScalableTarget, and
+// the CloudWatch alarm actions when target tracking policies make or delete
+// their alarms ("IAM permissions required for Amazon ECS service auto
+// scaling", Amazon ECS Developer Guide).
+func (e *authzEnv) validated(action, resource string) {
+	e.checks = append(e.checks, authzCheck{action: action, resource: resource, code: "ValidationException"})
+}
+
+func (e *authzEnv) ecsTarget(in any) string {
+	// ResourceId "service/CLUSTER/NAME" is the service's ARN suffix.
+	return e.arn("ecs", str(in, "ResourceId"))
+}
+
 var autoscalingRules = map[string]authzRule{
 	"RegisterScalableTarget": func(e *authzEnv, in any) []authzCheck {
 		e.add("application-autoscaling:RegisterScalableTarget", "*", tagCtx(tagsIn(fieldOf(in, "Tags"))))
 		e.tagOnCreate(in, "Tags", "application-autoscaling:TagResource", "*", "")
 		if str(in, "ServiceNamespace") == "ecs" {
+			e.validated("ecs:DescribeServices", e.ecsTarget(in))
+			e.validated("ecs:UpdateService", e.ecsTarget(in))
 			e.serviceLinked("ecs.application-autoscaling.amazonaws.com")
 		}
+		return e.checks
+	},
+	"PutScalingPolicy": func(e *authzEnv, in any) []authzCheck {
+		e.add("application-autoscaling:PutScalingPolicy", "*", nil)
+		if str(in, "PolicyType") == "TargetTrackingScaling" {
+			e.validated("cloudwatch:DescribeAlarms", "*")
+			e.validated("cloudwatch:PutMetricAlarm", e.arn("cloudwatch", "alarm:TargetTracking-"+str(in, "ResourceId")+"-*"))
+		}
+		return e.checks
+	},
+	"DeleteScalingPolicy": func(e *authzEnv, in any) []authzCheck {
+		e.add("application-autoscaling:DeleteScalingPolicy", "*", nil)
+		e.validated("cloudwatch:DescribeAlarms", "*")
+		e.validated("cloudwatch:DeleteAlarms", e.arn("cloudwatch", "alarm:TargetTracking-"+str(in, "ResourceId")+"-*"))
 		return e.checks
 	},
 	"TagResource": func(e *authzEnv, in any) []authzCheck {

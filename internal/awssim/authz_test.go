@@ -385,3 +385,27 @@ var optionalOps = map[string]bool{
 	"CloudWatch Logs.TagResource": true, "ElastiCache.AddTagsToResource": true, "SNS.SetTopicAttributes": true,
 	"SNS.TagResource": true,
 }
+
+// Application Auto Scaling validates the caller's permissions on the target
+// before it proceeds and answers a ValidationException naming the missing
+// one ("Permissions validation for Application Auto Scaling API calls on
+// target resources"): registering an ECS service needs ecs:UpdateService.
+func TestAutoScalingValidatesTargetPermissions(t *testing.T) {
+	ctx := context.Background()
+	c := New(Options{})
+	c.CreateServiceLinkedRoleFor("ecs.application-autoscaling.amazonaws.com")
+	in := &applicationautoscaling.RegisterScalableTargetInput{ServiceNamespace: aast.ServiceNamespaceEcs,
+		ResourceId: aws.String("service/wbo/wbo-app"), ScalableDimension: aast.ScalableDimensionECSServiceDesiredCount,
+		MinCapacity: aws.Int32(1), MaxCapacity: aws.Int32(2)}
+	mustIdentity(t, c, "AKIDOP", allow("application-autoscaling:RegisterScalableTarget", "ecs:DescribeServices"))
+	cl := clientsAs(t, c, "AKIDOP").AutoScaling
+	_, err := cl.RegisterScalableTarget(ctx, in)
+	if apiCodeOf(err) != "ValidationException" || !strings.Contains(err.Error(), "ecs:UpdateService on resource: arn:aws:ecs:us-east-1:123456789012:service/wbo/wbo-app") {
+		t.Fatalf("without ecs:UpdateService: %v", err)
+	}
+	mustIdentity(t, c, "AKIDOP", allow("application-autoscaling:RegisterScalableTarget", "ecs:DescribeServices", "ecs:UpdateService"))
+	// Authorized, the call reaches the service, which finds no such service.
+	if _, err := cl.RegisterScalableTarget(ctx, in); err == nil || strings.Contains(err.Error(), "not authorized") {
+		t.Fatalf("with the target permissions: %v, want the service's own answer", err)
+	}
+}

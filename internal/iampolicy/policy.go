@@ -50,8 +50,12 @@ var Services = map[string]Service{
 	"IAM":                       {"iam", iface[awsclients.IAMAPI](), always},
 	"S3":                        {"s3", iface[awsclients.S3API](), always},
 	"CloudWatch Logs":           {"logs", iface[awsclients.LogsAPI](), always},
+	// Shared mode scales the service: step scaling has its own alarms, and
+	// Application Auto Scaling checks that the caller may describe, put and
+	// delete the alarms of target tracking policies ("Permissions validation
+	// for Application Auto Scaling API calls on target resources").
 	"CloudWatch": {"cloudwatch", iface[awsclients.CloudWatchAPI](), func(c *config.Config) bool {
-		return c.Alarms.Enabled || c.Dashboard.Enabled || (c.App.Mode == config.ModeShared && c.Autoscaling.Policy == "step")
+		return c.Alarms.Enabled || c.Dashboard.Enabled || c.App.Mode == config.ModeShared
 	}},
 	"ElastiCache":              {"elasticache", iface[awsclients.ElastiCacheAPI](), func(c *config.Config) bool { return c.RedisEnabled() }},
 	"SNS":                      {"sns", iface[awsclients.SNSAPI](), func(c *config.Config) bool { return c.Alarms.Enabled }},
