@@ -60,3 +60,20 @@ func TestRemovedStatementFailsUp(t *testing.T) {
 		})
 	}
 }
+
+// Shared mode with alarms and the dashboard off still needs CloudWatch:
+// Application Auto Scaling checks that the caller may manage the alarms of
+// the target tracking policies. Up and destroy succeed as the operator.
+func TestSharedModeWithoutAlarmsRunsAsTheOperator(t *testing.T) {
+	const yaml = "stack: wbo\nregion: us-east-1\napp:\n  mode: shared\n  image: example/wbo-shared:1\n  shares_state: true\n" +
+		"alarms:\n  enabled: false\ndashboard:\n  enabled: false\n"
+	used, _ := scenario(t, yaml, func(run func(string, func(context.Context, *app.Globals) error), _ *world) {
+		run(yaml, up)
+		run(yaml, destroyAll)
+	})
+	for _, a := range []string{"cloudwatch:PutMetricAlarm", "cloudwatch:DescribeAlarms", "application-autoscaling:PutScalingPolicy"} {
+		if !used[a] {
+			t.Errorf("%s was not authorized by any call", a)
+		}
+	}
+}
