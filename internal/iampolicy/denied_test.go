@@ -77,3 +77,16 @@ func TestSharedModeWithoutAlarmsRunsAsTheOperator(t *testing.T) {
 		}
 	}
 }
+
+// A destroy re-run after a crash that followed DeleteRole reads a role that
+// is gone: IAM authorizes that read on the role's path-less ARN, which the
+// policy grants, so the tool learns NoSuchEntity (and carries on) instead
+// of AccessDenied.
+func TestDestroyAfterTheRoleWentRunsAsTheOperator(t *testing.T) {
+	const yaml = "stack: wbo\nregion: us-east-1\n"
+	scenario(t, yaml, func(run func(string, func(context.Context, *app.Globals) error), w *world) {
+		run(yaml, up)
+		w.by(func() { w.deleteRole("role-execution") })
+		run(yaml, destroyAll)
+	})
+}

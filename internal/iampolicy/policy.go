@@ -300,11 +300,16 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 			})
 			doc.Statement = append(doc.Statement, Statement{Sid: "IamListRoles", Effect: "Allow", Action: list(acts, unscoped), Resource: "*"})
 			doc.Statement = append(doc.Statement, Statement{Sid: "IamStackRoles", Effect: "Allow", Action: rest, Resource: roleARN})
-			// Looking up a role that does not exist yet is authorized on the
-			// ARN IAM can build from the name alone, without the path.
-			if acts["iam:GetRole"] {
+			// Reading a role that does not exist (yet, or any more: a
+			// destroy re-run after the role went) is authorized on the ARN
+			// IAM can build from the name alone, without the path; with
+			// these, the tool learns NoSuchEntity instead of AccessDenied.
+			// Only reads: nothing here may change a same-named role of
+			// someone else's outside the path.
+			lookups := list(acts, func(a string) bool { return readOnly(strings.TrimPrefix(a, "iam:")) && !unscoped(a) })
+			if len(lookups) > 0 {
 				names := cfg.Names()
-				doc.Statement = append(doc.Statement, Statement{Sid: "IamLookUpStackRoles", Effect: "Allow", Action: []string{"iam:GetRole"},
+				doc.Statement = append(doc.Statement, Statement{Sid: "IamLookUpStackRoles", Effect: "Allow", Action: lookups,
 					Resource: []string{fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, names.ExecutionRole),
 						fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, names.TaskRole)}})
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
@@ -102,4 +103,40 @@ func (w *world) checkConfirmed() {
 			w.t.Fatalf("subscription %s is still pending", sub)
 		}
 	}
+}
+
+// deleteRole deletes the recorded role, its inline and attached policies
+// first, as a crash after DeleteRole leaves things: the state still names
+// a role that is gone.
+func (w *world) deleteRole(name string) {
+	ctx := context.Background()
+	cl := w.sdk().IAM
+	role := aws.String(w.roleName(name))
+	inline, err := cl.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: role})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, p := range inline.PolicyNames {
+		if _, err := cl.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: role, PolicyName: aws.String(p)}); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	attached, err := cl.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: role})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, p := range attached.AttachedPolicies {
+		if _, err := cl.DetachRolePolicy(ctx, &iam.DetachRolePolicyInput{RoleName: role, PolicyArn: p.PolicyArn}); err != nil {
+			w.t.Fatal(err)
+		}
+	}
+	if _, err := cl.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: role}); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
+// roleName is the role name a state record holds (its ID may be the ARN).
+func (w *world) roleName(name string) string {
+	id := w.record(name)
+	return id[strings.LastIndex(id, "/")+1:]
 }
