@@ -27,6 +27,9 @@ type cli struct {
 	tty   bool
 	stdin string
 	creds bool // static simulated credentials (default); false: the default chain
+	// editPolicy, when set, changes the operator's iam-policy output before
+	// it is registered (a policy an administrator trimmed).
+	editPolicy func(*iampolicy.Document)
 	noSim bool // no simulated cloud: real HTTP (tests point it at loopback only)
 }
 
@@ -64,8 +67,11 @@ func (c *cli) asOperator(args []string) {
 	if err != nil {
 		return
 	}
-	pol := iampolicy.Build(cfg, "aws", c.cloud.Account, c.cloud.Region, iampolicy.Options{}).String()
-	if err := c.cloud.SetIdentityPolicy(operatorKey, pol); err != nil {
+	doc := iampolicy.Build(cfg, "aws", c.cloud.Account, c.cloud.Region, iampolicy.Options{})
+	if c.editPolicy != nil {
+		c.editPolicy(doc)
+	}
+	if err := c.cloud.SetIdentityPolicy(operatorKey, doc.String()); err != nil {
 		c.t.Fatal(err)
 	}
 }
