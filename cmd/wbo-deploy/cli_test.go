@@ -30,7 +30,7 @@ type cli struct {
 	// editPolicy, when set, changes the operator's iam-policy output before
 	// it is registered (a policy an administrator trimmed).
 	editPolicy func(*iampolicy.Document)
-	noSim bool // no simulated cloud: real HTTP (tests point it at loopback only)
+	noSim      bool // no simulated cloud: real HTTP (tests point it at loopback only)
 }
 
 func newCLI(t *testing.T) *cli {
