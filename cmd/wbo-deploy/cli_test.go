@@ -57,23 +57,30 @@ const (
 // load fails before any AWS call, so nothing is registered for it.
 func (c *cli) asOperator(args []string) {
 	c.t.Helper()
-	g := &app.Globals{Version: "test", Env: c.env}
+	if err := registerOperator(c.cloud, c.env, args, c.editPolicy); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// registerOperator gives operatorKey exactly the iam-policy output for the
+// configuration args (and env, and the working directory) select, edited by
+// edit when not nil.
+func registerOperator(cloud *awssim.Cloud, env, args []string, edit func(*iampolicy.Document)) error {
+	g := &app.Globals{Version: "test", Env: env}
 	root := newRootCmd(g, func() *ui.Streams { return &ui.Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard} })
 	cmd, rest, err := root.Find(args)
 	if err != nil || cmd.ParseFlags(rest) != nil || root.PersistentPreRunE(cmd, nil) != nil {
-		return
+		return nil
 	}
 	cfg, err := g.LoadConfig()
 	if err != nil {
-		return
+		return nil
 	}
-	doc := iampolicy.Build(cfg, "aws", c.cloud.Account, c.cloud.Region, iampolicy.Options{})
-	if c.editPolicy != nil {
-		c.editPolicy(doc)
+	doc := iampolicy.Build(cfg, "aws", cloud.Account, cloud.Region, iampolicy.Options{})
+	if edit != nil {
+		edit(doc)
 	}
-	if err := c.cloud.SetIdentityPolicy(operatorKey, doc.String()); err != nil {
-		c.t.Fatal(err)
-	}
+	return cloud.SetIdentityPolicy(operatorKey, doc.String())
 }
 
 type result struct {

@@ -91,6 +91,15 @@ type Globals struct {
 	ClockScale float64
 	// Stop is closed on the first Ctrl-C: no new work starts, waits end.
 	Stop <-chan struct{}
+	// ClockSeed, when not 0, seeds the retry jitter (a repeatable run:
+	// benchmarks on a virtual clock); 0 draws a random seed.
+	ClockSeed uint64
+	// Concurrency bounds how many resources the engine works on at once
+	// (0 = the engine's default).
+	Concurrency int
+	// Observe, when set, receives every progress event as well (benchmarks
+	// build their timeline from it).
+	Observe provision.Sink
 	// BeforeRun is called once the streams are set, before the command runs.
 	BeforeRun func()
 }
@@ -192,7 +201,22 @@ func (g *Globals) clock() *provision.Clock {
 	if scale == 0 {
 		scale = 1
 	}
+	if g.ClockSeed != 0 {
+		return provision.NewSeededClock(scale, g.Stop, g.ClockSeed)
+	}
 	return provision.NewClock(scale, g.Stop)
+}
+
+// sink is the progress renderer's sink, teed to Observe when set.
+func (g *Globals) sink(p *ui.Progress) provision.Sink {
+	s := p.Sink()
+	if g.Observe == nil {
+		return s
+	}
+	return func(ev provision.Event) {
+		s(ev)
+		g.Observe(ev)
+	}
 }
 
 // openState opens the stack's state with the run lock.
@@ -256,8 +280,8 @@ func (g *Globals) startRun(ctx context.Context) (*run, error) {
 		return nil, err
 	}
 	r := &run{cfg: cfg, st: st, clients: clients, progress: ui.NewProgress(g.IO, g.Verbose)}
-	r.env = provision.NewEnv(clients, cfg, st, g.clock(), r.progress.Sink())
-	r.eng = &provision.Engine{Graph: provision.Build(cfg), Env: r.env, Stop: g.Stop}
+	r.env = provision.NewEnv(clients, cfg, st, g.clock(), g.sink(r.progress))
+	r.eng = &provision.Engine{Graph: provision.Build(cfg), Env: r.env, Stop: g.Stop, Concurrency: g.Concurrency}
 	return r, nil
 }
 

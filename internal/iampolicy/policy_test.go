@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -32,7 +33,17 @@ const (
 // fresh simulated account, as an operator holding exactly the iam-policy
 // output for the configuration of each step, and returns the IAM actions
 // every call of the tool was authorized as (implicit ones included).
-func scenario(t *testing.T, yaml string, steps func(run func(yaml string, f func(context.Context, *app.Globals) error), w *world)) (map[string]bool, []*config.Config) {
+//
+// It runs in a testing/synctest bubble: on the virtual clock whether a
+// deletion meets a lingering ENI (and so makes the calls that handle it)
+// does not depend on how fast the machine is.
+func scenario(t *testing.T, yaml string, steps func(run func(yaml string, f func(context.Context, *app.Globals) error), w *world)) (used map[string]bool, cfgs []*config.Config) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) { used, cfgs = scenarioIn(t, yaml, steps) })
+	return used, cfgs
+}
+
+func scenarioIn(t *testing.T, yaml string, steps func(run func(yaml string, f func(context.Context, *app.Globals) error), w *world)) (map[string]bool, []*config.Config) {
 	t.Helper()
 	cloud := awssim.New(awssim.Options{Scale: 2e-5})
 	if err := cloud.SetIdentityPolicy(adminKey, awssim.AdministratorAccess); err != nil {
