@@ -163,6 +163,20 @@ func (g *Globals) StatePath(cfg *config.Config) string {
 // Connect builds the AWS clients, checks credentials and identifies the
 // account (one STS call).
 func (g *Globals) Connect(ctx context.Context, cfg *config.Config) (*awsclients.Clients, error) {
+	c, err := g.credentials(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Identify(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// credentials builds the clients and resolves the credentials (no AWS API
+// call for keys in the environment or a profile; SSO and roles fetch theirs),
+// without identifying the account.
+func (g *Globals) credentials(ctx context.Context, cfg *config.Config) (*awsclients.Clients, error) {
 	o := g.AWS
 	o.Region = cfg.Region
 	if g.Profile != "" {
@@ -188,9 +202,6 @@ func (g *Globals) Connect(ctx context.Context, cfg *config.Config) (*awsclients.
 		return nil, err
 	}
 	if err := c.CheckCredentials(ctx); err != nil {
-		return nil, err
-	}
-	if err := c.Identify(ctx); err != nil {
 		return nil, err
 	}
 	return c, nil
@@ -256,9 +267,9 @@ type run struct {
 }
 
 // startRun does what up and destroy do first, in this order: validate the
-// configuration (no AWS call on bad input), connect and identify the
-// account, take the state lock, and refuse a state of another account or
-// region.
+// configuration (no AWS call on bad input), resolve the credentials, take
+// the state lock, identify the account, and refuse a state of another
+// account or region.
 // The caller closes run.st.
 func (g *Globals) startRun(ctx context.Context) (*run, error) {
 	cfg, err := g.LoadConfig()
@@ -266,13 +277,18 @@ func (g *Globals) startRun(ctx context.Context) (*run, error) {
 		return nil, err
 	}
 	// Credentials first: nothing is written to disk (not even the state
-	// directory) for a run that cannot start.
-	clients, err := g.Connect(ctx, cfg)
+	// directory) for a run that cannot start. Then the lock, before any AWS
+	// call: a second run against a locked state makes none.
+	clients, err := g.credentials(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	st, err := g.openState(cfg, false)
 	if err != nil {
+		return nil, err
+	}
+	if err := clients.Identify(ctx); err != nil {
+		_ = st.Close()
 		return nil, err
 	}
 	if err := st.Bind(clients.Account, clients.Region); err != nil {

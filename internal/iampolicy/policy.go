@@ -100,6 +100,10 @@ var s3Actions = map[string][]string{
 	"GetBucketEncryption":             {"s3:GetEncryptionConfiguration"},
 	// Deleting specific versions needs s3:DeleteObjectVersion.
 	"DeleteObjects": {"s3:DeleteObject", "s3:DeleteObjectVersion"},
+	// Reading a specific version (boards restore) needs s3:GetObjectVersion
+	// ("To get a specific version of an object, you must have the
+	// s3:GetObjectVersion permission", S3 GetObject API reference).
+	"GetObject": {"s3:GetObject", "s3:GetObjectVersion"},
 }
 
 // Actions maps one SDK operation of a service to its IAM actions.
@@ -339,7 +343,7 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 				objects = append(objects, b+"/*")
 			}
 			isObj := func(a string) bool {
-				return a == "s3:GetObject" || a == "s3:PutObject" || a == "s3:DeleteObject" || a == "s3:DeleteObjectVersion"
+				return a == "s3:GetObject" || a == "s3:GetObjectVersion" || a == "s3:PutObject" || a == "s3:DeleteObject" || a == "s3:DeleteObjectVersion"
 			}
 			doc.Statement = append(doc.Statement,
 				Statement{Sid: "S3ListBuckets", Effect: "Allow", Action: list(acts, func(a string) bool { return a == "s3:ListAllMyBuckets" }), Resource: "*"},
