@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/wbo-deploy/wbo-deploy/internal/app"
 	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
 	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
+	"github.com/wbo-deploy/wbo-deploy/internal/iampolicy"
 	"github.com/wbo-deploy/wbo-deploy/internal/ui"
 )
 
@@ -26,14 +28,62 @@ type cli struct {
 	tty   bool
 	stdin string
 	creds bool // static simulated credentials (default); false: the default chain
-	noSim bool // no simulated cloud: real HTTP (tests point it at loopback only)
 	// http replaces the simulated internet the probe uses (nil: cloud.PublicHTTP()).
 	http http.RoundTripper
+	// editPolicy, when set, changes the operator's iam-policy output before
+	// it is registered (a policy an administrator trimmed).
+	editPolicy func(*iampolicy.Document)
+	noSim      bool // no simulated cloud: real HTTP (tests point it at loopback only)
 }
 
 func newCLI(t *testing.T) *cli {
 	t.Helper()
-	return &cli{t: t, cloud: awssim.New(awssim.Options{}), dir: t.TempDir(), env: []string{"AWS_REGION=us-east-1"}, creds: true}
+	cloud := awssim.New(awssim.Options{})
+	if err := cloud.SetIdentityPolicy(adminKey, awssim.AdministratorAccess); err != nil {
+		t.Fatal(err)
+	}
+	return &cli{t: t, cloud: cloud, dir: t.TempDir(), env: []string{"AWS_REGION=us-east-1"}, creds: true}
+}
+
+// wbo-deploy signs its calls with operatorKey; before each command the
+// operator is given exactly the iam-policy output for the configuration
+// that command will load (same flags, files and environment), and the
+// simulated account authorizes every call against it. adminKey is the
+// test's own identity, for changes behind the tool's back.
+const (
+	operatorKey = "AKIDOPERATOR"
+	adminKey    = "AKIDADMIN"
+)
+
+// asOperator resolves the configuration args select, as the command will,
+// and registers its operator policy. A command whose configuration does not
+// load fails before any AWS call, so nothing is registered for it.
+func (c *cli) asOperator(args []string) {
+	c.t.Helper()
+	if err := registerOperator(c.cloud, c.env, args, c.editPolicy); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+// registerOperator gives operatorKey exactly the iam-policy output for the
+// configuration args (and env, and the working directory) select, edited by
+// edit when not nil.
+func registerOperator(cloud *awssim.Cloud, env, args []string, edit func(*iampolicy.Document)) error {
+	g := &app.Globals{Version: "test", Env: env}
+	root := newRootCmd(g, func() *ui.Streams { return &ui.Streams{In: strings.NewReader(""), Out: io.Discard, Err: io.Discard} })
+	cmd, rest, err := root.Find(args)
+	if err != nil || cmd.ParseFlags(rest) != nil || root.PersistentPreRunE(cmd, nil) != nil {
+		return nil
+	}
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return nil
+	}
+	doc := iampolicy.Build(cfg, "aws", cloud.Account, cloud.Region, iampolicy.Options{})
+	if edit != nil {
+		edit(doc)
+	}
+	return cloud.SetIdentityPolicy(operatorKey, doc.String())
 }
 
 type result struct {
@@ -46,7 +96,7 @@ func (c *cli) run(args ...string) result {
 	var out, errb bytes.Buffer
 	g := &app.Globals{Version: "test", Env: c.env, ClockScale: 1e-4, HTTP: c.transport(),
 		AWS: awsclients.Options{
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+			Credentials: credentials.NewStaticCredentialsProvider(operatorKey, "secret", ""),
 			APIOptions:  c.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 20, MaxBackoff: time.Millisecond,
 		}}
 	if !c.creds {
@@ -64,6 +114,7 @@ func (c *cli) run(args ...string) result {
 		c.t.Fatal(err)
 	}
 	defer func() { _ = os.Chdir(wd) }()
+	c.asOperator(full)
 	code := execute(context.Background(), g, root, func() *ui.Streams { return streams })
 	return result{out: out.String(), err: errb.String(), code: code}
 }

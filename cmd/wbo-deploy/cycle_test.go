@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/wbo-deploy/wbo-deploy/internal/app"
 	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
+	"github.com/wbo-deploy/wbo-deploy/internal/iampolicy"
 )
 
 // sdk returns real SDK clients on the same simulated account, for tests
@@ -23,7 +24,7 @@ import (
 func (c *cli) sdk() *awsclients.Clients {
 	c.t.Helper()
 	cl, err := awsclients.New(context.Background(), awsclients.Options{Region: "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+		Credentials: credentials.NewStaticCredentialsProvider(adminKey, "secret", ""),
 		APIOptions:  c.cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond, Getenv: func(string) string { return "" }})
 	if err != nil {
 		c.t.Fatal(err)
@@ -352,5 +353,25 @@ func TestJSONOutputIsOneDocument(t *testing.T) {
 		if s, _ := doc["schema"].(string); !strings.HasPrefix(s, "wbo-deploy.") {
 			t.Fatalf("%v: no schema name: %v", args, doc["schema"])
 		}
+	}
+}
+
+// An operator whose policy lacks a statement gets, from up, one sentence
+// naming the refused call, AWS's code and the way out (iam-policy); the
+// simulated account refuses the call as SNS does (AuthorizationError).
+func TestUpWithATrimmedPolicyNamesTheRefusedCall(t *testing.T) {
+	c := newCLI(t)
+	c.editPolicy = func(d *iampolicy.Document) {
+		var kept []iampolicy.Statement
+		for _, s := range d.Statement {
+			if s.Sid != "Sns" {
+				kept = append(kept, s)
+			}
+		}
+		d.Statement = kept
+	}
+	r := c.run("up", "--yes")
+	if r.code != 1 || !strings.Contains(r.err, "AWS denied SNS GetTopicAttributes (AuthorizationError)") || !strings.Contains(r.err, "wbo-deploy iam-policy") {
+		t.Fatalf("up with no SNS statement: exit %d\n%s", r.code, r.err)
 	}
 }

@@ -23,11 +23,17 @@ func TestMain(m *testing.M) {
 	if os.Getenv("WBO_SIGNAL_CHILD") == "1" {
 		cloud := awssim.New(awssim.Options{Scale: 1e-3})
 		cloud.SetLatency(3 * time.Millisecond)
-		code := runWith(os.Args[len(os.Args)-4:], func(g *app.Globals) {
+		// The child runs up as an operator holding exactly the iam-policy
+		// output for its configuration.
+		args := os.Args[len(os.Args)-4:]
+		if err := registerOperator(cloud, []string{"AWS_REGION=us-east-1"}, args, nil); err != nil {
+			panic(err)
+		}
+		code := runWith(args, func(g *app.Globals) {
 			g.Env = []string{"AWS_REGION=us-east-1"}
 			g.ClockScale = 1e-3
 			g.HTTP = cloud.PublicHTTP()
-			g.AWS = awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+			g.AWS = awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider(operatorKey, "secret", ""),
 				APIOptions: cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond}
 		})
 		os.Exit(code)
@@ -50,11 +56,15 @@ func childCommands(cmds, dir string) int {
 	code := 0
 	for _, line := range strings.Split(cmds, "\x1e") {
 		args := append([]string{"--state", filepath.Join(dir, "state.json")}, strings.Split(line, "\x1f")...)
+		env := append(os.Environ(), "AWS_REGION=us-east-1")
+		if registerOperator(cloud, env, args, nil) != nil {
+			return 98
+		}
 		code = runWith(args, func(g *app.Globals) {
-			g.Env = append(os.Environ(), "AWS_REGION=us-east-1")
+			g.Env = env
 			g.ClockScale = 1e-4
 			g.HTTP = cloud.PublicHTTP()
-			g.AWS = awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+			g.AWS = awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider(operatorKey, "secret", ""),
 				APIOptions: cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 20, MaxBackoff: time.Millisecond}
 		})
 		if code != 0 {

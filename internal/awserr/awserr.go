@@ -102,11 +102,14 @@ func IsThrottle(err error) bool {
 		"TooManyRequestsException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete")
 }
 
-// IsAccessDenied reports a permission problem: the user must act.
+// IsAccessDenied reports a permission problem: the user must act. SNS says
+// AuthorizationError ("Indicates that the user has been denied access to the
+// requested resource", SNS API reference); S3 answers a HEAD refusal with a
+// bodiless 403 the SDK names Forbidden.
 func IsAccessDenied(err error) bool {
 	c := Code(err)
 	return c == "AccessDenied" || c == "AccessDeniedException" || c == "UnauthorizedOperation" ||
-		strings.HasSuffix(c, ".Unauthorized")
+		c == "AuthorizationError" || c == "Forbidden" || strings.HasSuffix(c, ".Unauthorized")
 }
 
 // IsTargetGroupNotAssociated reports whether ECS refused a target group it

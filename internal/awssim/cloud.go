@@ -76,6 +76,9 @@ type Cloud struct {
 	seed     int64            // Options.Seed, for order-independent draws
 	raw      []rawRule        // raw HTTP answers (rawresponse.go)
 	bucketNS *BucketNamespace // global bucket names (s3names.go)
+
+	identities map[string]*identity // by access key ID (authz.go); none: the root user
+	slr        map[string]bool      // services whose service-linked role exists
 }
 
 // Call is one operation attempt the simulated cloud received.
@@ -85,6 +88,11 @@ type Call struct {
 	Mutating  bool
 	Err       string // error code returned, if any
 	Performed bool   // the operation took effect
+	// AccessKey signed the request; Actions are the IAM actions the call was
+	// authorized as (authz_actions.go), implicit ones included; a denied
+	// call lists those allowed before the refused one.
+	AccessKey string
+	Actions   []string
 }
 
 var registry = map[string]func(*Cloud) any{}
@@ -177,6 +185,8 @@ var ErrResponseLost = errors.New("awssim: response lost after the call was perfo
 
 type ctxKey struct{}
 
+type accessKeyCtx struct{}
+
 // APIOptions returns the middleware that routes every SDK operation to c.
 // Pass it as awsclients.Options.APIOptions.
 func (c *Cloud) APIOptions() []func(*middleware.Stack) error {
@@ -205,6 +215,7 @@ func (c *Cloud) APIOptions() []func(*middleware.Stack) error {
 				if raw, ok := c.rawAnswer(awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), ctx.Value(ctxKey{})); ok {
 					return next.HandleFinalize(context.WithValue(ctx, rawCtxKey{}, raw), in)
 				}
+				ctx = context.WithValue(ctx, accessKeyCtx{}, accessKeyOf(in.Request))
 				out, err := c.dispatch(ctx, awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx), ctx.Value(ctxKey{}))
 				return middleware.FinalizeOutput{Result: out}, middleware.Metadata{}, err
 			}), middleware.After)
@@ -230,7 +241,15 @@ func (c *Cloud) dispatch(ctx context.Context, service, op string, params any) (a
 		return nil, ErrCrashed
 	}
 	rec := len(c.calls)
-	c.calls = append(c.calls, Call{Service: service, Operation: op, Mutating: mut})
+	key, _ := ctx.Value(accessKeyCtx{}).(string)
+	c.calls = append(c.calls, Call{Service: service, Operation: op, Mutating: mut, AccessKey: key})
+	who, authErr := c.authenticate(service, key)
+	if authErr != nil {
+		c.calls[rec].Err = authErr.(*authzError).code
+		c.mu.Unlock()
+		return nil, authErr
+	}
+	ctx = context.WithValue(ctx, callerKey{}, who)
 	act := c.faults.decide(c, service, op, params, mut)
 	svc := c.services[service]
 	latency := c.faults.latency(c)
@@ -261,8 +280,17 @@ func (c *Cloud) dispatch(ctx context.Context, service, op string, params any) (a
 	if !m.IsValid() {
 		return nil, fmt.Errorf("awssim: %s.%s is not simulated", service, op)
 	}
+	acts, err := c.authorize(ctx, service, op, params)
+	c.mu.Lock()
+	if rec < len(c.calls) {
+		c.calls[rec].Actions = acts
+	}
+	c.mu.Unlock()
+	if err != nil {
+		c.note(rec, err.(*authzError).code, false)
+		return nil, err
+	}
 	res := m.Call([]reflect.Value{reflect.ValueOf(ctx), reflect.ValueOf(params)})
-	var err error
 	if e := res[1].Interface(); e != nil {
 		err = e.(error)
 	}

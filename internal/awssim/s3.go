@@ -919,7 +919,7 @@ func (s *s3Sim) GetObject(ctx context.Context, in *s3.GetObjectInput) (*s3.GetOb
 	}
 	v, err := s.findVersion(b, aws.ToString(in.Key), in.VersionId)
 	if err != nil {
-		return nil, err
+		return nil, s.hideMissing(ctx, b, err, "AccessDenied")
 	}
 	data := append([]byte(nil), v.data...)
 	out := &s3.GetObjectOutput{Body: io.NopCloser(bytes.NewReader(data)), ContentLength: aws.Int64(int64(len(data))),
@@ -928,6 +928,17 @@ func (s *s3Sim) GetObject(ctx context.Context, in *s3.GetObjectInput) (*s3.GetOb
 		out.VersionId = aws.String(v.id)
 	}
 	return out, nil
+}
+
+// hideMissing: a missing key answers 403 AccessDenied, not 404 NoSuchKey,
+// to a caller without s3:ListBucket on the bucket ("If you don't have the
+// s3:ListBucket permission, Amazon S3 returns an HTTP status code 403 Access
+// Denied error", S3 GetObject and HeadObject API references, "Permissions").
+func (s *s3Sim) hideMissing(ctx context.Context, b *s3Bucket, err error, code string) error {
+	if awsCode(err) != "NoSuchKey" || s.c.callerAllowed(ctx, "s3:ListBucket", s.bucketARN(b.name), nil) {
+		return err
+	}
+	return &authzError{code: code, msg: "Access Denied", status: 403}
 }
 
 func (s *s3Sim) HeadObject(ctx context.Context, in *s3.HeadObjectInput) (*s3.HeadObjectOutput, error) {
@@ -939,6 +950,9 @@ func (s *s3Sim) HeadObject(ctx context.Context, in *s3.HeadObjectInput) (*s3.Hea
 	}
 	v, err := s.findVersion(b, aws.ToString(in.Key), in.VersionId)
 	if err != nil {
+		if err = s.hideMissing(ctx, b, err, "Forbidden"); awsCode(err) == "Forbidden" {
+			return nil, err // HEAD has no body: the SDK names a 403 "Forbidden"
+		}
 		return nil, apiError("NotFound", "Not Found") // HEAD has no body
 	}
 	return &s3.HeadObjectOutput{ContentLength: aws.Int64(int64(len(v.data))), ETag: aws.String(v.etag), LastModified: aws.Time(v.modified)}, nil
@@ -1017,6 +1031,15 @@ func (s *s3Sim) DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput) (*
 			s.failDel--
 			out.Errors = append(out.Errors, st.Error{Key: o.Key, VersionId: o.VersionId, Code: aws.String("InternalError"),
 				Message: aws.String("We encountered an internal error. Please try again.")})
+			continue
+		}
+		// Each key is authorized on its own; a denied one is reported in
+		// Errors with AccessDenied and the others are deleted (DeleteObjects
+		// API reference: "Errors: Container for a failed delete action").
+		obj := s.bucketARN(b.name) + "/" + key
+		if !s.c.callerAllowed(ctx, "s3:DeleteObject", obj, nil) ||
+			(o.VersionId != nil && !s.c.callerAllowed(ctx, "s3:DeleteObjectVersion", obj, nil)) {
+			out.Errors = append(out.Errors, st.Error{Key: o.Key, VersionId: o.VersionId, Code: aws.String("AccessDenied"), Message: aws.String("Access Denied")})
 			continue
 		}
 		marker, id := s.deleteOne(b, key, o.VersionId)

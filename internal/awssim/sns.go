@@ -52,6 +52,9 @@ type snsSim struct {
 	c      *Cloud
 	topics map[string]*snsTopic // by ARN
 	seq    int
+	// prompt are endpoints whose owner confirms a subscription as soon as
+	// the confirmation message arrives (ConfirmPromptly).
+	prompt map[string]bool
 }
 
 func init() {
@@ -270,7 +273,11 @@ func (s *snsSim) Subscribe(_ context.Context, in *sns.SubscribeInput) (*sns.Subs
 		sub.expires = s.c.deadline(PendingSubscriptionLifetime)
 	}
 	t.subs = append(t.subs, sub)
-	return answer(sub), nil
+	out := answer(sub) // the caller is told it is pending ...
+	if s.prompt[ep] {
+		sub.pending = false // ... and the recipient confirms right away
+	}
+	return out, nil
 }
 
 // Unsubscribe deletes a subscription by ARN. "PendingConfirmation" (what the
@@ -334,6 +341,20 @@ func (c *Cloud) ConfirmSubscription(topicARN, endpoint string) bool {
 		}
 	}
 	return false
+}
+
+// ConfirmPromptly is a test hook: the owner of endpoint confirms every
+// subscription to it as soon as it is made, so no pending subscription can
+// expire (PendingSubscriptionLifetime) before a test confirms it, however
+// slowly the test runs.
+func (c *Cloud) ConfirmPromptly(endpoint string) {
+	s := c.sns()
+	c.lock()
+	defer c.unlock()
+	if s.prompt == nil {
+		s.prompt = map[string]bool{}
+	}
+	s.prompt[endpoint] = true
 }
 
 // Subscriptions is a test hook listing a topic's subscriptions as

@@ -11,10 +11,16 @@ type stsSim struct{ c *Cloud }
 
 func init() { register("STS", func(c *Cloud) any { return &stsSim{c} }) }
 
-func (s *stsSim) GetCallerIdentity(_ context.Context, _ *sts.GetCallerIdentityInput) (*sts.GetCallerIdentityOutput, error) {
+// GetCallerIdentity answers who signed the request: a registered identity's
+// ARN, else (an account used with its root credentials) the root user.
+func (s *stsSim) GetCallerIdentity(ctx context.Context, _ *sts.GetCallerIdentityInput) (*sts.GetCallerIdentityOutput, error) {
+	arn := callerARN(ctx)
+	if arn == "" {
+		arn = "arn:" + partitionOf(s.c.Region) + ":iam::" + s.c.Account + ":root"
+	}
 	return &sts.GetCallerIdentityOutput{
 		Account: aws.String(s.c.Account),
-		Arn:     aws.String("arn:aws:iam::" + s.c.Account + ":user/wbo-deploy-test"),
+		Arn:     aws.String(arn),
 		UserId:  aws.String("AIDASIMULATED"),
 	}, nil
 }

@@ -5,9 +5,11 @@
 // of the small client interfaces in internal/awsclients, mapped to IAM
 // actions (mostly the same name; S3 differs, see s3Actions), plus the
 // actions AWS checks on our behalf without a call of that name (tagging on
-// create, iam:PassRole, service-linked roles). A test runs full cycles
-// against the simulated cloud and checks both directions: every call made
-// maps to an action in the policy, and every action in the policy is used.
+// create, iam:PassRole, service-linked roles). The simulated cloud is the
+// judge: the whole-stack tests run as an operator holding exactly this
+// policy, so a call it does not allow fails them; and a coverage test checks
+// that every action of the policy is authorized by some call of a full cycle
+// (or is documented as repair-only or conditional).
 package iampolicy
 
 import (
@@ -48,8 +50,12 @@ var Services = map[string]Service{
 	"IAM":                       {"iam", iface[awsclients.IAMAPI](), always},
 	"S3":                        {"s3", iface[awsclients.S3API](), always},
 	"CloudWatch Logs":           {"logs", iface[awsclients.LogsAPI](), always},
+	// Shared mode scales the service: step scaling has its own alarms, and
+	// Application Auto Scaling checks that the caller may describe, put and
+	// delete the alarms of target tracking policies ("Permissions validation
+	// for Application Auto Scaling API calls on target resources").
 	"CloudWatch": {"cloudwatch", iface[awsclients.CloudWatchAPI](), func(c *config.Config) bool {
-		return c.Alarms.Enabled || c.Dashboard.Enabled || (c.App.Mode == config.ModeShared && c.Autoscaling.Policy == "step")
+		return c.Alarms.Enabled || c.Dashboard.Enabled || c.App.Mode == config.ModeShared
 	}},
 	"ElastiCache":              {"elasticache", iface[awsclients.ElastiCacheAPI](), func(c *config.Config) bool { return c.RedisEnabled() }},
 	"SNS":                      {"sns", iface[awsclients.SNSAPI](), func(c *config.Config) bool { return c.Alarms.Enabled }},
@@ -123,6 +129,10 @@ var s3Actions = map[string][]string{
 	"GetBucketEncryption":             {"s3:GetEncryptionConfiguration"},
 	// Deleting specific versions needs s3:DeleteObjectVersion.
 	"DeleteObjects": {"s3:DeleteObject", "s3:DeleteObjectVersion"},
+	// Reading a specific version (boards restore) needs s3:GetObjectVersion
+	// ("To get a specific version of an object, you must have the
+	// s3:GetObjectVersion permission", S3 GetObject API reference).
+	"GetObject": {"s3:GetObject", "s3:GetObjectVersion"},
 }
 
 // Actions maps one SDK operation of a service to its IAM actions.
@@ -140,9 +150,17 @@ func Actions(serviceID, op string) []string {
 }
 
 // Implicit are actions AWS authorizes without an API call of that name,
-// with why; a cycle in the simulated cloud cannot observe them.
+// with why. The simulated account authorizes (and records) them as AWS does,
+// so the coverage test sees each one used.
 var Implicit = map[string]string{
-	"ec2:CreateTags":                "tags in TagSpecifications of EC2 create calls",
+	"ec2:CreateTags": "tags in TagSpecifications of EC2 create calls",
+	// "You must have the s3:TagResource permission to create a general
+	// purpose bucket with tags" (S3 CreateBucket API reference).
+	"s3:TagResource": "tags in CreateBucketConfiguration.Tags of CreateBucket (s3bucket.go)",
+	// "If your CreateBucket request includes the x-amz-object-ownership
+	// header, then the s3:PutBucketOwnershipControls permission is required"
+	// (S3 CreateBucket API reference, "Permissions").
+	"s3:PutBucketOwnershipControls": "ObjectOwnership BucketOwnerEnforced in CreateBucket (s3bucket.go); also repairs ownership changed by hand (s3config.go)",
 	"elasticloadbalancing:AddTags":  "tags in ELBv2 create calls",
 	"ecs:TagResource":               "tags in ECS create calls",
 	"iam:TagRole":                   "tags in CreateRole",
@@ -162,6 +180,14 @@ var Implicit = map[string]string{
 	"logs:DeleteLogDelivery": "ec2:DeleteFlowLogs of a flow log to S3 removes its log delivery (flowlog.go)",
 }
 
+// Conditional are actions whose use depends on what AWS does and when, not
+// on the configuration: a cycle may or may not need them. They stay in the
+// policy; the coverage test neither requires nor forbids their use, so its
+// outcome does not depend on scheduling.
+var Conditional = map[string]string{
+	"ec2:DescribeNetworkInterfaces": "a subnet or security group deletion refused while ENIs of a deleted load balancer or task linger (subnet.go, secgroup.go reapDetachedENIs)",
+}
+
 // RepairOnly are actions the tool makes only to repair drift made outside
 // it (or to clean up after AWS), which a normal cycle never needs; they stay
 // in the policy so that up can always converge. The test checks each is in
@@ -174,7 +200,6 @@ var RepairOnly = map[string]string{
 	"elasticloadbalancing:SetSubnets":        "the load balancer's subnets changed by hand (alb.go)",
 	"iam:UpdateAssumeRolePolicy":             "a role's trust policy edited by hand (iamrole.go)",
 	"s3:GetBucketLocation":                   "a bucket of that name found in another region (s3bucket.go)",
-	"s3:PutBucketOwnershipControls":          "object ownership changed by hand; new buckets already enforce it (s3config.go)",
 	"s3:PutBucketPublicAccessBlock":          "public access unblocked by hand; new buckets block it already (s3config.go)",
 }
 
@@ -195,6 +220,16 @@ type Document struct {
 
 // JSON renders the document.
 func (d *Document) JSON() ([]byte, error) { return json.MarshalIndent(d, "", "  ") }
+
+// String is the document as JSON (it holds only strings, lists and maps of
+// them, so rendering cannot fail).
+func (d *Document) String() string {
+	b, err := d.JSON()
+	if err != nil {
+		return fmt.Sprintf("{%q: %q}", "Error", err.Error())
+	}
+	return string(b)
+}
 
 // ActionSet returns every action of the document.
 func (d *Document) ActionSet() map[string]bool {
@@ -241,9 +276,13 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 		for i := 0; i < svc.API.NumMethod(); i++ {
 			op := svc.API.Method(i).Name
 			// A service the configuration does not use still gets its
-			// read-only calls: destroy and status look for the stack's
-			// resources everywhere (a lost state, an older configuration).
-			if !needed && (lookupOnly[id] || !readOnly(op) || valueReads[op]) {
+			// read-only and teardown calls: destroy and status look for the
+			// stack's resources everywhere (a lost state, an older
+			// configuration), and up and destroy delete what an older
+			// configuration made there (alarms switched off leave a topic
+			// and alarms to delete). Reads of secret values are never
+			// granted to a configuration that has no secrets.
+			if !needed && (lookupOnly[id] || !readOnly(op) && !teardown(op) || valueReads[op]) {
 				continue
 			}
 			for _, a := range Actions(id, op) {
@@ -288,8 +327,27 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 		case "iam":
 			pass := acts["iam:PassRole"]
 			slr := acts["iam:CreateServiceLinkedRole"]
-			rest := list(acts, func(a string) bool { return a != "iam:PassRole" && a != "iam:CreateServiceLinkedRole" })
+			// iam:ListRoles has no resource type: it is authorized on "*"
+			// (Service Authorization Reference, IAM: ListRoles).
+			unscoped := func(a string) bool { return a == "iam:ListRoles" }
+			rest := list(acts, func(a string) bool {
+				return a != "iam:PassRole" && a != "iam:CreateServiceLinkedRole" && !unscoped(a)
+			})
+			doc.Statement = append(doc.Statement, Statement{Sid: "IamListRoles", Effect: "Allow", Action: list(acts, unscoped), Resource: "*"})
 			doc.Statement = append(doc.Statement, Statement{Sid: "IamStackRoles", Effect: "Allow", Action: rest, Resource: roleARN})
+			// Reading a role that does not exist (yet, or any more: a
+			// destroy re-run after the role went) is authorized on the ARN
+			// IAM can build from the name alone, without the path; with
+			// these, the tool learns NoSuchEntity instead of AccessDenied.
+			// Only reads: nothing here may change a same-named role of
+			// someone else's outside the path.
+			lookups := list(acts, func(a string) bool { return readOnly(strings.TrimPrefix(a, "iam:")) && !unscoped(a) })
+			if len(lookups) > 0 {
+				names := cfg.Names()
+				doc.Statement = append(doc.Statement, Statement{Sid: "IamLookUpStackRoles", Effect: "Allow", Action: lookups,
+					Resource: []string{fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, names.ExecutionRole),
+						fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, account, names.TaskRole)}})
+			}
 			if pass {
 				doc.Statement = append(doc.Statement, Statement{Sid: "IamPassStackRoles", Effect: "Allow", Action: []string{"iam:PassRole"},
 					Resource: roleARN, Condition: map[string]any{"StringEquals": map[string]any{"iam:PassedToService": "ecs-tasks.amazonaws.com"}}})
@@ -316,7 +374,7 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 				objects = append(objects, b+"/*")
 			}
 			isObj := func(a string) bool {
-				return a == "s3:GetObject" || a == "s3:PutObject" || a == "s3:DeleteObject" || a == "s3:DeleteObjectVersion"
+				return a == "s3:GetObject" || a == "s3:GetObjectVersion" || a == "s3:PutObject" || a == "s3:DeleteObject" || a == "s3:DeleteObjectVersion"
 			}
 			doc.Statement = append(doc.Statement,
 				Statement{Sid: "S3ListBuckets", Effect: "Allow", Action: list(acts, func(a string) bool { return a == "s3:ListAllMyBuckets" }), Resource: "*"},
@@ -384,6 +442,16 @@ func sidOf(prefix string) string {
 		}
 	}
 	return b.String()
+}
+
+// teardown reports whether an operation removes something, by its name.
+func teardown(op string) bool {
+	for _, p := range []string{"Delete", "Deregister", "Unsubscribe", "Detach", "Disassociate"} {
+		if strings.HasPrefix(op, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // readOnly reports whether an operation only reads, by its name.

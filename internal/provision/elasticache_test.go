@@ -81,7 +81,7 @@ func (r *rig) engineWith(g *Graph, sink Sink) (*Engine, func()) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	c := r.clients()
+	c := r.operator()
 	if err := st.Bind(c.Account, c.Region); err != nil {
 		r.t.Fatal(err)
 	}

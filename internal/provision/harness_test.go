@@ -12,6 +12,7 @@ import (
 	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
 	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
 	"github.com/wbo-deploy/wbo-deploy/internal/config"
+	"github.com/wbo-deploy/wbo-deploy/internal/iampolicy"
 	"github.com/wbo-deploy/wbo-deploy/internal/state"
 )
 
@@ -37,11 +38,37 @@ func newRig(t *testing.T, cfg *config.Config) *rig {
 		path: filepath.Join(t.TempDir(), cfg.Stack+".json"), scale: 1e-4}
 }
 
-func (r *rig) clients() *awsclients.Clients {
+// The tool runs as an operator holding exactly the iam-policy output for
+// the configuration under test (the simulated account authorizes every
+// call); the test's own doings (setting up the world, sabotage, checks) use
+// an administrator.
+const (
+	operatorKey = "AKIDOPERATOR"
+	adminKey    = "AKIDADMIN"
+)
+
+// clients are the administrator's: the test's own doing.
+func (r *rig) clients() *awsclients.Clients { return r.clientsAs(adminKey) }
+
+// operator returns the tool's clients, after giving the operator exactly
+// the policy iam-policy writes for r.cfg as it is now.
+func (r *rig) operator() *awsclients.Clients {
 	r.t.Helper()
+	pol := iampolicy.Build(r.cfg, "aws", r.cloud.Account, r.cfg.Region, iampolicy.Options{}).String()
+	if err := r.cloud.SetIdentityPolicy(operatorKey, pol); err != nil {
+		r.t.Fatal(err)
+	}
+	return r.clientsAs(operatorKey)
+}
+
+func (r *rig) clientsAs(key string) *awsclients.Clients {
+	r.t.Helper()
+	if err := r.cloud.SetIdentityPolicy(adminKey, awssim.AdministratorAccess); err != nil {
+		r.t.Fatal(err)
+	}
 	c, err := awsclients.New(context.Background(), awsclients.Options{
 		Region:      r.cfg.Region,
-		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+		Credentials: credentials.NewStaticCredentialsProvider(key, "secret", ""),
 		APIOptions:  r.cloud.APIOptions(),
 		RetryMode:   "standard",
 		MaxAttempts: 20,
@@ -64,7 +91,7 @@ func (r *rig) engine(g *Graph) (*Engine, func()) {
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	c := r.clients()
+	c := r.operator()
 	if err := st.Bind(c.Account, c.Region); err != nil {
 		r.t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func TestOfflinePlanDoesNotResolveAlias(t *testing.T) {
 	r := newRig(t, &c)
 	r.cloud.CreateKMSKey("alias/wbo-boards")
 	// Clients that reach the simulated account, so a call would be seen.
-	cl := r.clients()
+	cl := r.operator()
 	r.cloud.ResetCalls()
 	e := &Engine{Graph: s3iamOnlyGraph(r.cfg), Env: NewEnv(cl, r.cfg, nil, &Clock{Scale: r.scale}, nil)}
 	res := e.Plan(context.Background(), true)

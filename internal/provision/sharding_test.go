@@ -50,7 +50,7 @@ func upWatching(t *testing.T, r *rig, watch func(node string)) *Result {
 		t.Fatal(err)
 	}
 	defer func() { _ = st.Close() }()
-	c := r.clients()
+	c := r.operator()
 	if err := st.Bind(c.Account, c.Region); err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/wbo-deploy/wbo-deploy/internal/app"
 	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
 	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
+	"github.com/wbo-deploy/wbo-deploy/internal/iampolicy"
 	"github.com/wbo-deploy/wbo-deploy/internal/provision"
 	"github.com/wbo-deploy/wbo-deploy/internal/state"
 	"github.com/wbo-deploy/wbo-deploy/internal/ui"
@@ -82,7 +83,7 @@ func (w *world) globals(stop <-chan struct{}) (*app.Globals, *bytes.Buffer, *byt
 		Overrides:  map[string]any{},
 		IO:         &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
 		AWS: awsclients.Options{
-			Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+			Credentials: credentials.NewStaticCredentialsProvider(operatorKey, "secret", ""),
 			// The SDK's backoff (20 s at most) on the world's clock: a
 			// throttled bucket refills in AWS time while the retryer waits.
 			APIOptions: w.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 25,
@@ -90,7 +91,26 @@ func (w *world) globals(stop <-chan struct{}) (*app.Globals, *bytes.Buffer, *byt
 		},
 	}
 	g.ClockSeed, g.Concurrency, g.Observe = w.seed, w.concurrency, w.observe
+	w.asOperator(g)
 	return g, &out, &errb
+}
+
+// operatorKey signs wbo-deploy's calls: the simulated account authorizes
+// them against exactly the policy iam-policy writes for the configuration
+// of the run.
+const operatorKey = "AKIDOPERATOR"
+
+// asOperator gives the operator the iam-policy output for g's configuration
+// (a configuration that does not load fails the command before any call).
+func (w *world) asOperator(g *app.Globals) {
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return
+	}
+	pol := iampolicy.Build(cfg, "aws", w.cloud.Account, w.cloud.Region, iampolicy.Options{}).String()
+	if err := w.cloud.SetIdentityPolicy(operatorKey, pol); err != nil {
+		w.t.Fatal(err)
+	}
 }
 
 func (w *world) up() error {

@@ -21,6 +21,7 @@ import (
 	"github.com/wbo-deploy/wbo-deploy/internal/app"
 	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
 	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
+	"github.com/wbo-deploy/wbo-deploy/internal/iampolicy"
 	"github.com/wbo-deploy/wbo-deploy/internal/ui"
 )
 
@@ -125,7 +126,9 @@ func (d *deployment) awsOptions() awsclients.Options {
 func (d *deployment) run(name string, cmd func(*app.Globals) error) {
 	d.t.Helper()
 	var out, errb bytes.Buffer
-	err := cmd(d.globals(&out, &errb))
+	g := d.globals(&out, &errb)
+	d.asOperator(g)
+	err := cmd(g)
 	d.outputs[name+" stdout"] = out.String()
 	d.outputs[name+" stderr"] = errb.String()
 	if err != nil {
@@ -133,9 +136,29 @@ func (d *deployment) run(name string, cmd func(*app.Globals) error) {
 	}
 }
 
+// securityAdminKey is the test's own identity (checks, and sabotage made
+// behind wbo-deploy's back); wbo-deploy signs with fakeAccessKeyID, whose
+// user holds exactly the iam-policy output for the configuration deployed.
+const securityAdminKey = "AKIDSECURITYADMIN"
+
+// asOperator gives wbo-deploy's key exactly the iam-policy output for g's
+// configuration, and the test's admin key AdministratorAccess.
+func (d *deployment) asOperator(g *app.Globals) {
+	d.t.Helper()
+	mustNoErr(d.t, "admin identity", d.cloud.SetIdentityPolicy(securityAdminKey, awssim.AdministratorAccess))
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return // the command fails on it before any AWS call
+	}
+	pol := iampolicy.Build(cfg, "aws", d.cloud.Account, d.cloud.Region, iampolicy.Options{}).String()
+	mustNoErr(d.t, "operator identity", d.cloud.SetIdentityPolicy(fakeAccessKeyID, pol))
+}
+
+// clients are the test's own (admin) clients.
 func (d *deployment) clients() *sdkClients {
 	d.t.Helper()
 	o := d.awsOptions()
+	o.Credentials = credentials.NewStaticCredentialsProvider(securityAdminKey, fakeSecretKey, "")
 	o.Region = simRegion
 	o.Getenv = func(string) string { return "" }
 	cl, err := awsclients.New(context.Background(), o)
@@ -164,7 +187,7 @@ func (d *deployment) clients() *sdkClients {
 // outcome) in this account.
 func (d *deployment) called(service, operation string) bool {
 	for _, c := range d.cloud.Calls() {
-		if c.Service == service && c.Operation == operation {
+		if c.AccessKey == fakeAccessKeyID && c.Service == service && c.Operation == operation {
 			return true
 		}
 	}
