@@ -961,7 +961,64 @@ var kmsRules = map[string]authzRule{
 	},
 }
 
+// Secrets Manager: every action but ListSecrets (and GetRandomPassword)
+// takes the secret's ARN, arn:...:secret:NAME-xxxxxx with a six-character
+// suffix AWS adds (Service Authorization Reference, AWS Secrets Manager,
+// resource type Secret); CreateSecret with Tags also needs
+// secretsmanager:TagResource ("To add tags to the secret, you must also have
+// secretsmanager:TagResource", CreateSecret API reference). A secret that
+// does not exist (yet) is authorized on NAME-?????? so a policy scoped to
+// NAME* or NAME-?????? decides, as for the ARN AWS will give it.
+func (e *authzEnv) secretARN(id string) string {
+	if strings.HasPrefix(id, "arn:") {
+		return id
+	}
+	if sm, ok := e.c.services["Secrets Manager"].(*smSim); ok {
+		if sec := sm.lookup(id); sec != nil {
+			return sec.arn
+		}
+	}
+	return e.arn("secretsmanager", "secret:"+id+"-??????")
+}
+
+var secretsRules = map[string]authzRule{
+	"CreateSecret": func(e *authzEnv, in any) []authzCheck {
+		res := e.secretARN(str(in, "Name"))
+		e.add("secretsmanager:CreateSecret", res, nil)
+		e.tagOnCreate(in, "Tags", "secretsmanager:TagResource", res, "")
+		return e.checks
+	},
+}
+
+func init() {
+	for _, op := range []string{"DescribeSecret", "GetSecretValue", "PutSecretValue", "DeleteSecret", "TagResource", "UntagResource", "UpdateSecret"} {
+		action := "secretsmanager:" + op
+		secretsRules[op] = func(e *authzEnv, in any) []authzCheck {
+			e.add(action, e.secretARN(str(in, "SecretId")), nil)
+			return e.checks
+		}
+	}
+	// SSM parameters: arn:...:parameter/NAME without the leading slash
+	// (Service Authorization Reference, AWS Systems Manager, resource type
+	// parameter); GetParameter and DeleteParameter take a name or an ARN.
+	for _, op := range []string{"GetParameter", "DeleteParameter", "PutParameter", "GetParameters"} {
+		action := "ssm:" + op
+		ssmRules[op] = func(e *authzEnv, in any) []authzCheck {
+			name := str(in, "Name")
+			if !strings.HasPrefix(name, "arn:") {
+				name = e.arn("ssm", "parameter/"+strings.TrimPrefix(name, "/"))
+			}
+			e.add(action, name, nil)
+			return e.checks
+		}
+	}
+}
+
+var ssmRules = map[string]authzRule{}
+
 var authzTable = map[string]map[string]authzRule{
+	"Secrets Manager":           secretsRules,
+	"SSM":                       ssmRules,
 	"EC2":                       ec2Rules,
 	"Elastic Load Balancing v2": elbRules,
 	"ECS":                       ecsRules,
