@@ -39,6 +39,13 @@ type Options struct {
 	// ReadOnly opens for status/plan: a shared lock, and Put, Remove and
 	// Delete return ErrReadOnly.
 	ReadOnly bool
+	// Operation and Who are recorded with the lock, so a second run can
+	// name what holds it ("up by alice").
+	Operation string
+	Who       string
+	// overwrite ignores the content found at open (state migrate --force
+	// over another stack's state): the next write replaces it.
+	overwrite bool
 }
 
 // clone returns a deep copy, so callers can never alias the store's maps and slices.
