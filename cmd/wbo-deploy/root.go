@@ -77,11 +77,12 @@ func newPlanCmd(g *app.Globals) *cobra.Command {
 	var o app.PlanOptions
 	c := &cobra.Command{
 		Use:   "plan",
-		Short: "Show what up would do (offline when nothing is deployed yet)",
+		Short: "Show what up would do (looks the stack up in AWS; offline with --offline or without credentials)",
 		Args:  usageArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Plan(cmd.Context(), g, o) },
 	}
 	c.Flags().BoolVar(&o.DetailedExitCode, "detailed-exitcode", false, "exit 0 without changes, 2 with changes")
+	c.Flags().BoolVar(&o.Offline, "offline", false, "do not call AWS: list every resource as a create (what exists is not looked up)")
 	return c
 }
 

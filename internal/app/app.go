@@ -185,16 +185,27 @@ func (g *Globals) clock() *provision.Clock {
 	return provision.NewClock(scale, g.Stop)
 }
 
-// openState opens the stack's state with the run lock.
-func (g *Globals) openState(cfg *config.Config, readOnly bool) (*state.Store, error) {
-	st, err := state.Open(g.StatePath(cfg), cfg.Stack, state.Options{ToolVersion: g.Version, ReadOnly: readOnly})
-	if err != nil {
-		return nil, err
+// checkBinding refuses a state recorded for another account or region than
+// the credentials' (read-only commands; writers use Store.Bind).
+func checkBinding(st *state.Store, clients *awsclients.Clients) error {
+	if st != nil && st.Account() != "" && (st.Account() != clients.Account || st.Region() != clients.Region) {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("state %s belongs to account %s in %s, but the credentials are for account %s in %s",
+			st.Path(), st.Account(), st.Region(), clients.Account, clients.Region)}
 	}
-	if h := st.StaleLock(); h != nil && !readOnly {
-		fmt.Fprintf(g.IO.Err, "note: took over a stale lock left by pid %d (no longer running)\n", h.PID)
+	return nil
+}
+
+// noAccess says why AWS cannot be asked at all ("" when it can, or when err
+// is another failure): no region, or no credentials anywhere.
+func noAccess(err error) string {
+	var ce *awsclients.CredentialsError
+	switch {
+	case errors.Is(err, awsclients.ErrNoRegion):
+		return "no AWS region is configured"
+	case errors.As(err, &ce):
+		return "no AWS credentials were found"
 	}
-	return st, nil
+	return ""
 }
 
 // interrupted reports whether the user pressed Ctrl-C.
@@ -225,12 +236,12 @@ type run struct {
 // configuration (no AWS call on bad input), take the state lock, connect and
 // identify the account, and refuse a state of another account or region.
 // The caller closes run.st.
-func (g *Globals) startRun(ctx context.Context) (*run, error) {
+func (g *Globals) startRun(ctx context.Context, op string) (*run, error) {
 	cfg, err := g.LoadConfig()
 	if err != nil {
 		return nil, err
 	}
-	st, err := g.openState(cfg, false)
+	st, err := g.openState(ctx, cfg, false, op)
 	if err != nil {
 		return nil, err
 	}
