@@ -24,6 +24,8 @@ type cli struct {
 	env   []string
 	tty   bool
 	stdin string
+	// noStateFlag leaves out --state (the state.backend: s3 runs).
+	noStateFlag bool
 }
 
 func newCLI(t *testing.T) *cli {
@@ -47,6 +49,9 @@ func (c *cli) run(args ...string) result {
 	streams := &ui.Streams{In: strings.NewReader(c.stdin), Out: &out, Err: &errb, InTTY: c.tty, ErrTTY: false}
 	root := newRootCmd(g, func() *ui.Streams { return streams })
 	full := append([]string{"--state", filepath.Join(c.dir, "state.json")}, args...)
+	if c.noStateFlag {
+		full = args
+	}
 	root.SetArgs(full)
 	wd, _ := os.Getwd()
 	if err := os.Chdir(c.dir); err != nil {

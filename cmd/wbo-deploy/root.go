@@ -46,7 +46,7 @@ by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would cre
 	pf.BoolVar(&g.NoColorFlag, "no-color", false, "no colour (also NO_COLOR)")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "show every resource checked")
 
-	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newVersionCmd(g))
+	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newStateCmd(g), newVersionCmd(g))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &app.ExitError{Code: app.ExitUsage, Err: err}
 	})
@@ -110,6 +110,51 @@ func newDestroyCmd(g *app.Globals) *cobra.Command {
 	c.Flags().BoolVar(&o.KeepLogs, "keep-logs", false, "keep the log group and the access-log bucket")
 	c.Flags().BoolVar(&o.Force, "force", false, "turn off load balancer deletion protection if it is on")
 	c.Flags().BoolVar(&o.DryRun, "dry-run", false, "list what would be deleted and kept, change nothing")
+	return c
+}
+
+func newStateCmd(g *app.Globals) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "state",
+		Short: "Inspect and manage the stack's state (local file or S3): show, unlock, migrate, init-backend",
+		Args:  usageArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("state needs a subcommand: show, unlock, migrate or init-backend")}
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Show where the state lives, its serial, its lock holder and its resources",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.StateShow(cmd.Context(), g) },
+	}
+	unlock := &cobra.Command{
+		Use:   "unlock LOCK_ID",
+		Short: "Remove the S3 state lock of a run that died (asks first; the ID is in the locked error and state show)",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("state unlock takes exactly one argument, the lock ID (got %d)", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return app.StateUnlock(cmd.Context(), g, args[0]) },
+	}
+	var mo app.StateMigrateOptions
+	migrate := &cobra.Command{
+		Use:   "migrate --to s3|local",
+		Short: "Move the state between the local file and the S3 bucket of state.bucket, without loss",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.StateMigrate(cmd.Context(), g, mo) },
+	}
+	migrate.Flags().StringVar(&mo.To, "to", "", "destination backend: s3 or local")
+	migrate.Flags().BoolVar(&mo.Force, "force", false, "replace a destination that already holds another state")
+	initBackend := &cobra.Command{
+		Use:   "init-backend",
+		Short: "Create the S3 state bucket of state.bucket (versioning, encryption, Block Public Access, TLS only)",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.StateInitBackend(cmd.Context(), g) },
+	}
+	c.AddCommand(show, unlock, migrate, initBackend)
 	return c
 }
 

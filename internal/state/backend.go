@@ -24,6 +24,9 @@ type backend interface {
 	write(data []byte) error
 	// remove deletes the document (already gone is success).
 	remove() error
+	// retire takes the document out of use after a migration, keeping a
+	// copy where the backend can; it says where.
+	retire() (string, error)
 	// cleanup runs once the exclusive lock is held (local: leftover
 	// temporary files of a crashed writer).
 	cleanup() error

@@ -81,3 +81,14 @@ func (b *localBackend) remove() error {
 }
 
 func (b *localBackend) cleanup() error { return removeTemps(b.path) }
+
+func (b *localBackend) retire() (string, error) {
+	backup := b.path + ".migrated"
+	if err := os.Rename(b.path, backup); err != nil {
+		return "", err
+	}
+	if err := syncDir(filepath.Dir(b.path)); err != nil {
+		return "", fmt.Errorf("fsync directory: %w", err)
+	}
+	return "moved to " + backup, nil
+}

@@ -206,6 +206,13 @@ func (b *s3Backend) remove() error {
 
 func (b *s3Backend) cleanup() error { return nil }
 
+func (b *s3Backend) retire() (string, error) {
+	if err := b.remove(); err != nil {
+		return "", err
+	}
+	return "deleted; its last version stays in the bucket's version history (state init-backend turns versioning on)", nil
+}
+
 // readLock returns the holder recorded in the lock object, and the object's
 // ETag; nil when there is no lock.
 func readLock(ctx context.Context, api awsclients.S3StateAPI, loc S3Location) (*Holder, string, error) {

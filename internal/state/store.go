@@ -48,6 +48,12 @@ func open(be backend, stack string, opts Options) (*Store, error) {
 	if stack == "" {
 		return nil, fmt.Errorf("open state %s: stack name is empty", be.where())
 	}
+	if opts.Peek {
+		opts.ReadOnly = true
+	}
+	if opts.Overwrite && opts.ReadOnly {
+		return nil, fmt.Errorf("open state %s: Overwrite needs the lock (not ReadOnly)", be.where())
+	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
@@ -55,15 +61,17 @@ func open(be backend, stack string, opts Options) (*Store, error) {
 	s := &Store{be: be, stack: stack, readOnly: opts.ReadOnly, tool: opts.ToolVersion, now: now}
 	me := Holder{PID: os.Getpid(), Host: hostname(), Started: now().UTC(), ToolVersion: opts.ToolVersion,
 		Operation: opts.Operation, Who: opts.Who}
-	stale, err := be.lock(me, opts.ReadOnly)
-	if err != nil {
-		return nil, err
+	if !opts.Peek {
+		stale, err := be.lock(me, opts.ReadOnly)
+		if err != nil {
+			return nil, err
+		}
+		s.stale = stale
 	}
-	s.stale = stale
 	data, exists, err := be.read()
 	var f File
 	if err == nil && exists {
-		if opts.overwrite {
+		if opts.Overwrite {
 			f = File{SchemaVersion: SchemaVersion, Stack: stack}
 		} else {
 			f, err = decode(be.where(), stack, data)
@@ -359,4 +367,87 @@ func sensitiveAttrKey(k string) bool {
 		}
 	}
 	return false
+}
+
+// Snapshot returns a deep copy of the whole document as last read or written.
+func (s *Store) Snapshot() File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.file
+	f.Resources = make([]Resource, len(s.file.Resources))
+	for i, r := range s.file.Resources {
+		f.Resources[i] = r.clone()
+	}
+	return f
+}
+
+// Import replaces the whole document with f's resources, account and region
+// (state migrate), in one write. The serial continues from the higher of
+// f's and this state's, so it never goes backwards at either place. f must be
+// a document of this Store's stack.
+func (s *Store) Import(f File) error {
+	if f.Stack != s.stack {
+		return fmt.Errorf("import into state %s: the document is for stack %q, not %q", s.be.where(), f.Stack, s.stack)
+	}
+	rs := make([]Resource, len(f.Resources))
+	for i, r := range f.Resources {
+		if err := checkResource(r); err != nil {
+			return fmt.Errorf("import into state %s: %s: %w", s.be.where(), r.Name, err)
+		}
+		rs[i] = r.clone()
+	}
+	sortResources(rs)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.readOnly {
+		return fmt.Errorf("import into state %s: %w", s.be.where(), s.writable())
+	}
+	prev := s.file
+	s.file.Account, s.file.Region = f.Account, f.Region
+	s.file.Serial = max(f.Serial, prev.Serial)
+	if err := s.commit(rs); err != nil {
+		s.file = prev
+		return fmt.Errorf("import into state %s: %w", s.be.where(), err)
+	}
+	s.bindErr = nil
+	return nil
+}
+
+// Retire takes the document out of use after it was moved elsewhere (state
+// migrate), whatever it records: a local file is renamed to <path>.migrated
+// (a backup), an S3 object is deleted (the bucket's versioning keeps its
+// previous version). It returns where the old copy is.
+func (s *Store) Retire() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return "", fmt.Errorf("retire state %s: %w", s.be.where(), err)
+	}
+	kept, err := s.be.retire()
+	if err != nil {
+		return "", fmt.Errorf("retire state %s: %w", s.be.where(), err)
+	}
+	s.exists = false
+	return kept, nil
+}
+
+// Equivalent reports whether two documents record the same stack, account,
+// region and resources (serials and timestamps aside).
+func Equivalent(a, b File) bool {
+	if a.Stack != b.Stack || a.Account != b.Account || a.Region != b.Region || len(a.Resources) != len(b.Resources) {
+		return false
+	}
+	for i := range a.Resources {
+		x, y := a.Resources[i], b.Resources[i]
+		if x.Name != y.Name || x.Kind != y.Kind || x.ID != y.ID || x.ARN != y.ARN || !x.CreatedAt.Equal(y.CreatedAt) ||
+			len(x.Attrs) != len(y.Attrs) || strings.Join(x.Deps, ",") != strings.Join(y.Deps, ",") {
+			return false
+		}
+		for k, v := range x.Attrs {
+			if y.Attrs[k] != v {
+				return false
+			}
+		}
+	}
+	return true
 }

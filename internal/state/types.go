@@ -43,9 +43,13 @@ type Options struct {
 	// name what holds it ("up by alice").
 	Operation string
 	Who       string
-	// overwrite ignores the content found at open (state migrate --force
-	// over another stack's state): the next write replaces it.
-	overwrite bool
+	// Overwrite ignores the document found at open, whatever it is (state
+	// migrate --force over another stack's state): the next write replaces
+	// it. Only with the lock (not ReadOnly).
+	Overwrite bool
+	// Peek reads without taking or checking the lock (state show: the last
+	// complete write, which both backends make atomically). Implies ReadOnly.
+	Peek bool
 }
 
 // clone returns a deep copy, so callers can never alias the store's maps and slices.
