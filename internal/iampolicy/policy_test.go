@@ -42,6 +42,9 @@ func scenario(t *testing.T, yaml string, steps func(run func(yaml string, f func
 		if err != nil {
 			t.Fatal(err)
 		}
+		if cfg.State.Backend == config.StateS3 {
+			g.StateFile = "" // the state is in the bucket
+		}
 		cfgs = append(cfgs, cfg)
 		if err := f(context.Background(), g); err != nil && app.ExitCode(err) != app.ExitDegraded {
 			t.Fatalf("%v\n%s", err, errb.String())
@@ -159,6 +162,23 @@ storage:
 		run(sharedBase, destroyAll)
 	})
 	check("shared: step scaling, then target tracking, tags added and removed; https", used, cfgs)
+	// The state in S3: the bucket made by init-backend, the local state
+	// moved there and back, a cycle on the remote state and its lock.
+	const remote = base + "state:\n  backend: s3\n  bucket: team-state\n"
+	const localWithBucket = base + "state:\n  bucket: team-state\n"
+	used, cfgs = scenario(t, remote, func(run func(string, func(context.Context, *app.Globals) error), w *world) {
+		run(remote, app.StateInitBackend)
+		run(localWithBucket, up)
+		run(localWithBucket, func(ctx context.Context, g *app.Globals) error {
+			return app.StateMigrate(ctx, g, app.StateMigrateOptions{To: "s3"})
+		})
+		run(remote, up)
+		run(remote, status)
+		run(remote, func(ctx context.Context, g *app.Globals) error { return app.Plan(ctx, g, app.PlanOptions{}) })
+		run(remote, app.StateShow)
+		run(remote, destroyAll)
+	})
+	check("state in S3: init-backend, migrate, up, status, plan, show, destroy", used, cfgs)
 
 	var unused []string
 	for a := range policyAll {
