@@ -30,18 +30,18 @@ const (
 
 // PlanDocument is plan's JSON output (schema wbo-deploy.plan/v1).
 type PlanDocument struct {
-	Schema    string         `json:"schema"`
-	Stack     string         `json:"stack"`
-	Region    string         `json:"region"`
-	Offline   bool           `json:"offline"`
+	Schema  string `json:"schema"`
+	Stack   string `json:"stack"`
+	Region  string `json:"region"`
+	Offline bool   `json:"offline"`
 	// Source is "state", "tags" (no state: looked up in AWS) or "offline".
 	Source string `json:"source"`
 	// OfflineReason says why AWS was not consulted (offline plans only).
-	OfflineReason string `json:"offline_reason,omitempty"`
-	Summary   map[string]int `json:"summary"`
-	Resources []PlanResource `json:"resources"`
-	Notes     []string       `json:"notes,omitempty"`
-	Cost      string         `json:"cost_estimate,omitempty"`
+	OfflineReason string         `json:"offline_reason,omitempty"`
+	Summary       map[string]int `json:"summary"`
+	Resources     []PlanResource `json:"resources"`
+	Notes         []string       `json:"notes,omitempty"`
+	Cost          string         `json:"cost_estimate,omitempty"`
 }
 
 // PlanResource is one resource in a plan.

@@ -294,4 +294,3 @@ func s3StateError(what string, loc S3Location, err error) error {
 	}
 	return fmt.Errorf("%s %s: %w", what, loc.URL(), err)
 }
-
