@@ -336,6 +336,7 @@ func TestJSONOutputIsOneDocument(t *testing.T) {
 		{"up", "-o", "json"},
 		{"plan", "-o", "json"},
 		{"status", "-o", "json"},
+		{"state", "show", "-o", "json"},
 		{"cost", "-o", "json"},
 		{"destroy", "--yes", "-o", "json"},
 		{"version", "-o", "json"},
