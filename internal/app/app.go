@@ -147,21 +147,7 @@ func (g *Globals) StatePath(cfg *config.Config) string {
 // Connect builds the AWS clients, checks credentials and identifies the
 // account (one STS call).
 func (g *Globals) Connect(ctx context.Context, cfg *config.Config) (*awsclients.Clients, error) {
-	o := g.AWS
-	o.Region = cfg.Region
-	if g.Profile != "" {
-		o.Profile = g.Profile
-	}
-	if g.EndpointURL != "" {
-		o.EndpointURL = g.EndpointURL
-	}
-	if o.Version == "" {
-		o.Version = g.Version
-	}
-	if o.Getenv == nil {
-		o.Getenv = g.getenv
-	}
-	c, err := awsclients.New(ctx, o)
+	c, err := awsclients.New(ctx, g.awsOptions(cfg.Region, ""))
 	if err != nil {
 		if errors.Is(err, awsclients.ErrNoRegion) {
 			return nil, &ExitError{Code: ExitFailure, Err: err}
@@ -175,6 +161,29 @@ func (g *Globals) Connect(ctx context.Context, cfg *config.Config) (*awsclients.
 		return nil, err
 	}
 	return c, nil
+}
+
+// awsOptions are the client options of this run in region, with profile
+// when set (else --profile, else the default chain).
+func (g *Globals) awsOptions(region, profile string) awsclients.Options {
+	o := g.AWS
+	o.Region = region
+	if g.Profile != "" {
+		o.Profile = g.Profile
+	}
+	if profile != "" {
+		o.Profile = profile
+	}
+	if g.EndpointURL != "" {
+		o.EndpointURL = g.EndpointURL
+	}
+	if o.Version == "" {
+		o.Version = g.Version
+	}
+	if o.Getenv == nil {
+		o.Getenv = g.getenv
+	}
+	return o
 }
 
 func (g *Globals) clock() *provision.Clock {

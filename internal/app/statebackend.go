@@ -33,27 +33,11 @@ func (g *Globals) checkStateFlags(cfg *config.Config) error {
 // else the stack's) and credentials (state.profile, else the stack's), so a
 // team can keep every stack's state in one bucket of one account.
 func (g *Globals) stateClients(ctx context.Context, cfg *config.Config) (*awsclients.Clients, error) {
-	o := g.AWS
-	o.Region = cfg.State.Region
-	if o.Region == "" {
-		o.Region = cfg.Region
+	region := cfg.State.Region
+	if region == "" {
+		region = cfg.Region
 	}
-	if g.Profile != "" {
-		o.Profile = g.Profile
-	}
-	if cfg.State.Profile != "" {
-		o.Profile = cfg.State.Profile
-	}
-	if g.EndpointURL != "" {
-		o.EndpointURL = g.EndpointURL
-	}
-	if o.Version == "" {
-		o.Version = g.Version
-	}
-	if o.Getenv == nil {
-		o.Getenv = g.getenv
-	}
-	c, err := awsclients.New(ctx, o)
+	c, err := awsclients.New(ctx, g.awsOptions(region, cfg.State.Profile))
 	if err != nil {
 		return nil, fmt.Errorf("connect to the state bucket %s: %w", cfg.State.Bucket, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
 	"github.com/wbo-deploy/wbo-deploy/internal/config"
 	"github.com/wbo-deploy/wbo-deploy/internal/state"
 	"github.com/wbo-deploy/wbo-deploy/internal/ui"
@@ -63,11 +64,7 @@ func StateShow(ctx context.Context, g *Globals) error {
 	if remoteState(cfg) {
 		loc := stateLocation(cfg)
 		doc.Location = loc.URL()
-		sc, err := g.stateClients(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		h, err := state.ReadS3Lock(ctx, sc.S3State, loc)
+		sc, h, err := g.remoteLock(ctx, cfg)
 		if err != nil {
 			return err
 		}
@@ -117,6 +114,17 @@ func StateShow(ctx context.Context, g *Globals) error {
 	return nil
 }
 
+// remoteLock connects to the state bucket and reads who holds the lock
+// (nil: nobody).
+func (g *Globals) remoteLock(ctx context.Context, cfg *config.Config) (*awsclients.Clients, *state.Holder, error) {
+	sc, err := g.stateClients(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := state.ReadS3Lock(ctx, sc.S3State, stateLocation(cfg))
+	return sc, h, err
+}
+
 func orDash(s string) string {
 	if s == "" {
 		return "-"
@@ -147,11 +155,7 @@ func StateUnlock(ctx context.Context, g *Globals, lockID string) error {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("state unlock: the state is the local file %s, whose lock (flock) the system releases when its holder exits, however it exits; there is no lock to remove (state unlock is for state.backend: s3)", g.StatePath(cfg))}
 	}
 	loc := stateLocation(cfg)
-	sc, err := g.stateClients(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	h, err := state.ReadS3Lock(ctx, sc.S3State, loc)
+	sc, h, err := g.remoteLock(ctx, cfg)
 	if err != nil {
 		return err
 	}
