@@ -24,7 +24,7 @@ func resourceView(doc app.StatusDocument) []string {
 // mutating call, recording what it adopted.
 func TestDeployedStackWithoutStateFile(t *testing.T) {
 	c := newCLI(t)
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	withState, code := c.status()
 	if code != 0 || !withState.Healthy {
 		t.Fatalf("status with state: exit %d %+v", code, withState)
@@ -76,7 +76,7 @@ func TestDeployedStackWithoutStateFile(t *testing.T) {
 
 	// up: no mutating call; the plan it prints adopts; the state is rebuilt.
 	c.cloud.ResetCalls()
-	r = c.mustCode(0, "up")
+	r = c.mustCode(0, "up", "--yes")
 	if m := c.cloud.MutatingCalls(); len(m) != 0 {
 		t.Fatalf("up without state made mutating calls: %v", m)
 	}
@@ -96,7 +96,7 @@ func TestDeployedStackWithoutStateFile(t *testing.T) {
 // then says so plainly.
 func TestPlanOfflineSaysItDidNotLook(t *testing.T) {
 	c := newCLI(t)
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	c.cloud.ResetCalls()
 	r := c.mustCode(2, "plan", "--offline", "--detailed-exitcode")
 	if n := len(c.cloud.Calls()); n != 0 {

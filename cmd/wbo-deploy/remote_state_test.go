@@ -74,7 +74,7 @@ func TestRemoteStateFullCycle(t *testing.T) {
 		}
 	}
 	c.mustCode(0, "state", "init-backend") // idempotent
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	if _, err := os.Stat(c.dir + "/.wbo-deploy"); !os.IsNotExist(err) {
 		t.Fatalf("an S3-backed run made a local state directory: %v", err)
 	}
@@ -87,7 +87,7 @@ func TestRemoteStateFullCycle(t *testing.T) {
 		t.Fatal("up left its lock")
 	}
 	c.cloud.ResetCalls()
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	if m := c.cloud.MutatingCalls(); strings.Join(m, ",") != "S3.PutObject,S3.DeleteObject" {
 		t.Fatalf("a second up should only lock and unlock, made: %v", m)
 	}
@@ -157,9 +157,9 @@ func TestRemoteStateConcurrentRuns(t *testing.T) {
 	// Run A's first state write is held mid-upload: A holds the lock.
 	started, release := c.cloud.HoldUpload(teamBucket, teamKey)
 	done := make(chan result, 1)
-	go func() { done <- c.run("up") }()
+	go func() { done <- c.run("up", "--yes") }()
 	waitStarted(t, started, done)
-	r := c.mustCode(1, "up")
+	r := c.mustCode(1, "up", "--yes")
 	if !strings.Contains(r.err, "is locked") || !strings.Contains(r.err, "`wbo-deploy up`") || !strings.Contains(r.err, "state unlock") {
 		t.Fatalf("the second run does not name the holder:\n%s", r.err)
 	}
@@ -176,7 +176,7 @@ func TestRemoteStateConcurrentRuns(t *testing.T) {
 	c.cloud.CrashAt(1, awssim.CrashAfter) // the lock is made, the response lost, the process gone
 	c.run("destroy", "--yes")
 	c.cloud.Revive()
-	r = c.mustCode(1, "up")
+	r = c.mustCode(1, "up", "--yes")
 	m := lockIDRE.FindStringSubmatch(r.err)
 	if m == nil {
 		t.Fatalf("no lock ID in:\n%s", r.err)
@@ -191,7 +191,7 @@ func TestRemoteStateConcurrentRuns(t *testing.T) {
 	c.mustCode(2, "state", "unlock", m[1])          // no terminal, no --yes: refused
 	c.mustCode(0, "state", "unlock", m[1], "--yes") // recovered
 	c.mustCode(1, "state", "unlock", m[1], "--yes") // nothing left to unlock
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 
 	// Broken lock: run A is held mid-write, its lock removed with state
 	// unlock, run B writes the state; A's write is refused, B's kept. The
@@ -202,14 +202,14 @@ func TestRemoteStateConcurrentRuns(t *testing.T) {
 	}
 	started, release = c.cloud.HoldUpload(teamBucket, teamKey)
 	c.cloud.ResetCalls()
-	go func() { done <- c.run("up") }()
+	go func() { done <- c.run("up", "--yes") }()
 	waitStarted(t, started, done, c.cloud)
 	h := c.stateDoc().Lock
 	if h == nil {
 		t.Fatal("run A holds no lock")
 	}
 	c.mustCode(0, "state", "unlock", h.ID, "--yes")
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	before, _ := c.object(teamKey)
 	release()
 	a := <-done
@@ -228,7 +228,7 @@ func TestRemoteStateConcurrentRuns(t *testing.T) {
 // never overwritten when it holds another state, unless --force.
 func TestStateMigrateRoundTrip(t *testing.T) {
 	c := newCLI(t)
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	c.env = append(c.env, "WBO_DEPLOY_STATE_BUCKET="+teamBucket)
 	c.mustCode(0, "state", "init-backend")
 	orig := c.stateDoc()
@@ -252,7 +252,7 @@ func TestStateMigrateRoundTrip(t *testing.T) {
 		t.Fatalf("status on the migrated state: exit %d source %s", code, st.Source)
 	}
 	c.cloud.ResetCalls()
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	if m := c.cloud.MutatingCalls(); len(m) != 2 {
 		t.Fatalf("up on the migrated state changed things: %v", m)
 	}
@@ -267,7 +267,7 @@ func TestStateMigrateRoundTrip(t *testing.T) {
 		t.Fatalf("round trip lost something:\n%+v\n%+v", orig, back)
 	}
 	c.cloud.ResetCalls()
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	if m := c.cloud.MutatingCalls(); len(m) != 0 {
 		t.Fatalf("up after the round trip changed things: %v", m)
 	}
