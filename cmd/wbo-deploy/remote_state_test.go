@@ -318,3 +318,25 @@ func sameResources(a, b app.StateDocument) bool {
 	}
 	return true
 }
+
+// The state bucket may be in another region than the stack (state.region):
+// its calls go there, the stack's to the stack's region; a wrong
+// state.region is an error saying so.
+func TestRemoteStateInAnotherRegion(t *testing.T) {
+	c := newCLI(t)
+	c.remote()
+	c.env = append(c.env, "WBO_DEPLOY_STATE_REGION=eu-west-1")
+	r := c.mustCode(0, "state", "init-backend")
+	if !strings.Contains(r.out, "in eu-west-1") {
+		t.Fatalf("init-backend did not create the bucket in state.region:\n%s", r.out)
+	}
+	c.mustCode(0, "up", "--yes")
+	if d := c.stateDoc(); !d.Exists || d.Region != "us-east-1" {
+		t.Fatalf("the state (in eu-west-1) should record the stack's region us-east-1: %+v", d)
+	}
+	c.env = c.env[:len(c.env)-1] // state.region back to the stack's: the bucket is elsewhere
+	r = c.mustCode(1, "status")
+	if !strings.Contains(r.err, "another region than state.region") {
+		t.Fatalf("a wrong state.region is not explained:\n%s", r.err)
+	}
+}
