@@ -33,7 +33,10 @@ type StatusDocument struct {
 	DashboardURL string                     `json:"dashboard_url,omitempty"`
 	Summary      map[string]int             `json:"summary"`
 	Resources    []provision.ResourceStatus `json:"resources"`
-	Notes        []string                   `json:"notes,omitempty"`
+	// Backups: each shard's recovery point (recovery.go); a stale one
+	// makes the stack unhealthy.
+	Backups []BackupStatus `json:"backups,omitempty"`
+	Notes   []string       `json:"notes,omitempty"`
 }
 
 // Status reports every resource and the application's health. Exit 0
@@ -97,6 +100,11 @@ func unhealthySummary(doc StatusDocument) string {
 	for _, r := range doc.Resources {
 		if r.Status != provision.StatusOK {
 			parts = append(parts, r.Name+" "+r.Status)
+		}
+	}
+	for _, b := range doc.Backups {
+		if b.Stale {
+			parts = append(parts, fmt.Sprintf("shard %d recovery point stale", b.Shard))
 		}
 	}
 	return strings.Join(parts, ", ")
@@ -174,6 +182,10 @@ func statusOnce(ctx context.Context, g *Globals, cfg *config.Config, eng *provis
 	if doc.URL == "" {
 		doc.URL = stackURL(cfg, recs)
 	}
+	doc.Backups = recoveryPoints(ctx, cfg, eng.Env.AWS, time.Now())
+	for _, b := range doc.Backups {
+		doc.Healthy = doc.Healthy && !b.Stale
+	}
 	for _, f := range PlanNotes {
 		if s := f(cfg); s != "" {
 			doc.Notes = append(doc.Notes, s)
@@ -235,6 +247,7 @@ func renderStatusText(s *ui.Streams, doc StatusDocument) {
 		}
 	}
 	fmt.Fprintf(w, " (%s)\n", strings.Join(parts, ", "))
+	renderBackups(s, doc.Backups)
 	if doc.URL != "" {
 		fmt.Fprintf(w, "URL:       %s\n", doc.URL)
 	}

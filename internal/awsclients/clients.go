@@ -230,6 +230,8 @@ func versionOr(v string) string {
 	return v
 }
 
+var extraThrottleCodes = map[string]struct{}{"Throttled": {}}
+
 // newRetryer: adaptive mode (client-side rate limiting once AWS throttles) for
 // real use; standard for tests. The retry quota token bucket is disabled: a
 // deployment makes hundreds of calls and a throttling storm must slow it down,
@@ -238,6 +240,11 @@ func newRetryer(mode string, maxAttempts int, maxBackoff time.Duration) aws.Retr
 	std := func(so *retry.StandardOptions) {
 		so.MaxAttempts = maxAttempts
 		so.RateLimiter = ratelimit.None
+		// SNS answers throttling with the code "Throttled" (SNS API
+		// reference, ThrottledException), which the SDK's default lists
+		// miss: retry it as the throttle it is.
+		so.Retryables = append(so.Retryables, retry.RetryableErrorCode{Codes: extraThrottleCodes})
+		so.Throttles = append(so.Throttles, retry.ThrottleErrorCode{Codes: extraThrottleCodes})
 		if maxBackoff > 0 {
 			so.MaxBackoff = maxBackoff
 			so.Backoff = retry.NewExponentialJitterBackoff(maxBackoff)

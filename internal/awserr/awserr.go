@@ -98,7 +98,7 @@ func IsDependency(err error) bool {
 // IsThrottle reports whether err is a throttling answer (the SDK retries
 // these itself; this is for errors that exhausted its attempts).
 func IsThrottle(err error) bool {
-	return HasCode(err, "Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded",
+	return HasCode(err, "Throttling", "ThrottlingException", "ThrottledException", "Throttled", "RequestLimitExceeded",
 		"TooManyRequestsException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete")
 }
 
@@ -107,6 +107,25 @@ func IsAccessDenied(err error) bool {
 	c := Code(err)
 	return c == "AccessDenied" || c == "AccessDeniedException" || c == "UnauthorizedOperation" ||
 		strings.HasSuffix(c, ".Unauthorized")
+}
+
+// IsTargetGroupNotAssociated reports whether ECS refused a target group it
+// sees no load balancer for: InvalidParameterException "The target group with
+// targetGroupArn ... does not have an associated load balancer." Right after
+// the listener or rule was created that is propagation
+// (hashicorp/terraform-provider-aws#3535, aws/aws-cdk#34290).
+func IsTargetGroupNotAssociated(err error) bool {
+	return HasCode(err, "InvalidParameterException") && strings.Contains(strings.ToLower(Message(err)), "does not have an associated load balancer")
+}
+
+// IsLogBucketDenied reports whether ELB refused to turn access logs on
+// because it could not write to the bucket: InvalidConfigurationRequest
+// "Access Denied for bucket: X. Please check S3bucket permission". Right after
+// the bucket policy was written that is propagation, and a retry seconds later
+// succeeds (hashicorp/terraform-provider-aws#12010); a wrong policy answers
+// the same, for good.
+func IsLogBucketDenied(err error) bool {
+	return HasCode(err, "InvalidConfigurationRequest") && strings.Contains(strings.ToLower(Message(err)), "access denied for bucket")
 }
 
 // IsRoleNotPropagated reports whether err is ECS refusing an IAM role that was

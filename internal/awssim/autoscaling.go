@@ -97,7 +97,7 @@ func (s *autoScalingSim) ecsServiceFor(id string) *ecsService {
 	if !ok {
 		return nil
 	}
-	e.advance(time.Now())
+	e.advance(s.c.now())
 	sv := e.services[e.serviceKey(m[1], m[2])]
 	if sv == nil || sv.status != "ACTIVE" {
 		return nil
@@ -131,7 +131,7 @@ func (s *autoScalingSim) RegisterScalableTarget(_ context.Context, in *aas.Regis
 			}
 		}
 		s.seq++
-		t = &scalableTarget{ns: in.ServiceNamespace, id: id, dim: in.ScalableDimension, created: time.Now(),
+		t = &scalableTarget{ns: in.ServiceNamespace, id: id, dim: in.ScalableDimension, created: s.c.now(),
 			arn:  fmt.Sprintf("arn:aws:application-autoscaling:%s:%s:scalable-target/%020x", s.c.Region, s.c.Account, s.seq*0x9e3779b1),
 			tags: copyTags(in.Tags)}
 	}
@@ -295,7 +295,7 @@ func (s *autoScalingSim) PutScalingPolicy(_ context.Context, in *aas.PutScalingP
 	if !ok {
 		s.seq++
 		uuid := fmt.Sprintf("%08x-0000-4000-8000-%012x", s.seq, s.seq*7919)
-		p = &scalingPolicy{target: t, name: name, create: time.Now(),
+		p = &scalingPolicy{target: t, name: name, create: s.c.now(),
 			arn: fmt.Sprintf("arn:aws:autoscaling:%s:%s:scalingPolicy:%s:resource/ecs/%s:policyName/%s", s.c.Region, s.c.Account, uuid, id, name)}
 	}
 	p.typ = in.PolicyType

@@ -15,8 +15,8 @@
 //
 // Behaviour follows ../shared/reference/aws-behaviour.md: asynchronous states
 // (driven by a scaled wall clock so waiters poll for real), eventual consistency
-// (a new EC2 resource is invisible to the first describe), DependencyViolation
-// and friends, lingering ENIs, throttling and fault injection.
+// windows (consistency.go), DependencyViolation and friends, lingering ENIs,
+// per-API token-bucket throttling (throttle.go) and fault injection.
 package awssim
 
 import (
@@ -43,10 +43,14 @@ type Options struct {
 	Region  string  // default us-east-1
 	Scale   float64 // wall seconds per AWS second (default 1e-4: 10 AWS minutes = 60 ms)
 	Timing  *Timing // default RealisticTiming()
-	Seed    int64   // for throttling/latency randomness
-	// ConsistencyMisses is how many describes of a new EC2 resource answer
-	// NotFound before it becomes visible (eventual consistency). Default 1.
+	Seed    int64   // for consistency windows, server errors and latency
+	// ConsistencyMisses pins every consistency window (consistency.go) to
+	// that many missed reads, with no time bound; negative turns them all
+	// off. Default 0: each window draws its misses from the documented
+	// bounds with the seeded RNG.
 	ConsistencyMisses int
+	// NoThrottling turns the per-API token buckets off (throttle.go).
+	NoThrottling bool
 }
 
 // Cloud is one simulated AWS account in one region.
@@ -63,8 +67,10 @@ type Cloud struct {
 	faults   faults
 	crashed  bool
 	seq      int64
-	misses   int
-	seen     map[string]*fresh // eventual consistency: new IDs not yet visible
+	cons     consistency      // eventual consistency windows (consistency.go)
+	buckets  throttle         // per-API token buckets (throttle.go)
+	clock    func() time.Time // nil: time.Now (white-box tests set it)
+	seed     int64            // Options.Seed, for order-independent draws
 }
 
 // Call is one operation attempt the simulated cloud received.
@@ -84,7 +90,7 @@ func register(serviceID string, newSvc func(*Cloud) any) { registry[serviceID] =
 
 // New makes an empty account.
 func New(o Options) *Cloud {
-	c := &Cloud{Account: o.Account, Region: o.Region, Scale: o.Scale, misses: o.ConsistencyMisses}
+	c := &Cloud{Account: o.Account, Region: o.Region, Scale: o.Scale}
 	if c.Account == "" {
 		c.Account = "123456789012"
 	}
@@ -99,13 +105,10 @@ func New(o Options) *Cloud {
 	} else {
 		c.Timing = RealisticTiming()
 	}
-	if c.misses == 0 {
-		c.misses = 1
-	} else if c.misses < 0 {
-		c.misses = 0
-	}
 	c.rnd = rand.New(rand.NewSource(o.Seed))
-	c.seen = map[string]*fresh{}
+	c.seed = o.Seed
+	c.cons.init(o.ConsistencyMisses)
+	c.buckets.init(!o.NoThrottling)
 	c.services = map[string]any{}
 	for id, mk := range registry {
 		c.services[id] = mk(c)
@@ -121,52 +124,22 @@ func (c *Cloud) wall(d time.Duration) time.Duration {
 	return time.Duration(float64(d) * c.Scale)
 }
 
+// now is the one clock the simulation reads: every deadline, window and
+// token bucket is computed from it (a virtual-time harness can replace it).
+func (c *Cloud) now() time.Time {
+	if c.clock != nil {
+		return c.clock()
+	}
+	return time.Now()
+}
+
 // deadline returns when something taking d (AWS time) started now will be done.
-func (c *Cloud) deadline(d time.Duration) time.Time { return time.Now().Add(c.wall(d)) }
+func (c *Cloud) deadline(d time.Duration) time.Time { return c.now().Add(c.wall(d)) }
 
 // newID returns prefix-<17 hex digits>, as EC2 IDs look.
 func (c *Cloud) newID(prefix string) string {
 	c.seq++
 	return fmt.Sprintf("%s-%017x", prefix, uint64(c.seq)*0x9e3779b97f4a7c15>>4)
-}
-
-type fresh struct {
-	misses int
-	until  time.Time
-}
-
-// ConsistencyWindow is how long (AWS time) a new EC2 resource may stay
-// invisible to describes. EC2 documents eventual consistency lasting "up to
-// several seconds" (EC2 API reference, "Eventual consistency in the Amazon EC2
-// API"); within it the first ConsistencyMisses describes answer NotFound.
-const ConsistencyWindow = 5 * time.Second
-
-// hidden reports whether a freshly created resource is still invisible to
-// describes (eventual consistency); call it with c.mu held.
-func (c *Cloud) hidden(id string) bool {
-	f, ok := c.seen[id]
-	if !ok {
-		return false
-	}
-	if f.misses >= c.misses || time.Now().After(f.until) {
-		delete(c.seen, id)
-		return false
-	}
-	f.misses++
-	return true
-}
-
-// isFresh reports whether id is still in its consistency window (c.mu held).
-func (c *Cloud) isFresh(id string) bool {
-	_, ok := c.seen[id]
-	return ok
-}
-
-// created marks id as subject to eventual consistency; c.mu held.
-func (c *Cloud) created(id string) {
-	if c.misses > 0 {
-		c.seen[id] = &fresh{until: c.deadline(ConsistencyWindow)}
-	}
 }
 
 // apiError builds the error AWS would answer.
@@ -241,7 +214,7 @@ func (c *Cloud) dispatch(ctx context.Context, service, op string, params any) (a
 	}
 	rec := len(c.calls)
 	c.calls = append(c.calls, Call{Service: service, Operation: op, Mutating: mut})
-	act := c.faults.decide(c, mut)
+	act := c.faults.decide(c, service, op, params, mut)
 	svc := c.services[service]
 	latency := c.faults.latency(c)
 	c.mu.Unlock()
@@ -328,6 +301,7 @@ func (c *Cloud) Revive() {
 	defer c.mu.Unlock()
 	c.crashed = false
 	c.faults = faults{}
+	c.buckets.next = 0
 }
 
 // Calls returns every attempt received so far.
@@ -363,8 +337,10 @@ func throttleCode(service string) string {
 		return "RequestLimitExceeded"
 	case "S3":
 		return "SlowDown"
-	case "ECS", "CloudWatch Logs", "Application Auto Scaling":
+	case "ECS", "CloudWatch Logs", "Application Auto Scaling", "KMS":
 		return "ThrottlingException"
+	case "SNS":
+		return "Throttled" // SNS API reference, ThrottledException
 	default:
 		return "Throttling"
 	}

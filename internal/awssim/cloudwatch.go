@@ -184,7 +184,7 @@ func (s *cloudWatchSim) PutMetricAlarm(_ context.Context, in *cloudwatch.PutMetr
 			}
 		}
 	}
-	now := time.Now().UTC()
+	now := s.c.now().UTC()
 	ma := cwt.MetricAlarm{
 		AlarmName: aws.String(name), AlarmArn: aws.String(s.alarmARN(name)),
 		AlarmDescription: in.AlarmDescription, ActionsEnabled: aws.Bool(in.ActionsEnabled == nil || *in.ActionsEnabled),
@@ -206,6 +206,7 @@ func (s *cloudWatchSim) PutMetricAlarm(_ context.Context, in *cloudwatch.PutMetr
 	}
 	ma.StateValue, ma.StateReason, ma.StateUpdatedTimestamp = cwt.StateValueInsufficientData, aws.String("Unchecked: Initial alarm creation"), aws.Time(now)
 	s.alarms[name] = &alarm{a: ma, tags: cwTagMap(in.Tags), created: now}
+	s.c.openWindow(WinCloudWatchDescribe, "alarm/"+name, nil)
 	return &cloudwatch.PutMetricAlarmOutput{}, nil
 }
 
@@ -259,6 +260,9 @@ func (s *cloudWatchSim) DescribeAlarms(_ context.Context, in *cloudwatch.Describ
 			a := s.alarms[n]
 			if len(in.AlarmNames) > 0 && !contains(in.AlarmNames, n) {
 				continue
+			}
+			if k := "alarm/" + n; s.c.windowOpen(WinCloudWatchDescribe, k) && s.c.inWindow(WinCloudWatchDescribe, k) {
+				continue // not listed yet (eventual consistency)
 			}
 			if in.AlarmNamePrefix != nil && !strings.HasPrefix(n, *in.AlarmNamePrefix) {
 				continue
@@ -316,6 +320,7 @@ func (s *cloudWatchSim) DeleteAlarms(_ context.Context, in *cloudwatch.DeleteAla
 			continue
 		}
 		delete(s.alarms, n)
+		s.c.closeWindow(WinCloudWatchDescribe, "alarm/"+n)
 	}
 	if len(missing) > 0 {
 		return nil, cwNotFound("%s not found", strings.Join(missing, ", "))
@@ -340,7 +345,7 @@ func (s *cloudWatchSim) SetAlarmState(_ context.Context, in *cloudwatch.SetAlarm
 	if in.StateReason == nil {
 		return nil, cwMissing("StateReason")
 	}
-	a.a.StateValue, a.a.StateReason, a.a.StateUpdatedTimestamp = in.StateValue, in.StateReason, aws.Time(time.Now().UTC())
+	a.a.StateValue, a.a.StateReason, a.a.StateUpdatedTimestamp = in.StateValue, in.StateReason, aws.Time(s.c.now().UTC())
 	return &cloudwatch.SetAlarmStateOutput{}, nil
 }
 
@@ -353,7 +358,7 @@ func (c *Cloud) SetAlarmState(name, state, reason string) bool {
 	defer c.unlock()
 	a, ok := s.alarms[name]
 	if ok {
-		a.a.StateValue, a.a.StateReason, a.a.StateUpdatedTimestamp = cwt.StateValue(state), aws.String(reason), aws.Time(time.Now().UTC())
+		a.a.StateValue, a.a.StateReason, a.a.StateUpdatedTimestamp = cwt.StateValue(state), aws.String(reason), aws.Time(c.now().UTC())
 	}
 	return ok
 }
@@ -581,7 +586,7 @@ func (s *cloudWatchSim) PutDashboard(_ context.Context, in *cloudwatch.PutDashbo
 	if msgs := validateDashboardBody(*in.DashboardBody); len(msgs) > 0 {
 		return nil, dashboardInvalid(msgs...)
 	}
-	now := time.Now().UTC()
+	now := s.c.now().UTC()
 	if d, ok := s.dashboards[name]; ok {
 		// Tags on update are ignored (PutDashboard reference).
 		d.body, d.modified = *in.DashboardBody, now

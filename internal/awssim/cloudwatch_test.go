@@ -19,7 +19,7 @@ import (
 // obsClients builds real SDK clients against a fresh simulated account.
 func obsClients(t *testing.T) (*Cloud, *awsclients.Clients) {
 	t.Helper()
-	c := New(Options{})
+	c := New(Options{ConsistencyMisses: -1}) // windows: consistency_test.go
 	cl, err := awsclients.New(context.Background(), awsclients.Options{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),

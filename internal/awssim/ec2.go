@@ -114,7 +114,7 @@ func (s *ec2Sim) attachENI(subnetID string, groups []string, desc, owner string,
 
 // releaseENIs marks the owner's ENIs to disappear after the linger time
 // (c.mu held). AWS releases ALB and Fargate ENIs minutes after their owner goes.
-func (s *ec2Sim) releaseENIs(owner string) { s.releaseENIsAt(owner, time.Now()) }
+func (s *ec2Sim) releaseENIs(owner string) { s.releaseENIsAt(owner, s.c.now()) }
 
 // releaseENIsAt is releaseENIs for an owner that went at gone: states
 // computed lazily (a task STOPPED, a group deleted, noticed at the next
@@ -130,7 +130,7 @@ func (s *ec2Sim) releaseENIsAt(owner string, gone time.Time) {
 
 // reap drops ENIs whose linger time is over (c.mu held).
 func (s *ec2Sim) reap() {
-	now := time.Now()
+	now := s.c.now()
 	for id, e := range s.enis {
 		if !e.goneAt.IsZero() && now.After(e.goneAt) {
 			delete(s.enis, id)
@@ -216,7 +216,7 @@ func (s *ec2Sim) CreateVpc(_ context.Context, in *ec2.CreateVpcInput) (*ec2.Crea
 
 func (s *ec2Sim) vpcOut(v *vpc) *t.Vpc {
 	st := t.VpcStateAvailable
-	if time.Now().Before(v.readyAt) {
+	if s.c.now().Before(v.readyAt) {
 		st = t.VpcStatePending
 	}
 	return &t.Vpc{VpcId: aws.String(v.id), CidrBlock: aws.String(v.cidr), State: st, Tags: ec2Tags(v.tags),
@@ -235,8 +235,8 @@ func (s *ec2Sim) DescribeVpcs(_ context.Context, in *ec2.DescribeVpcsInput) (*ec
 		list = append(list, *s.vpcOut(v))
 	}
 	if len(in.VpcIds) == 0 {
-		for _, id := range sortedKeys(s.vpcs) {
-			v := s.vpcs[id]
+		for _, v := range listed(s.c, s.vpcs) {
+			id := v.id
 			if s.c.isFresh(id) && s.c.hidden(id) {
 				continue
 			}
@@ -342,6 +342,7 @@ func (s *ec2Sim) DeleteVpc(_ context.Context, in *ec2.DeleteVpcInput) (*ec2.Dele
 	delete(s.sgs, v.defaultSG)
 	delete(s.rts, v.mainRT)
 	delete(s.vpcs, id)
+	s.c.deleted(id, v)
 	s.dropFlowLogsOf(id)
 	return &ec2.DeleteVpcOutput{}, nil
 }
@@ -399,8 +400,8 @@ func (s *ec2Sim) DescribeSubnets(_ context.Context, in *ec2.DescribeSubnetsInput
 		list = append(list, *s.subnetOut(sn))
 	}
 	if len(in.SubnetIds) == 0 {
-		for _, id := range sortedKeys(s.subnets) {
-			sn := s.subnets[id]
+		for _, sn := range listed(s.c, s.subnets) {
+			id := sn.id
 			if s.c.isFresh(id) && s.c.hidden(id) {
 				continue
 			}
@@ -458,6 +459,7 @@ func (s *ec2Sim) DeleteSubnet(_ context.Context, in *ec2.DeleteSubnetInput) (*ec
 			}
 		}
 	}
+	s.c.deleted(id, s.subnets[id])
 	delete(s.subnets, id)
 	return &ec2.DeleteSubnetOutput{}, nil
 }
@@ -821,8 +823,8 @@ func (s *ec2Sim) DescribeSecurityGroups(_ context.Context, in *ec2.DescribeSecur
 		list = append(list, s.sgOut(g))
 	}
 	if len(in.GroupIds) == 0 {
-		for _, id := range sortedKeys(s.sgs) {
-			g := s.sgs[id]
+		for _, g := range listed(s.c, s.sgs) {
+			id := g.id
 			if s.c.isFresh(id) && s.c.hidden(id) {
 				continue
 			}
@@ -1054,6 +1056,7 @@ func (s *ec2Sim) DeleteSecurityGroup(_ context.Context, in *ec2.DeleteSecurityGr
 			return nil, apiError("DependencyViolation", "resource %s has a dependent object", id)
 		}
 	}
+	s.c.deleted(id, s.sgs[id])
 	delete(s.sgs, id)
 	return &ec2.DeleteSecurityGroupOutput{Return: aws.Bool(true), GroupId: aws.String(id)}, nil
 }

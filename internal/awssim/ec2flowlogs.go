@@ -131,7 +131,7 @@ func (s *ec2Sim) CreateFlowLogs(_ context.Context, in *ec2.CreateFlowLogsInput) 
 			continue
 		}
 		f := &flowLog{id: s.c.newID("fl"), resource: rid, traffic: string(in.TrafficType), destType: destType, dest: dest,
-			format: format, maxAgg: maxAgg, created: time.Now().UTC(), tags: ec2TagsFromSpecs(in.TagSpecifications, t.ResourceTypeVpcFlowLog)}
+			format: format, maxAgg: maxAgg, created: s.c.now().UTC(), tags: ec2TagsFromSpecs(in.TagSpecifications, t.ResourceTypeVpcFlowLog)}
 		s.flows[f.id] = f
 		s.c.created(f.id)
 		out.FlowLogIds = append(out.FlowLogIds, f.id)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -148,7 +147,7 @@ func validateECSTags(tags []et.Tag) error {
 }
 
 func (s *ecsSim) inventory() []Resource {
-	s.advance(time.Now())
+	s.advance(s.c.now())
 	var out []Resource
 	for _, name := range sortedKeys(s.clusters) {
 		if cl := s.clusters[name]; cl.status == "ACTIVE" {
@@ -182,7 +181,7 @@ func (s *ecsSim) clusterOut(cl *ecsCluster, include []et.ClusterField) et.Cluste
 				out.ActiveServicesCount++
 			}
 		}
-		now := time.Now()
+		now := s.c.now()
 		for _, t := range s.tasks {
 			if t.cluster != cl.name {
 				continue
@@ -225,7 +224,7 @@ func validClusterSetting(st et.ClusterSetting) error {
 func (s *ecsSim) CreateCluster(_ context.Context, in *ecs.CreateClusterInput) (*ecs.CreateClusterOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	s.advance(time.Now())
+	s.advance(s.c.now())
 	name := aws.ToString(in.ClusterName)
 	if name == "" {
 		name = "default"
@@ -260,7 +259,7 @@ func (s *ecsSim) CreateCluster(_ context.Context, in *ecs.CreateClusterInput) (*
 func (s *ecsSim) DescribeClusters(_ context.Context, in *ecs.DescribeClustersInput) (*ecs.DescribeClustersOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	s.advance(time.Now())
+	s.advance(s.c.now())
 	refs := in.Clusters
 	if len(refs) == 0 {
 		refs = []string{"default"}
@@ -283,7 +282,7 @@ func (s *ecsSim) DescribeClusters(_ context.Context, in *ecs.DescribeClustersInp
 func (s *ecsSim) UpdateClusterSettings(_ context.Context, in *ecs.UpdateClusterSettingsInput) (*ecs.UpdateClusterSettingsOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	s.advance(time.Now())
+	s.advance(s.c.now())
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
 		return nil, err
@@ -308,7 +307,7 @@ func (s *ecsSim) UpdateClusterSettings(_ context.Context, in *ecs.UpdateClusterS
 func (s *ecsSim) DeleteCluster(_ context.Context, in *ecs.DeleteClusterInput) (*ecs.DeleteClusterOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {

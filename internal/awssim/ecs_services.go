@@ -211,7 +211,7 @@ func (s *ecsSim) newDeployment(sv *ecsService, now time.Time) *ecsDeployment {
 func (s *ecsSim) CreateService(_ context.Context, in *ecs.CreateServiceInput) (*ecs.CreateServiceOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
@@ -275,6 +275,7 @@ func (s *ecsSim) CreateService(_ context.Context, in *ecs.CreateServiceInput) (*
 	}
 	sv.deployments = []*ecsDeployment{s.newDeployment(sv, now)}
 	s.services[key] = sv
+	s.c.openWindow(WinECSDescribe, sv.arn, nil)
 	if token != "" {
 		s.tokens[token] = key
 	}
@@ -288,7 +289,7 @@ func (s *ecsSim) CreateService(_ context.Context, in *ecs.CreateServiceInput) (*
 func (s *ecsSim) UpdateService(_ context.Context, in *ecs.UpdateServiceInput) (*ecs.UpdateServiceOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
@@ -384,7 +385,7 @@ func (s *ecsSim) UpdateService(_ context.Context, in *ecs.UpdateServiceInput) (*
 func (s *ecsSim) DeleteService(_ context.Context, in *ecs.DeleteServiceInput) (*ecs.DeleteServiceOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
@@ -418,7 +419,7 @@ func (s *ecsSim) DeleteService(_ context.Context, in *ecs.DeleteServiceInput) (*
 func (s *ecsSim) DescribeServices(_ context.Context, in *ecs.DescribeServicesInput) (*ecs.DescribeServicesOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
@@ -434,7 +435,7 @@ func (s *ecsSim) DescribeServices(_ context.Context, in *ecs.DescribeServicesInp
 	out := &ecs.DescribeServicesOutput{}
 	for _, ref := range in.Services {
 		sv := s.findService(cl.name, ref)
-		if sv == nil {
+		if sv == nil || s.c.inWindow(WinECSDescribe, sv.arn) {
 			out.Failures = append(out.Failures, et.Failure{Arn: aws.String(s.arn("service", cl.name+"/"+lastSegment(ref))), Reason: aws.String("MISSING")})
 			continue
 		}
@@ -447,14 +448,15 @@ func (s *ecsSim) DescribeServices(_ context.Context, in *ecs.DescribeServicesInp
 func (s *ecsSim) ListServices(_ context.Context, in *ecs.ListServicesInput) (*ecs.ListServicesOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	s.advance(time.Now())
+	s.advance(s.c.now())
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
 		return nil, err
 	}
 	var arns []string
 	for _, key := range sortedKeys(s.services) {
-		if sv := s.services[key]; sv.cluster == cl.name && sv.status != "INACTIVE" {
+		if sv := s.services[key]; sv.cluster == cl.name && sv.status != "INACTIVE" &&
+			!(s.c.windowOpen(WinECSDescribe, sv.arn) && s.c.inWindow(WinECSDescribe, sv.arn)) {
 			arns = append(arns, sv.arn)
 		}
 	}

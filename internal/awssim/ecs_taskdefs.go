@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -233,9 +232,18 @@ func validateTaskDef(in *ecs.RegisterTaskDefinitionInput) error {
 func (s *ecsSim) RegisterTaskDefinition(_ context.Context, in *ecs.RegisterTaskDefinitionInput) (*ecs.RegisterTaskDefinitionOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	s.advance(time.Now())
+	s.advance(s.c.now())
 	if err := validateTaskDef(in); err != nil {
 		return nil, err
+	}
+	// ECS checks that it can assume the roles it is given: a role IAM has not
+	// propagated yet answers ClientException "Role is not valid"
+	// (terraform-provider-aws retries RegisterTaskDefinition on exactly that,
+	// internal/service/ecs/task_definition.go).
+	for _, role := range []string{aws.ToString(in.ExecutionRoleArn), aws.ToString(in.TaskRoleArn)} {
+		if role != "" && !s.roleUsable(role) {
+			return nil, apiError("ClientException", "Role is not valid")
+		}
 	}
 	fam := aws.ToString(in.Family)
 	rev := int32(len(s.tds[fam]) + 1)
@@ -245,7 +253,7 @@ func (s *ecsSim) RegisterTaskDefinition(_ context.Context, in *ecs.RegisterTaskD
 		Cpu: in.Cpu, Memory: in.Memory, NetworkMode: in.NetworkMode, ExecutionRoleArn: in.ExecutionRoleArn,
 		TaskRoleArn: in.TaskRoleArn, RuntimePlatform: in.RuntimePlatform, EphemeralStorage: in.EphemeralStorage,
 		RequiresCompatibilities: in.RequiresCompatibilities, Volumes: deepCopyJSON(in.Volumes),
-		PidMode: in.PidMode, IpcMode: in.IpcMode, RegisteredAt: aws.Time(time.Now()),
+		PidMode: in.PidMode, IpcMode: in.IpcMode, RegisteredAt: aws.Time(s.c.now()),
 		RegisteredBy:    aws.String("arn:aws:iam::" + s.c.Account + ":user/simulated"),
 		Compatibilities: []et.Compatibility{et.CompatibilityEc2, et.CompatibilityFargate},
 	}
@@ -321,7 +329,7 @@ func (s *ecsSim) DeregisterTaskDefinition(_ context.Context, in *ecs.DeregisterT
 	if td.status == "ACTIVE" {
 		td.status = "INACTIVE"
 		td.def.Status = et.TaskDefinitionStatusInactive
-		td.def.DeregisteredAt = aws.Time(time.Now())
+		td.def.DeregisteredAt = aws.Time(s.c.now())
 	}
 	def := deepCopyJSON(td.def)
 	return &ecs.DeregisterTaskDefinitionOutput{TaskDefinition: &def}, nil
@@ -346,7 +354,7 @@ func (s *ecsSim) DeleteTaskDefinitions(_ context.Context, in *ecs.DeleteTaskDefi
 		default:
 			td.status = "DELETE_IN_PROGRESS"
 			td.def.Status = et.TaskDefinitionStatusDeleteInProgress
-			td.def.DeleteRequestedAt = aws.Time(time.Now())
+			td.def.DeleteRequestedAt = aws.Time(s.c.now())
 			out.TaskDefinitions = append(out.TaskDefinitions, deepCopyJSON(td.def))
 		}
 	}

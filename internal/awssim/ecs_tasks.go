@@ -125,7 +125,7 @@ func (s *ecsSim) nextEvent(now time.Time) (time.Time, func()) {
 
 func (s *ecsSim) started(t *ecsTask, at time.Time) {
 	t.started = true
-	if t.broken != "" {
+	failed := func() {
 		if sv := t.owner; sv != nil {
 			for _, d := range sv.deployments {
 				if d.id == t.deployment {
@@ -134,6 +134,14 @@ func (s *ecsSim) started(t *ecsTask, at time.Time) {
 				}
 			}
 		}
+	}
+	if reason := s.roleProblem(t, at); reason != "" {
+		failed()
+		s.stopTask(t, at, reason, et.TaskStopCodeTaskFailedToStart)
+		return
+	}
+	if t.broken != "" {
+		failed()
 		s.stopTask(t, at, "Essential container in task exited", et.TaskStopCodeEssentialContainerExited)
 		return
 	}
@@ -460,7 +468,7 @@ func (s *ecsSim) findTask(cluster, ref string) *ecsTask {
 func (s *ecsSim) ListTasks(_ context.Context, in *ecs.ListTasksInput) (*ecs.ListTasksOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	s.advance(time.Now())
+	s.advance(s.c.now())
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
 		return nil, err
@@ -496,7 +504,7 @@ func (s *ecsSim) ListTasks(_ context.Context, in *ecs.ListTasksInput) (*ecs.List
 func (s *ecsSim) DescribeTasks(_ context.Context, in *ecs.DescribeTasksInput) (*ecs.DescribeTasksOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
@@ -525,7 +533,7 @@ func (s *ecsSim) DescribeTasks(_ context.Context, in *ecs.DescribeTasksInput) (*
 func (s *ecsSim) StopTask(_ context.Context, in *ecs.StopTaskInput) (*ecs.StopTaskOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
-	now := time.Now()
+	now := s.c.now()
 	s.advance(now)
 	cl, err := s.activeCluster(in.Cluster)
 	if err != nil {
@@ -545,4 +553,31 @@ func (s *ecsSim) StopTask(_ context.Context, in *ecs.StopTaskInput) (*ecs.StopTa
 	}
 	out := s.taskOut(t, now, false)
 	return &ecs.StopTaskOutput{Task: &out}, nil
+}
+
+// roleProblem is why a task starting at time at cannot, when its roles have
+// not reached ECS yet (IAM is eventually consistent): a role it cannot
+// assume stops it with "ECS was unable to assume the role ..."; an execution
+// role whose policies just changed cannot create the log stream yet.
+func (s *ecsSim) roleProblem(t *ecsTask, at time.Time) string {
+	td := s.findTD(t.taskDef)
+	if td == nil {
+		return ""
+	}
+	hooks, ok := any(s.c).(interface {
+		roleUsableAt(string, time.Time) bool
+		rolePermissionsSettled(string, time.Time) bool
+	})
+	if !ok {
+		return ""
+	}
+	for _, role := range []string{aws.ToString(td.def.ExecutionRoleArn), aws.ToString(td.def.TaskRoleArn)} {
+		if role != "" && !hooks.roleUsableAt(role, at) {
+			return fmt.Sprintf("ECS was unable to assume the role '%s' that was provided for this task. Please verify that the role being passed has the proper trust relationship and permissions and that your IAM user has permissions to pass this role.", role)
+		}
+	}
+	if role := aws.ToString(td.def.ExecutionRoleArn); role != "" && !hooks.rolePermissionsSettled(role, at) {
+		return fmt.Sprintf("ResourceInitializationError: failed to validate logger args: create stream has been retried 1 times: failed to create Cloudwatch log stream: AccessDeniedException: User: %s is not authorized to perform: logs:CreateLogStream", role)
+	}
+	return ""
 }

@@ -20,7 +20,7 @@ import (
 
 func ecsTestClients(t *testing.T, timing *Timing) (*Cloud, *awsclients.Clients) {
 	t.Helper()
-	c := New(Options{Timing: timing, ConsistencyMisses: -1})
+	c := New(Options{Timing: timing, ConsistencyMisses: -1, NoThrottling: true})
 	cl, err := awsclients.New(context.Background(), awsclients.Options{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
 		APIOptions: c.APIOptions(), RetryMode: "standard", MaxAttempts: 5, MaxBackoff: time.Millisecond,
@@ -374,22 +374,43 @@ func TestECSFirstDeploymentFailsWithoutRollbackTarget(t *testing.T) {
 	}
 }
 
-func TestECSNetworkAndRoleChecks(t *testing.T) {
+// ecsRoleWorld is an account where IAM takes an hour to propagate, with a
+// network, the cluster "wbo" and a new role trusting ECS tasks.
+func ecsRoleWorld(t *testing.T, roleName string) (*Cloud, *awsclients.Clients, []string, string, *iam.CreateRoleOutput) {
+	t.Helper()
 	tm := RealisticTiming()
 	tm.IAMPropagation = time.Hour
-	_, cl := ecsTestClients(t, &tm)
-	ctx := context.Background()
+	c, cl := ecsTestClients(t, &tm)
 	subnets, sg := ecsNet(t, cl)
-	cl.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("wbo")})
-	role, err := cl.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("task"),
-		AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`)})
+	ctx := context.Background()
+	if _, err := cl.ECS.CreateCluster(ctx, &ecs.CreateClusterInput{ClusterName: aws.String("wbo")}); err != nil {
+		t.Fatal(err)
+	}
+	role, err := cl.IAM.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String(roleName), AssumeRolePolicyDocument: aws.String(ecsTrust)})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, cl, subnets, sg, role
+}
+
+func TestECSNetworkAndRoleChecks(t *testing.T) {
+	c, cl, subnets, sg, role := ecsRoleWorld(t, "task")
+	ctx := context.Background()
 	in := ecsTaskDefInput("svc", "app:v1")
 	in.TaskRoleArn = role.Role.Arn
+	if _, err := cl.ECS.RegisterTaskDefinition(ctx, in); ecsCode(err) != "ClientException" || !strings.Contains(err.Error(), "Role is not valid") {
+		t.Fatalf("RegisterTaskDefinition with a role IAM has not propagated yet: %v", err)
+	}
+	// The role propagated (white box: age it), the task definition registers;
+	// then its trust policy changes and propagates again.
+	c.lock()
+	c.iam().roles["task"].created = time.Now().Add(-2 * time.Hour)
+	c.unlock()
 	td, err := cl.ECS.RegisterTaskDefinition(ctx, in)
 	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.IAM.UpdateAssumeRolePolicy(ctx, &iam.UpdateAssumeRolePolicyInput{RoleName: aws.String("task"), PolicyDocument: aws.String(ecsTrust)}); err != nil {
 		t.Fatal(err)
 	}
 	arn := aws.ToString(td.TaskDefinition.TaskDefinitionArn)
@@ -423,5 +444,41 @@ func TestECSNetworkAndRoleChecks(t *testing.T) {
 	long.ClientToken = aws.String(strings.Repeat("x", 37))
 	if _, err := cl.ECS.CreateService(ctx, long); ecsCode(err) != "InvalidParameterException" {
 		t.Fatalf("clientToken longer than 36: %v", err)
+	}
+}
+
+// A task whose execution role's policies changed within the IAM propagation
+// time cannot create its log stream yet: it stops, and the deployment counts
+// it as failed (the scheduler then starts another).
+func TestECSTaskStopsWhileRolePolicyPropagates(t *testing.T) {
+	c, cl, subnets, sg, role := ecsRoleWorld(t, "exec")
+	ctx := context.Background()
+	c.lock()
+	c.iam().roles["exec"].created = time.Now().Add(-2 * time.Hour) // the role itself has propagated
+	c.unlock()
+	if _, err := cl.IAM.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("exec"), PolicyName: aws.String("logs"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:CreateLogStream","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	in := ecsTaskDefInput("svc", "app:v1")
+	in.ExecutionRoleArn = role.Role.Arn
+	td, err := cl.ECS.RegisterTaskDefinition(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cl.ECS.CreateService(ctx, ecsServiceInput("wbo", "svc", aws.ToString(td.TaskDefinition.TaskDefinitionArn), subnets, sg, 1)); err != nil {
+		t.Fatal(err)
+	}
+	ecsWait(t, cl, "wbo", "svc", func(s et.Service) bool { return primaryOf(s).FailedTasks >= 1 })
+	stopped, err := cl.ECS.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("wbo"), DesiredStatus: et.DesiredStatusStopped})
+	if err != nil || len(stopped.TaskArns) == 0 {
+		t.Fatalf("no stopped task: %v %v", stopped, err)
+	}
+	out, err := cl.ECS.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("wbo"), Tasks: stopped.TaskArns[:1]})
+	if err != nil || len(out.Tasks) != 1 {
+		t.Fatal(out, err)
+	}
+	if r := aws.ToString(out.Tasks[0].StoppedReason); !strings.Contains(r, "ResourceInitializationError") || out.Tasks[0].StopCode != et.TaskStopCodeTaskFailedToStart {
+		t.Fatalf("stopped reason %q code %s", r, out.Tasks[0].StopCode)
 	}
 }

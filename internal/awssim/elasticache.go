@@ -269,7 +269,7 @@ func (s *elastiCacheSim) arn(kind, name string) string {
 
 // tick advances every group's asynchronous state (c.mu held).
 func (s *elastiCacheSim) tick() {
-	now := time.Now()
+	now := s.c.now()
 	for _, id := range sortedKeys(s.groups) {
 		g := s.groups[id]
 		if s.held[id] {
@@ -554,6 +554,7 @@ func (s *elastiCacheSim) CreateCacheSubnetGroup(_ context.Context, in *elasticac
 	sg := &cacheSubnetGroup{name: name, desc: aws.ToString(in.CacheSubnetGroupDescription), vpc: vpc,
 		subnets: dedup(in.SubnetIds), tags: ecTagMap(in.Tags)}
 	s.subnetGroups[name] = sg
+	s.c.openWindow(WinElastiCacheDescribe, "subnet-group/"+name, nil)
 	return &elasticache.CreateCacheSubnetGroupOutput{CacheSubnetGroup: s.subnetGroupOut(sg)}, nil
 }
 
@@ -565,12 +566,15 @@ func (s *elastiCacheSim) DescribeCacheSubnetGroups(_ context.Context, in *elasti
 	if in.CacheSubnetGroupName != nil {
 		name := strings.ToLower(aws.ToString(in.CacheSubnetGroupName))
 		sg, ok := s.subnetGroups[name]
-		if !ok {
+		if !ok || s.c.inWindow(WinElastiCacheDescribe, "subnet-group/"+name) {
 			return nil, ecErr("CacheSubnetGroupNotFoundFault", "Cache subnet group %s not found.", name)
 		}
 		list = append(list, *s.subnetGroupOut(sg))
 	} else {
 		for _, n := range sortedKeys(s.subnetGroups) {
+			if k := "subnet-group/" + n; s.c.windowOpen(WinElastiCacheDescribe, k) && s.c.inWindow(WinElastiCacheDescribe, k) {
+				continue
+			}
 			list = append(list, *s.subnetGroupOut(s.subnetGroups[n]))
 		}
 	}
@@ -668,7 +672,7 @@ func (s *elastiCacheSim) placeNode(g *replicationGroup, az string, ready time.Ti
 		return nil, ecErr("InvalidParameterValue", "Availability zone %s is not in cache subnet group %s (zones: %s).", az, sg.name, strings.Join(zones, ", "))
 	}
 	g.nextMember++
-	m := &cacheNode{id: fmt.Sprintf("%s-%03d", g.id, g.nextMember), az: az, subnet: subnet, status: "creating", readyAt: ready, created: time.Now()}
+	m := &cacheNode{id: fmt.Sprintf("%s-%03d", g.id, g.nextMember), az: az, subnet: subnet, status: "creating", readyAt: ready, created: s.c.now()}
 	m.eni = s.c.ec2().attachENI(subnet, g.sgs, "ElastiCache "+m.id, s.arn("cluster", m.id), false)
 	return m, nil
 }
@@ -811,7 +815,7 @@ func (s *elastiCacheSim) CreateReplicationGroup(_ context.Context, in *elasticac
 		nodeType: nodeType, subnetGroup: sgName, sgs: append([]string(nil), in.SecurityGroupIds...), port: port,
 		atRest: atRest, transit: transit, transitMode: mode, failover: failover, multiAZ: multiAZ, autoMinor: autoMinor,
 		retention: retention, snapshotWindow: aws.ToString(in.SnapshotWindow), status: "creating",
-		until: s.c.deadline(s.c.Timing.ReplicationGroup), tags: ecTagMap(in.Tags), created: time.Now(),
+		until: s.c.deadline(s.c.Timing.ReplicationGroup), tags: ecTagMap(in.Tags), created: s.c.now(),
 		dnsPart: fmt.Sprintf("%06x", uint64(s.c.seq)*0x9e3779b1%0xffffff),
 	}
 	for i := 0; i < int(count); i++ {
@@ -829,6 +833,7 @@ func (s *elastiCacheSim) CreateReplicationGroup(_ context.Context, in *elasticac
 		g.members = append(g.members, m)
 	}
 	s.groups[id] = g
+	s.c.openWindow(WinElastiCacheDescribe, "replication-group/"+id, nil)
 	return &elasticache.CreateReplicationGroupOutput{ReplicationGroup: s.groupOut(g)}, nil
 }
 
@@ -840,12 +845,15 @@ func (s *elastiCacheSim) DescribeReplicationGroups(_ context.Context, in *elasti
 	if in.ReplicationGroupId != nil {
 		id := strings.ToLower(aws.ToString(in.ReplicationGroupId))
 		g, ok := s.groups[id]
-		if !ok {
+		if !ok || s.c.inWindow(WinElastiCacheDescribe, "replication-group/"+id) {
 			return nil, ecErr("ReplicationGroupNotFoundFault", "Replication group %s not found.", id)
 		}
 		list = append(list, *s.groupOut(g))
 	} else {
 		for _, id := range sortedKeys(s.groups) {
+			if k := "replication-group/" + id; s.c.windowOpen(WinElastiCacheDescribe, k) && s.c.inWindow(WinElastiCacheDescribe, k) {
+				continue
+			}
 			list = append(list, *s.groupOut(s.groups[id]))
 		}
 	}

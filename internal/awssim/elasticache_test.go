@@ -31,7 +31,7 @@ type ecRig struct {
 
 func newECRig(t *testing.T) *ecRig {
 	t.Helper()
-	c := New(Options{ConsistencyMisses: -1})
+	c := New(Options{ConsistencyMisses: -1, NoThrottling: true})
 	cl, err := awsclients.New(context.Background(), awsclients.Options{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),

@@ -239,7 +239,7 @@ func (s *elbv2Sim) CreateLoadBalancer(_ context.Context, in *elbv2.CreateLoadBal
 	}
 	id := s.hexID()
 	lb := &elbLB{name: name, id: id, scheme: scheme, typ: typ, ipType: ipType, vpc: vpc, subnets: subnets, sgs: sgs,
-		created: time.Now(), readyAt: s.c.deadline(s.c.Timing.LoadBalancerActive), attrs: albAttrDefaults()}
+		created: s.c.now(), readyAt: s.c.deadline(s.c.Timing.LoadBalancerActive), attrs: albAttrDefaults()}
 	lb.arn = s.arn("loadbalancer/app/" + name + "/" + id)
 	prefix := ""
 	if scheme == string(lbt.LoadBalancerSchemeEnumInternal) {
@@ -247,6 +247,7 @@ func (s *elbv2Sim) CreateLoadBalancer(_ context.Context, in *elbv2.CreateLoadBal
 	}
 	lb.dns = fmt.Sprintf("%s%s-%d.%s.elb.amazonaws.com", prefix, name, s.c.seq%1000000000+1000000000, s.c.Region)
 	s.lbs[lb.arn] = lb
+	s.c.openWindow(WinELBDescribe, lb.arn, nil)
 	s.tags[lb.arn] = tags
 	for _, sn := range subnets {
 		s.attachLBENI(lb, sn)
@@ -279,7 +280,7 @@ func (s *elbv2Sim) setENIGroups(lb *elbLB) {
 }
 
 func (s *elbv2Sim) lbState(lb *elbLB) lbt.LoadBalancerStateEnum {
-	if time.Now().Before(lb.readyAt) {
+	if s.c.now().Before(lb.readyAt) {
 		return lbt.LoadBalancerStateEnumProvisioning
 	}
 	return lbt.LoadBalancerStateEnumActive
@@ -325,6 +326,9 @@ func (s *elbv2Sim) DescribeLoadBalancers(_ context.Context, in *elbv2.DescribeLo
 			if err != nil {
 				return nil, err
 			}
+			if s.c.inWindow(WinELBDescribe, lb.arn) {
+				return nil, apiError("LoadBalancerNotFound", "Load balancer '%s' not found", a)
+			}
 			list = append(list, s.lbOut(lb))
 		}
 	case len(in.Names) > 0:
@@ -335,13 +339,16 @@ func (s *elbv2Sim) DescribeLoadBalancers(_ context.Context, in *elbv2.DescribeLo
 					found = lb
 				}
 			}
-			if found == nil {
+			if found == nil || s.c.inWindow(WinELBDescribe, found.arn) {
 				return nil, apiError("LoadBalancerNotFound", "Load balancers '[%s]' not found", n)
 			}
 			list = append(list, s.lbOut(found))
 		}
 	default:
 		for _, a := range sortedKeys(s.lbs) {
+			if s.c.windowOpen(WinELBDescribe, a) && s.c.inWindow(WinELBDescribe, a) {
+				continue
+			}
 			list = append(list, s.lbOut(s.lbs[a]))
 		}
 	}
@@ -456,6 +463,11 @@ func (s *elbv2Sim) ModifyLoadBalancerAttributes(_ context.Context, in *elbv2.Mod
 			return nil, apiError("ValidationError", "The value of '%s.s3.bucket' cannot be empty when %s are enabled", kind, strings.ReplaceAll(kind, "_", " "))
 		}
 		changed := bucket != lb.attrs[kind+".s3.bucket"] || next[kind+".s3.prefix"] != lb.attrs[kind+".s3.prefix"] || lb.attrs[kind+".s3.enabled"] != "true"
+		if changed && s.c.inWindow(WinLogBucketPolicy, bucket) {
+			// The bucket policy was written a moment ago and has not reached
+			// ELB's log delivery yet (see WinLogBucketPolicy).
+			return nil, apiError("InvalidConfigurationRequest", "Access Denied for bucket: %s. Please check S3bucket permission", bucket)
+		}
 		if chk, ok := s.c.services["S3"].(AccessLogBucketChecker); ok && changed {
 			// ELB writes a test file when logging is enabled and refuses
 			// with "Access Denied for bucket: <b>. Please check S3bucket

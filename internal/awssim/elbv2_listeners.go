@@ -351,6 +351,7 @@ func (s *elbv2Sim) CreateListener(_ context.Context, in *elbv2.CreateListenerInp
 	if count >= maxListenersPerLB {
 		return nil, apiError("TooManyListeners", "You have reached the limit of %d listeners for load balancer '%s'", maxListenersPerLB, lb.arn)
 	}
+	opened := s.associating(actions)
 	l := &elbListener{lb: lb.arn, id: s.hexID(), port: port, protocol: string(in.Protocol), sslPolicy: policy, certs: certs}
 	l.arn = s.arn("listener/app/" + lb.name + "/" + lb.id + "/" + l.id)
 	def := &elbRule{listener: l.arn, isDefault: true, actions: actions}
@@ -359,6 +360,8 @@ func (s *elbv2Sim) CreateListener(_ context.Context, in *elbv2.CreateListenerInp
 	s.listeners[l.arn] = l
 	s.rules[def.arn] = def
 	s.tags[l.arn] = lbTags(in.Tags)
+	opened()
+	s.c.openWindow(WinELBDescribe, l.arn, nil)
 	return &elbv2.CreateListenerOutput{Listeners: []lbt.Listener{s.listenerOut(l)}}, nil
 }
 
@@ -373,6 +376,9 @@ func (s *elbv2Sim) DescribeListeners(_ context.Context, in *elbv2.DescribeListen
 			if err != nil {
 				return nil, err
 			}
+			if s.c.inWindow(WinELBDescribe, l.arn) {
+				return nil, apiError("ListenerNotFound", "Listener '%s' not found", a)
+			}
 			ls = append(ls, l)
 		}
 	case in.LoadBalancerArn != nil:
@@ -381,6 +387,9 @@ func (s *elbv2Sim) DescribeListeners(_ context.Context, in *elbv2.DescribeListen
 		}
 		for _, l := range s.listeners {
 			if l.lb == aws.ToString(in.LoadBalancerArn) {
+				if s.c.windowOpen(WinELBDescribe, l.arn) && s.c.inWindow(WinELBDescribe, l.arn) {
+					continue
+				}
 				ls = append(ls, l)
 			}
 		}
@@ -448,7 +457,9 @@ func (s *elbv2Sim) ModifyListener(_ context.Context, in *elbv2.ModifyListenerInp
 		}
 	}
 	l.port, l.protocol, l.sslPolicy, l.certs = port, string(proto), newPolicy, newCerts
+	opened := s.associating(actions)
 	def.actions = actions
+	opened()
 	return &elbv2.ModifyListenerOutput{Listeners: []lbt.Listener{s.listenerOut(l)}}, nil
 }
 
@@ -554,10 +565,12 @@ func (s *elbv2Sim) CreateRule(_ context.Context, in *elbv2.CreateRuleInput) (*el
 	if s.countRules(lb.arn) >= MaxRulesPerLoadBalancer {
 		return nil, apiError("TooManyRules", "The maximum number of rules (%d) for load balancer '%s' has been reached", MaxRulesPerLoadBalancer, lb.arn)
 	}
+	opened := s.associating(actions)
 	r := &elbRule{listener: l.arn, priority: int(p), conditions: append([]lbt.RuleCondition(nil), in.Conditions...), actions: actions}
 	r.arn = s.arn("listener-rule/app/" + lb.name + "/" + lb.id + "/" + l.id + "/" + s.hexID())
 	s.rules[r.arn] = r
 	s.tags[r.arn] = lbTags(in.Tags)
+	opened()
 	return &elbv2.CreateRuleOutput{Rules: []lbt.Rule{s.ruleOut(r)}}, nil
 }
 
@@ -618,7 +631,9 @@ func (s *elbv2Sim) ModifyRule(_ context.Context, in *elbv2.ModifyRuleInput) (*el
 			return nil, err
 		}
 	}
+	opened := s.associating(actions)
 	r.conditions, r.actions = conds, actions
+	opened()
 	return &elbv2.ModifyRuleOutput{Rules: []lbt.Rule{s.ruleOut(r)}}, nil
 }
 

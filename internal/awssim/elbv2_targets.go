@@ -203,6 +203,7 @@ func (s *elbv2Sim) CreateTargetGroup(_ context.Context, in *elbv2.CreateTargetGr
 	tg.attrs = tgAttrDefaults()
 	tg.targets = map[string]*elbTarget{}
 	s.tgs[tg.arn] = tg
+	s.c.openWindow(WinELBDescribe, tg.arn, nil)
 	s.tags[tg.arn] = tags
 	return &elbv2.CreateTargetGroupOutput{TargetGroups: []lbt.TargetGroup{s.tgOut(tg)}}, nil
 }
@@ -253,6 +254,9 @@ func (s *elbv2Sim) DescribeTargetGroups(_ context.Context, in *elbv2.DescribeTar
 			if err != nil {
 				return nil, err
 			}
+			if s.c.inWindow(WinELBDescribe, tg.arn) {
+				return nil, apiError("TargetGroupNotFound", "Target groups '%s' not found", a)
+			}
 			list = append(list, s.tgOut(tg))
 		}
 	case len(in.Names) > 0:
@@ -263,7 +267,7 @@ func (s *elbv2Sim) DescribeTargetGroups(_ context.Context, in *elbv2.DescribeTar
 					found = tg
 				}
 			}
-			if found == nil {
+			if found == nil || s.c.inWindow(WinELBDescribe, found.arn) {
 				return nil, apiError("TargetGroupNotFound", "Target groups '[%s]' not found", n)
 			}
 			list = append(list, s.tgOut(found))
@@ -277,6 +281,9 @@ func (s *elbv2Sim) DescribeTargetGroups(_ context.Context, in *elbv2.DescribeTar
 		}
 		for _, a := range sortedKeys(s.tgs) {
 			if lbARN == "" || contains(s.tgLoadBalancers(a), lbARN) {
+				if s.c.windowOpen(WinELBDescribe, a) && s.c.inWindow(WinELBDescribe, a) {
+					continue
+				}
 				list = append(list, s.tgOut(s.tgs[a]))
 			}
 		}
@@ -411,8 +418,7 @@ func (s *elbv2Sim) DeleteTargetGroup(_ context.Context, in *elbv2.DeleteTargetGr
 // ---- Targets ----
 
 // reapTargets drops targets whose deregistration delay is over (c.mu held).
-func (tg *elbTG) reapTargets() {
-	now := time.Now()
+func (tg *elbTG) reapTargets(now time.Time) {
 	for k, t := range tg.targets {
 		if !t.drainingEnd.IsZero() && now.After(t.drainingEnd) {
 			delete(tg.targets, k)
@@ -450,7 +456,7 @@ func (s *elbv2Sim) register(tg *elbTG, id string, port int32) error {
 	if live >= maxTargetsPerGroup {
 		return apiError("TooManyTargets", "You have reached the limit of %d targets for target group '%s'", maxTargetsPerGroup, tg.arn)
 	}
-	t.registered = time.Now()
+	t.registered = s.c.now()
 	tg.targets[t.key()] = t
 	return nil
 }
@@ -474,7 +480,7 @@ func (s *elbv2Sim) RegisterTargets(_ context.Context, in *elbv2.RegisterTargetsI
 	if err != nil {
 		return nil, err
 	}
-	tg.reapTargets()
+	tg.reapTargets(s.c.now())
 	for _, t := range in.Targets {
 		if err := s.register(tg, aws.ToString(t.Id), aws.ToInt32(t.Port)); err != nil {
 			return nil, err
@@ -492,7 +498,7 @@ func (s *elbv2Sim) DeregisterTargets(_ context.Context, in *elbv2.DeregisterTarg
 	if err != nil {
 		return nil, err
 	}
-	tg.reapTargets()
+	tg.reapTargets(s.c.now())
 	for _, t := range in.Targets {
 		s.deregister(tg, aws.ToString(t.Id), aws.ToInt32(t.Port))
 	}
@@ -512,7 +518,7 @@ func (s *elbv2Sim) health(tg *elbTG, t *elbTarget) lbt.TargetHealth {
 		return th(lbt.TargetHealthStateEnumUnused, lbt.TargetHealthReasonEnumNotInUse, "Target group is not configured to receive traffic from the load balancer")
 	case !tg.hc.enabled:
 		return th(lbt.TargetHealthStateEnumUnavailable, lbt.TargetHealthReasonEnumHealthCheckDisabled, "Health checks disabled")
-	case time.Now().Before(t.registered.Add(s.c.wall(s.c.Timing.TargetHealthy))):
+	case s.c.now().Before(t.registered.Add(s.c.wall(s.c.Timing.TargetHealthy))):
 		return th(lbt.TargetHealthStateEnumInitial, lbt.TargetHealthReasonEnumRegistrationInProgress, "Target registration is in progress")
 	case t.failing:
 		return th(lbt.TargetHealthStateEnumUnhealthy, lbt.TargetHealthReasonEnumFailedHealthChecks, "Health checks failed")
@@ -527,7 +533,7 @@ func (s *elbv2Sim) DescribeTargetHealth(_ context.Context, in *elbv2.DescribeTar
 	if err != nil {
 		return nil, err
 	}
-	tg.reapTargets()
+	tg.reapTargets(s.c.now())
 	out := &elbv2.DescribeTargetHealthOutput{}
 	desc := func(t *elbTarget) lbt.TargetHealthDescription {
 		h := s.health(tg, t)
@@ -579,7 +585,7 @@ func (s *elbv2Sim) registerTask(tgARN, ip string, port int32) error {
 	if err != nil {
 		return err
 	}
-	tg.reapTargets()
+	tg.reapTargets(s.c.now())
 	return s.register(tg, ip, port)
 }
 
@@ -618,5 +624,23 @@ func (s *elbv2Sim) setTaskHealthy(tgARN, ip string, healthy bool) {
 // not have an associated load balancer." (as reported against the API in
 // terraform-provider-aws and cloudcontrol clients).
 func (s *elbv2Sim) tgHasLoadBalancer(tgARN string) bool {
-	return len(s.tgLoadBalancers(tgARN)) > 0
+	return len(s.tgLoadBalancers(tgARN)) > 0 && !s.c.inWindow(WinListenerTargetGroup, tgARN)
+}
+
+// associating opens WinListenerTargetGroup for the target groups that
+// actions forward to and no listener or rule used before: ECS does not see
+// the new association at once (terraform-provider-aws#3535). Call it before
+// the listener or rule is stored, and call the function it returns after.
+func (s *elbv2Sim) associating(actions []lbt.Action) func() {
+	var fresh []string
+	for _, arn := range sortedKeys(s.tgs) {
+		if actionsUse(actions, arn) && len(s.tgLoadBalancers(arn)) == 0 {
+			fresh = append(fresh, arn)
+		}
+	}
+	return func() {
+		for _, arn := range fresh {
+			s.c.openWindow(WinListenerTargetGroup, arn, nil)
+		}
+	}
 }

@@ -31,7 +31,7 @@ type elbEnv struct {
 
 func newELBEnv(t *testing.T) *elbEnv {
 	t.Helper()
-	c := New(Options{ConsistencyMisses: -1})
+	c := New(Options{ConsistencyMisses: -1, NoThrottling: true})
 	cl, err := awsclients.New(context.Background(), awsclients.Options{
 		Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
 		APIOptions: c.APIOptions(), RetryMode: "standard", MaxAttempts: 3, MaxBackoff: time.Millisecond,

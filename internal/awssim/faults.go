@@ -29,15 +29,18 @@ type faults struct {
 	crashMode   CrashMode
 	loseAt      int // lose the response of this mutating call, without crashing
 	mutSeen     int
-	throttle    float64
 	serverError float64
 	latencyMax  time.Duration
 	// latencyFixed, when set, is every call's latency (SetCallLatency).
 	latencyFixed time.Duration
 }
 
-// decide is called with c.mu held.
-func (f *faults) decide(c *Cloud, mutating bool) action {
+// decide is called with c.mu held. A throttled attempt never reaches AWS,
+// so it does not count as a mutating call for CrashAt / LoseResponseAt.
+func (f *faults) decide(c *Cloud, service, op string, params any, mutating bool) action {
+	if !c.take(service, op, params) {
+		return actThrottle
+	}
 	if mutating {
 		f.mutSeen++
 		if f.crashAt > 0 && f.mutSeen == f.crashAt {
@@ -49,9 +52,6 @@ func (f *faults) decide(c *Cloud, mutating bool) action {
 		if f.loseAt > 0 && f.mutSeen == f.loseAt {
 			return actLoseResponse
 		}
-	}
-	if f.throttle > 0 && c.rnd.Float64() < f.throttle {
-		return actThrottle
 	}
 	if f.serverError > 0 && c.rnd.Float64() < f.serverError {
 		return actServerError
@@ -83,14 +83,6 @@ func (c *Cloud) LoseResponseAt(k int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.faults.loseAt, c.faults.mutSeen = k, 0
-}
-
-// SetThrottling answers the given fraction of calls with the service's
-// throttling error code.
-func (c *Cloud) SetThrottling(fraction float64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.faults.throttle = fraction
 }
 
 // SetServerErrors answers the given fraction of calls with HTTP 500.

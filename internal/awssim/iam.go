@@ -29,6 +29,7 @@ type iamRole struct {
 	trust                string // as given, JSON
 	created              time.Time
 	trustChanged         time.Time // last UpdateAssumeRolePolicy (propagates like a new role)
+	policyChanged        time.Time // last change to its permissions (inline or managed policies)
 	tags                 map[string]string
 	inline               map[string]string // policy name -> JSON
 	attached             []string          // managed policy ARNs, in attach order
@@ -240,7 +241,7 @@ func (s *iamSim) CreateRole(_ context.Context, in *iam.CreateRoleInput) (*iam.Cr
 	if len(tags) > iamMaxTags {
 		return nil, apiError("LimitExceeded", "Cannot exceed quota for TagsPerRole: %d.", iamMaxTags)
 	}
-	now := time.Now().UTC()
+	now := s.c.now().UTC()
 	s.c.seq++
 	r := &iamRole{name: name, path: path, desc: aws.ToString(in.Description), trust: trust, created: now,
 		id: fmt.Sprintf("AROA%017X", uint64(s.c.seq)*0x9e3779b97f4a7c15>>4), tags: tags, inline: map[string]string{}}
@@ -269,7 +270,7 @@ func (s *iamSim) UpdateAssumeRolePolicy(_ context.Context, in *iam.UpdateAssumeR
 	if msg := policyProblem(doc, "trust"); msg != "" {
 		return nil, apiError("MalformedPolicyDocument", "%s", msg)
 	}
-	r.trust, r.trustChanged = doc, time.Now()
+	r.trust, r.trustChanged = doc, s.c.now()
 	return &iam.UpdateAssumeRolePolicyOutput{}, nil
 }
 
@@ -408,6 +409,7 @@ func (s *iamSim) PutRolePolicy(_ context.Context, in *iam.PutRolePolicyInput) (*
 		return nil, apiError("LimitExceeded", "Maximum policy size of %d bytes exceeded for role %s", iamMaxInlineBytes, r.name)
 	}
 	r.inline[name] = doc
+	r.policyChanged = s.c.now()
 	return &iam.PutRolePolicyOutput{}, nil
 }
 
@@ -437,6 +439,7 @@ func (s *iamSim) DeleteRolePolicy(_ context.Context, in *iam.DeleteRolePolicyInp
 		return nil, apiError("NoSuchEntity", "The role policy with name %s cannot be found.", name)
 	}
 	delete(r.inline, name)
+	r.policyChanged = s.c.now()
 	return &iam.DeleteRolePolicyOutput{}, nil
 }
 
@@ -487,6 +490,7 @@ func (s *iamSim) AttachRolePolicy(_ context.Context, in *iam.AttachRolePolicyInp
 		return nil, apiError("LimitExceeded", "Cannot exceed quota for PoliciesPerRole: %d.", iamMaxManagedPerRole)
 	}
 	r.attached = append(r.attached, arn)
+	r.policyChanged = s.c.now()
 	return &iam.AttachRolePolicyOutput{}, nil
 }
 
@@ -501,6 +505,7 @@ func (s *iamSim) DetachRolePolicy(_ context.Context, in *iam.DetachRolePolicyInp
 	for i, a := range r.attached {
 		if a == arn {
 			r.attached = append(r.attached[:i], r.attached[i+1:]...)
+			r.policyChanged = s.c.now()
 			return &iam.DetachRolePolicyOutput{}, nil
 		}
 	}
@@ -549,17 +554,16 @@ func (s *iamSim) inventory() []Resource {
 // passed has the proper permissions." or a task stopped with "ECS was unable
 // to assume the role '...' that was provided for this task."
 // (awserr.IsRoleNotPropagated recognises both). Called with c.mu held.
-func (c *Cloud) roleUsable(arn string) bool {
+func (c *Cloud) roleUsable(arn string) bool { return c.roleUsableAt(arn, c.now()) }
+
+// roleUsableAt is roleUsable at time at (a task starting in the past of a
+// lazily computed schedule).
+func (c *Cloud) roleUsableAt(arn string, at time.Time) bool {
 	s, ok := c.services["IAM"].(*iamSim)
 	if !ok {
 		return true
 	}
-	var r *iamRole
-	for _, x := range s.roles {
-		if s.arn(x) == arn {
-			r = x
-		}
-	}
+	r := s.roleByARN(arn)
 	if r == nil {
 		return false
 	}
@@ -567,10 +571,36 @@ func (c *Cloud) roleUsable(arn string) bool {
 	if r.trustChanged.After(since) {
 		since = r.trustChanged
 	}
-	if time.Now().Before(since.Add(c.wall(c.Timing.IAMPropagation))) {
+	if at.Before(since.Add(c.wall(c.Timing.IAMPropagation))) {
 		return false
 	}
 	return trustsService(r.trust, "ecs-tasks.amazonaws.com")
+}
+
+// rolePermissionsSettled reports whether the last change to the role's
+// policies (PutRolePolicy, AttachRolePolicy, their removals) has reached
+// other services by time at: the same IAM propagation delay applies to
+// permissions as to new roles ("Changes that I make are not always
+// immediately visible", IAM User Guide). A Fargate task whose execution role
+// got its logs permissions a moment ago stops with "ResourceInitializationError:
+// failed to validate logger args: ... AccessDeniedException", as reported in
+// aws/containers-roadmap and re:Post threads. Called with c.mu held.
+func (c *Cloud) rolePermissionsSettled(arn string, at time.Time) bool {
+	s, ok := c.services["IAM"].(*iamSim)
+	if !ok {
+		return true
+	}
+	r := s.roleByARN(arn)
+	return r == nil || r.policyChanged.IsZero() || !at.Before(r.policyChanged.Add(c.wall(c.Timing.IAMPropagation)))
+}
+
+func (s *iamSim) roleByARN(arn string) *iamRole {
+	for _, x := range s.roles {
+		if s.arn(x) == arn {
+			return x
+		}
+	}
+	return nil
 }
 
 // trustsService reports whether a trust policy has an Allow statement for

@@ -47,7 +47,7 @@ func (c *Cloud) CreateKMSKey(aliases ...string) string {
 	c.seq++
 	n := uint64(c.seq) * 0x9e3779b97f4a7c15
 	id := fmt.Sprintf("%08x-%04x-4%03x-8%03x-%012x", uint32(n>>32), uint16(n>>16), uint16(n)&0xfff, uint16(n>>20)&0xfff, n&0xffffffffffff)
-	s.keys[id] = &kmsKey{id: id, created: time.Now().UTC()}
+	s.keys[id] = &kmsKey{id: id, created: c.now().UTC()}
 	for _, a := range aliases {
 		s.aliases[a] = id
 	}

@@ -107,7 +107,7 @@ var logGroupNameRE = regexp.MustCompile(`^[.\-_/#A-Za-z0-9]{1,512}$`)
 // CloudWatch Logs API reference).
 var retentionValues = []int32{1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
-func nowMS() int64 { return time.Now().UnixMilli() }
+func (s *logsSim) nowMS() int64 { return s.c.now().UnixMilli() }
 
 func (s *logsSim) group(name, id *string) (*logGroup, error) {
 	n := aws.ToString(name)
@@ -143,7 +143,7 @@ func (s *logsSim) CreateLogGroup(_ context.Context, in *cloudwatchlogs.CreateLog
 	if len(in.Tags) > 50 {
 		return nil, logsInvalid("at most 50 tags are allowed")
 	}
-	s.groups[name] = &logGroup{name: name, created: nowMS(), tags: copyTags(in.Tags), streams: map[string]*logStream{}}
+	s.groups[name] = &logGroup{name: name, created: s.nowMS(), tags: copyTags(in.Tags), streams: map[string]*logStream{}}
 	return &cloudwatchlogs.CreateLogGroupOutput{}, nil
 }
 
@@ -309,14 +309,14 @@ func (s *logsSim) CreateLogStream(_ context.Context, in *cloudwatchlogs.CreateLo
 	if _, ok := g.streams[name]; ok {
 		return nil, apiError("ResourceAlreadyExistsException", "The specified log stream already exists")
 	}
-	g.streams[name] = &logStream{name: name, created: nowMS()}
+	g.streams[name] = &logStream{name: name, created: s.nowMS()}
 	return &cloudwatchlogs.CreateLogStreamOutput{}, nil
 }
 
 // append adds an event to a stream (c.mu held).
 func (s *logsSim) append(st *logStream, ts int64, msg string) {
 	s.seq++
-	st.events = append(st.events, &logEvent{id: fmt.Sprintf("%056d", s.seq), stream: st.name, ts: ts, ingest: nowMS(), seq: s.seq, msg: msg})
+	st.events = append(st.events, &logEvent{id: fmt.Sprintf("%056d", s.seq), stream: st.name, ts: ts, ingest: s.nowMS(), seq: s.seq, msg: msg})
 }
 
 func (s *logsSim) PutLogEvents(_ context.Context, in *cloudwatchlogs.PutLogEventsInput) (*cloudwatchlogs.PutLogEventsOutput, error) {
@@ -363,7 +363,7 @@ func (c *Cloud) AppendLogEvents(group, stream string, events ...LogEvent) bool {
 	}
 	st, ok := g.streams[stream]
 	if !ok {
-		st = &logStream{name: stream, created: nowMS()}
+		st = &logStream{name: stream, created: c.logs().nowMS()}
 		g.streams[stream] = st
 	}
 	for _, e := range events {
@@ -685,7 +685,7 @@ func (s *logsSim) StartQuery(_ context.Context, in *cloudwatchlogs.StartQueryInp
 	}
 	s.seq++
 	id := fmt.Sprintf("%08x-0000-4000-8000-%012x", s.seq, s.seq)
-	s.queries[id] = &logQuery{id: id, groups: groups, query: q, start: *in.StartTime * 1000, end: *in.EndTime * 1000, started: time.Now()}
+	s.queries[id] = &logQuery{id: id, groups: groups, query: q, start: *in.StartTime * 1000, end: *in.EndTime * 1000, started: s.c.now()}
 	return &cloudwatchlogs.StartQueryOutput{QueryId: aws.String(id)}, nil
 }
 

@@ -625,6 +625,7 @@ func (s *s3Sim) PutBucketPolicy(ctx context.Context, in *s3.PutBucketPolicyInput
 		return nil, apiError("AccessDenied", "User is not authorized to perform: s3:PutBucketPolicy on resource because public policies are blocked by the BlockPublicPolicy block public access setting.")
 	}
 	b.policy = doc
+	s.c.openWindow(WinLogBucketPolicy, b.name, nil)
 	return &s3.PutBucketPolicyOutput{}, nil
 }
 
@@ -805,7 +806,7 @@ func (s *s3Sim) DeleteBucketOwnershipControls(ctx context.Context, in *s3.Delete
 // stay meaningful after the version is deleted.
 func (s *s3Sim) newVersion(b *s3Bucket, data []byte, marker bool) *s3Version {
 	s.c.seq++
-	v := &s3Version{seq: s.c.seq, data: data, deleteMarker: marker, modified: time.Now().UTC()}
+	v := &s3Version{seq: s.c.seq, data: data, deleteMarker: marker, modified: s.c.now().UTC()}
 	if b.versioning == st.BucketVersioningStatusEnabled {
 		v.id = fmt.Sprintf("v%015d.%08x", v.seq, uint32(uint64(v.seq)*0x9e3779b97f4a7c15>>32))
 	} else {

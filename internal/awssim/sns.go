@@ -84,7 +84,7 @@ var snsTopicNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,256}$`)
 
 // expire drops pending subscriptions older than PendingSubscriptionLifetime (c.mu held).
 func (s *snsSim) expire(t *snsTopic) {
-	now := time.Now()
+	now := s.c.now()
 	kept := t.subs[:0]
 	for _, sub := range t.subs {
 		if sub.pending && now.After(sub.expires) {

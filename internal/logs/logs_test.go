@@ -249,7 +249,7 @@ func TestFollowPrintsNewEventsOnceAndStopsOnCancel(t *testing.T) {
 func TestThrottlingSurvived(t *testing.T) {
 	c, api := setup(t)
 	c.AppendLogEvents(group, "shard-0/wbo/aaaa", at(-1, "hello"))
-	c.SetThrottling(1) // every call throttled: the SDK's 3 attempts run out
+	c.ThrottleNext(-1) // every call throttled: the SDK's 3 attempts run out
 	backoffs := 0
 	var delays []time.Duration
 	var buf bytes.Buffer
@@ -258,7 +258,7 @@ func TestThrottlingSurvived(t *testing.T) {
 			backoffs++
 			delays = append(delays, d)
 			if backoffs == 3 {
-				c.SetThrottling(0)
+				c.ThrottleNext(0)
 			}
 			return nil
 		}})
@@ -269,7 +269,7 @@ func TestThrottlingSurvived(t *testing.T) {
 		t.Fatalf("output %q after %d backoffs %v", buf.String(), backoffs, delays)
 	}
 	// Throttled for good: a clear error after the bounded retries.
-	c.SetThrottling(1)
+	c.ThrottleNext(-1)
 	err = Run(context.Background(), api, Options{Group: group, Out: &bytes.Buffer{}, Sleep: noSleep, ThrottleRetries: 2})
 	if err == nil || !strings.Contains(err.Error(), "read log group") {
 		t.Fatalf("persistent throttling: %v", err)

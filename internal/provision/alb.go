@@ -346,7 +346,17 @@ func (k albKind) Update(ctx context.Context, env *Env, n *Node, obs *Observed, c
 	if len(attrs) > 0 {
 		// Only the attributes that differ, in one call (AWS applies them
 		// together, and a second up with nothing changed makes no call).
-		if _, err := env.AWS.ELB.ModifyLoadBalancerAttributes(ctx, &elbv2.ModifyLoadBalancerAttributesInput{LoadBalancerArn: aws.String(arn), Attributes: attrs}); err != nil {
+		// The log bucket's policy may have been written a moment ago: ELB
+		// refuses it until the policy reaches log delivery (awserr.IsLogBucketDenied).
+		err := env.Clock.Retry(ctx, LogBucketPolicyTimeout, awserr.IsLogBucketDenied,
+			func(status string, elapsed time.Duration) {
+				env.Progress(n.Name, fmt.Sprintf("waiting for the log bucket policy to reach ELB log delivery (%s elapsed; %s)", elapsed.Round(time.Second), status), elapsed)
+			},
+			func(ctx context.Context) error {
+				_, err := env.AWS.ELB.ModifyLoadBalancerAttributes(ctx, &elbv2.ModifyLoadBalancerAttributesInput{LoadBalancerArn: aws.String(arn), Attributes: attrs})
+				return err
+			})
+		if err != nil {
 			return fmt.Errorf("modify load balancer %s attributes: %w", arn, err)
 		}
 		for _, a := range attrs {
@@ -355,6 +365,11 @@ func (k albKind) Update(ctx context.Context, env *Env, n *Node, obs *Observed, c
 	}
 	return nil
 }
+
+// LogBucketPolicyTimeout bounds (AWS time) the retries of enabling access
+// logs while ELB still answers "Access Denied for bucket" for a bucket policy
+// just written; other tools report it passing within seconds.
+const LogBucketPolicyTimeout = 2 * time.Minute
 
 // Delete deletes the load balancer and waits until it is gone. Its network
 // interfaces outlive it for minutes; the subnets and security group that they

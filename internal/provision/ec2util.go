@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/wbo-deploy/wbo-deploy/internal/awserr"
 )
 
 // ec2TagSpec is the TagSpecifications of a create call: tags go on in the
@@ -117,4 +118,25 @@ func (e *Env) AZs(ctx context.Context) ([]string, error) {
 		c.azs = names[:2]
 	}()
 	return c.azs, c.err
+}
+
+// stillThere keeps the IDs a listing by tags or name returned that a describe
+// by ID still finds. EC2 listings lag deletions (a VPC, subnet or security
+// group deleted seconds ago can still match a filter: EC2 API reference,
+// "Eventual consistency"), and adopting one of those would hand a dead ID to
+// every dependent. describe is the describe by ID of one kind (what names it
+// in errors); NotFound drops the ID.
+func stillThere(ctx context.Context, what string, ids []string, describe func(ctx context.Context, id string) error) ([]string, error) {
+	var out []string
+	for _, id := range ids {
+		err := describe(ctx, id)
+		if awserr.IsNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("describe %s %s: %w", what, id, err)
+		}
+		out = append(out, id)
+	}
+	return out, nil
 }

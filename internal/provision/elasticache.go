@@ -843,10 +843,18 @@ func pollProgress(env *Env, node, phase string) func(status string, elapsed time
 // checked too.
 func (k replicationGroupKind) waitAvailable(ctx context.Context, env *Env, node, id, phase string, timeout time.Duration) (*rgObs, error) {
 	var last *rgObs
+	missing := 0
 	err := env.Clock.Poll(ctx, timeout, cachePollMin, cachePollMax, pollProgress(env, node, phase), func(ctx context.Context) (bool, string, error) {
 		g, err := describeGroup(ctx, env, id)
 		if err != nil {
 			return false, "", err
+		}
+		// Right after CreateReplicationGroup, DescribeReplicationGroups can
+		// answer ReplicationGroupNotFoundFault (eventual consistency;
+		// terraform-provider-aws retries it): a few misses are not "gone".
+		if g == nil && missing < maxNewMisses {
+			missing++
+			return false, "waiting for the new replication group to be visible (AWS is eventually consistent)", nil
 		}
 		if g == nil {
 			return false, "", fmt.Errorf("replication group %s disappeared while %s", id, phase)

@@ -244,7 +244,7 @@ func (e *Engine) ensure(ctx context.Context, n *Node, depsUnchanged bool) NodeRe
 	obs := e.planned(n.Name)
 	if obs == nil || !depsUnchanged || rec == nil || rec.ID != obs.Rec.ID {
 		var err error
-		if obs, err = k.Find(ctx, e.Env, n, rec); err != nil {
+		if obs, err = e.findRecorded(ctx, k, n, rec); err != nil {
 			return e.fail(r, fmt.Errorf("find: %w", err))
 		}
 	}
@@ -254,6 +254,9 @@ func (e *Engine) ensure(ctx context.Context, n *Node, depsUnchanged bool) NodeRe
 		obs, err = k.Create(ctx, e.Env, n)
 		if err != nil {
 			return e.fail(r, fmt.Errorf("create: %w", err))
+		}
+		if err := e.confirmCreated(ctx, k, n, obs); err != nil {
+			return e.fail(r, fmt.Errorf("find after create: %w", err))
 		}
 	} else {
 		r.Action = ActNoop

@@ -132,6 +132,13 @@ func (k secGroupKind) Find(ctx context.Context, env *Env, n *Node, rec *state.Re
 	for _, g := range out.SecurityGroups {
 		ids = append(ids, aws.ToString(g.GroupId))
 	}
+	ids, err = stillThere(ctx, "security group", ids, func(ctx context.Context, id string) error {
+		_, err := env.AWS.EC2.DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{GroupIds: []string{id}})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	id, _ := pickOne(ids)
 	for _, g := range out.SecurityGroups {
 		if aws.ToString(g.GroupId) == id {

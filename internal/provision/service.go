@@ -176,6 +176,13 @@ func (k serviceKind) Create(ctx context.Context, env *Env, n *Node) (*Observed, 
 		return nil, err
 	}
 	if obs == nil {
+		obs, err = AwaitVisible(ctx, env, n.Name, fmt.Sprintf("new ecs service %s is not visible to DescribeServices yet", sp.name),
+			func(ctx context.Context) (*Observed, error) { return k.Find(ctx, env, n, &rec) })
+		if err != nil {
+			return nil, err
+		}
+	}
+	if obs == nil {
 		return nil, fmt.Errorf("create ecs service %s: not found after creation", sp.name)
 	}
 	return obs, nil

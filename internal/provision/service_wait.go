@@ -40,6 +40,14 @@ func (e *DeploymentFailedError) Error() string {
 	return b.String()
 }
 
+// maxNewMisses is how many polls may answer a resource just created as not
+// found before a wait calls it gone: describes are eventually consistent
+// (DescribeServices MISSING, ReplicationGroupNotFoundFault...;
+// terraform-provider-aws retries them after create for the same reason).
+const maxNewMisses = 5
+
+const notVisibleYet = "waiting for the new service to be visible to DescribeServices (AWS is eventually consistent)"
+
 // waitDeployment polls the service until the deployment with id completes
 // (success) or fails. Progress shows running/desired tasks, the rollout state
 // and the target group's healthy targets.
@@ -49,6 +57,7 @@ func (e *DeploymentFailedError) Error() string {
 // revision when up reports the failure.
 func (k serviceKind) waitDeployment(ctx context.Context, env *Env, n *Node, sp serviceSpec, id string) error {
 	var failed error
+	missing := 0
 	err := env.Clock.Poll(ctx, deploymentTimeout, 5*time.Second, 15*time.Second,
 		func(status string, elapsed time.Duration) {
 			env.Progress(n.Name, fmt.Sprintf("deploying %s: %s (%s elapsed)", revisionName(sp.taskDef), status, elapsed.Round(time.Second)), elapsed)
@@ -57,6 +66,10 @@ func (k serviceKind) waitDeployment(ctx context.Context, env *Env, n *Node, sp s
 			s, err := k.describe(ctx, env, sp.cluster, sp.name)
 			if err != nil {
 				return false, "", err
+			}
+			if s == nil && missing < maxNewMisses {
+				missing++
+				return false, notVisibleYet, nil
 			}
 			if s == nil || aws.ToString(s.Status) != "ACTIVE" {
 				return false, "", fmt.Errorf("ecs service %s disappeared during its deployment", sp.name)
@@ -111,6 +124,7 @@ func (k serviceKind) waitDeployment(ctx context.Context, env *Env, n *Node, sp s
 
 // waitRunning polls the service until want tasks run.
 func (k serviceKind) waitRunning(ctx context.Context, env *Env, n *Node, sp serviceSpec, want int32) error {
+	missing := 0
 	return env.Clock.Poll(ctx, deploymentTimeout, 5*time.Second, 15*time.Second,
 		func(status string, elapsed time.Duration) {
 			env.Progress(n.Name, fmt.Sprintf("scaling %s: %s (%s elapsed)", sp.name, status, elapsed.Round(time.Second)), elapsed)
@@ -119,6 +133,10 @@ func (k serviceKind) waitRunning(ctx context.Context, env *Env, n *Node, sp serv
 			s, err := k.describe(ctx, env, sp.cluster, sp.name)
 			if err != nil {
 				return false, "", err
+			}
+			if s == nil && missing < maxNewMisses {
+				missing++
+				return false, notVisibleYet, nil
 			}
 			if s == nil || aws.ToString(s.Status) != "ACTIVE" {
 				return false, "", fmt.Errorf("ecs service %s disappeared while scaling", sp.name)

@@ -71,6 +71,13 @@ func (k subnetKind) Find(ctx context.Context, env *Env, n *Node, rec *state.Reso
 	for _, s := range out.Subnets {
 		ids = append(ids, aws.ToString(s.SubnetId))
 	}
+	ids, err = stillThere(ctx, "subnet", ids, func(ctx context.Context, id string) error {
+		_, err := env.AWS.EC2.DescribeSubnets(ctx, &ec2.DescribeSubnetsInput{SubnetIds: []string{id}})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
 	id, _ := pickOne(ids)
 	for _, s := range out.Subnets {
 		if aws.ToString(s.SubnetId) == id {

@@ -50,6 +50,13 @@ func (k vpcKind) Find(ctx context.Context, env *Env, n *Node, rec *state.Resourc
 		for _, x := range out.Vpcs {
 			ids = append(ids, aws.ToString(x.VpcId))
 		}
+		ids, err = stillThere(ctx, "vpc", ids, func(ctx context.Context, id string) error {
+			_, err := env.AWS.EC2.DescribeVpcs(ctx, &ec2.DescribeVpcsInput{VpcIds: []string{id}})
+			return err
+		})
+		if err != nil {
+			return nil, err
+		}
 		id, _ := pickOne(ids)
 		for i := range out.Vpcs {
 			if aws.ToString(out.Vpcs[i].VpcId) == id {

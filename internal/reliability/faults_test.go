@@ -18,7 +18,10 @@ func TestReliabilityTransientFailures(t *testing.T) {
 	var f figures
 	for seed := int64(1); seed <= 3; seed++ {
 		w := newWorld(t, baseConfig)
-		w.cloud.SetThrottling(0.30)
+		// A storm: every API's bucket refuses its next 3 attempts whatever
+		// the time, then holds a tenth of its published size and rate.
+		w.cloud.ThrottleNext(3)
+		w.cloud.ScaleBuckets(0.1)
 		w.cloud.SetServerErrors(0.05)
 		w.cloud.SetLatency(200 * time.Microsecond)
 		failed := false
@@ -48,7 +51,7 @@ func TestReliabilityTransientFailures(t *testing.T) {
 		}
 		f.add(len(left), len(dups), failed)
 	}
-	f.report(t, "30% throttled, 5% HTTP 500, random latency")
+	f.report(t, "throttling storm (token buckets at a tenth, 3 refusals each), 5% HTTP 500, random latency")
 }
 
 // A call AWS performed whose response was lost (client-side timeout): the

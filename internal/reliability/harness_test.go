@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -66,8 +67,13 @@ func newWorld(t *testing.T, config string) *world {
 
 // newWorldScaled makes a world whose simulated AWS runs at scale (wall
 // seconds per AWS second).
+var worldSeed atomic.Int64
+
 func newWorldScaled(t testing.TB, config string, scale float64) *world {
-	w := &world{t: t, cloud: awssim.New(awssim.Options{Scale: scale}), dir: t.TempDir(), config: config, stack: "wbo", scale: scale}
+	// Each world draws its consistency windows from its own seed, so the
+	// suite meets them in different orders.
+	seed := worldSeed.Add(1)
+	w := &world{t: t, cloud: awssim.New(awssim.Options{Scale: scale, Seed: seed}), dir: t.TempDir(), config: config, stack: "wbo", scale: scale}
 	w.writeConfig(config)
 	return w
 }
@@ -98,7 +104,10 @@ func (w *world) globals(stop <-chan struct{}) (*app.Globals, *bytes.Buffer, *byt
 		IO:         &ui.Streams{In: strings.NewReader(""), Out: &out, Err: &errb},
 		AWS: awsclients.Options{
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
-			APIOptions:  w.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 25, MaxBackoff: time.Millisecond,
+			// The SDK's backoff (20 s at most) on the world's clock: a
+			// throttled bucket refills in AWS time while the retryer waits.
+			APIOptions: w.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 25,
+			MaxBackoff: max(time.Millisecond, time.Duration(float64(20*time.Second)*w.scale)),
 		},
 	}
 	g.ClockSeed, g.Concurrency, g.Observe = w.seed, w.concurrency, w.observe

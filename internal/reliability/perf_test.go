@@ -379,6 +379,12 @@ func (w *world) measureDestroy(t *testing.T) runFigures {
 // perfWorld is a world on the virtual clock: scale 1, a fixed jitter seed.
 func perfWorld(t *testing.T, config string, concurrency int) *world {
 	w := newWorldScaled(t, config, 1)
+	// The duration model only: no consistency windows and no throttling.
+	// Both make a run wait for what no virtual clock makes exact (a window
+	// drawn per resource ID, and IDs follow the order concurrent creates
+	// reach AWS; the SDK retryer's random jitter), and the fault suites and
+	// internal/provision run with them on.
+	w.cloud = awssim.New(awssim.Options{Scale: 1, ConsistencyMisses: -1, NoThrottling: true})
 	w.seed, w.concurrency = 1, concurrency
 	return w
 }

@@ -74,6 +74,7 @@ type fakeS3 struct {
 
 	mu   sync.Mutex
 	reqs []s3req
+	ecs  http.Handler // answers the ECS JSON API calls (X-Amz-Target), when set
 }
 
 func newFakeS3(t *testing.T) *fakeS3 {
@@ -93,8 +94,16 @@ func newFakeS3(t *testing.T) *fakeS3 {
 		p := strings.TrimPrefix(r.URL.Path, "/")
 		key := strings.TrimPrefix(strings.TrimPrefix(p, testBucket), "/")
 		f.mu.Lock()
-		f.reqs = append(f.reqs, s3req{r.Method, key, r.URL.RawQuery})
+		ecs := f.ecs
+		if ecs == nil || !strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonEC2ContainerService") {
+			f.reqs = append(f.reqs, s3req{r.Method, key, r.URL.RawQuery})
+			ecs = nil
+		}
 		f.mu.Unlock()
+		if ecs != nil {
+			ecs.ServeHTTP(w, r)
+			return
+		}
 		inner.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
