@@ -55,7 +55,7 @@ bench:
 
 # Whole-stack fault injection; prints the figures the README publishes.
 reliability:
-	@set -o pipefail; WBO_RELIABILITY=1 $(GO) test -count=1 -timeout 30m -v ./internal/reliability/ | grep -E '^(--- |ok|FAIL|PASS|reliability:)'
+	@set -o pipefail; WBO_RELIABILITY=1 $(GO) test -count=1 -timeout 60m -v ./internal/reliability/ | grep -E '^(--- |ok|FAIL|PASS|reliability:)'
 
 clean:
 	rm -rf bin

@@ -27,7 +27,9 @@ type cli struct {
 	env   []string
 	tty   bool
 	stdin string
-	creds bool // static simulated credentials (default); false: the default chain
+	// noStateFlag leaves out --state (the state.backend: s3 runs).
+	noStateFlag bool
+	creds       bool // static simulated credentials (default); false: the default chain
 	// http replaces the simulated internet the probe uses (nil: cloud.PublicHTTP()).
 	http http.RoundTripper
 	// editPolicy, when set, changes the operator's iam-policy output before
@@ -108,6 +110,9 @@ func (c *cli) run(args ...string) result {
 	streams := &ui.Streams{In: strings.NewReader(c.stdin), Out: &out, Err: &errb, InTTY: c.tty, ErrTTY: false}
 	root := newRootCmd(g, func() *ui.Streams { return streams })
 	full := append([]string{"--state", filepath.Join(c.dir, "state.json")}, args...)
+	if c.noStateFlag {
+		full = args
+	}
 	root.SetArgs(full)
 	wd, _ := os.Getwd()
 	if err := os.Chdir(c.dir); err != nil {

@@ -337,6 +337,7 @@ func TestJSONOutputIsOneDocument(t *testing.T) {
 		{"up", "--yes", "-o", "json"},
 		{"plan", "-o", "json"},
 		{"status", "-o", "json"},
+		{"state", "show", "-o", "json"},
 		{"cost", "-o", "json"},
 		{"destroy", "--yes", "-o", "json"},
 		{"version", "-o", "json"},

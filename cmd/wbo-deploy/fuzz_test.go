@@ -7,7 +7,7 @@ import (
 )
 
 // FuzzFlagsAndEnv feeds hostile flag and environment values to `plan`
-// (offline: no state): it never panics, and either works (exit 0) or exits 2
+// --offline: it never panics, and either works (exit 0) or exits 2
 // naming the field it refused.
 func FuzzFlagsAndEnv(f *testing.F) {
 	for _, s := range [][3]string{
@@ -27,7 +27,7 @@ func FuzzFlagsAndEnv(f *testing.F) {
 		c := newCLI(t)
 		c.env = []string{"WBO_DEPLOY_APP_SHARDS=" + shards}
 		done := make(chan result, 1)
-		go func() { done <- c.run("--stack", stack, "--region", region, "plan", "-o", "json") }()
+		go func() { done <- c.run("--stack", stack, "--region", region, "plan", "--offline", "-o", "json") }()
 		var r result
 		select {
 		case r = <-done:

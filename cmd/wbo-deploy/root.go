@@ -55,7 +55,7 @@ by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would cre
 
 	root.Version = versionLine(g.Version)
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newBoardsCmd(g), newVersionCmd(g), newValidateCmd(g), newInitCmd(g))
+	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newBoardsCmd(g), newStateCmd(g), newVersionCmd(g), newValidateCmd(g), newInitCmd(g))
 	root.AddCommand(signInCommands(g)...)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &app.ExitError{Code: app.ExitUsage, Err: err}
@@ -147,11 +147,12 @@ func newPlanCmd(g *app.Globals) *cobra.Command {
 	var o app.PlanOptions
 	c := &cobra.Command{
 		Use:   "plan",
-		Short: "Show what up would do (offline when nothing is deployed yet)",
+		Short: "Show what up would do (looks the stack up in AWS; offline with --offline or without credentials)",
 		Args:  usageArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Plan(cmd.Context(), g, o) },
 	}
 	c.Flags().BoolVar(&o.DetailedExitCode, "detailed-exitcode", false, "exit 0 without changes, 2 with changes")
+	c.Flags().BoolVar(&o.Offline, "offline", false, "do not call AWS: list every resource as a create (what exists is not looked up)")
 	return c
 }
 
@@ -181,6 +182,51 @@ func newDestroyCmd(g *app.Globals) *cobra.Command {
 	c.Flags().BoolVar(&o.KeepLogs, "keep-logs", false, "keep the log group and the access-log bucket")
 	c.Flags().BoolVar(&o.Force, "force", false, "turn off load balancer deletion protection if it is on")
 	c.Flags().BoolVar(&o.DryRun, "dry-run", false, "list what would be deleted and kept, change nothing")
+	return c
+}
+
+func newStateCmd(g *app.Globals) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "state",
+		Short: "Inspect and manage the stack's state (local file or S3): show, unlock, migrate, init-backend",
+		Args:  usageArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("state needs a subcommand: show, unlock, migrate or init-backend")}
+		},
+	}
+	show := &cobra.Command{
+		Use:   "show",
+		Short: "Show where the state lives, its serial, its lock holder and its resources",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.StateShow(cmd.Context(), g) },
+	}
+	unlock := &cobra.Command{
+		Use:   "unlock LOCK_ID",
+		Short: "Remove the S3 state lock of a run that died (asks first; the ID is in the locked error and state show)",
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("state unlock takes exactly one argument, the lock ID (got %d)", len(args))}
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error { return app.StateUnlock(cmd.Context(), g, args[0]) },
+	}
+	var mo app.StateMigrateOptions
+	migrate := &cobra.Command{
+		Use:   "migrate --to s3|local",
+		Short: "Move the state between the local file and the S3 bucket of state.bucket, without loss",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.StateMigrate(cmd.Context(), g, mo) },
+	}
+	migrate.Flags().StringVar(&mo.To, "to", "", "destination backend: s3 or local")
+	migrate.Flags().BoolVar(&mo.Force, "force", false, "replace a destination that already holds another state")
+	initBackend := &cobra.Command{
+		Use:   "init-backend",
+		Short: "Create the S3 state bucket of state.bucket (versioning, encryption, Block Public Access, TLS only)",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.StateInitBackend(cmd.Context(), g) },
+	}
+	c.AddCommand(show, unlock, migrate, initBackend)
 	return c
 }
 

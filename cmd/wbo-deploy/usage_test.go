@@ -143,3 +143,35 @@ func TestUnknownCommandExitsTwo(t *testing.T) {
 		t.Fatalf("version: exit %d", code)
 	}
 }
+
+// Bad state usage exits 2 naming what is wrong, before any AWS call.
+func TestStateUsageErrors(t *testing.T) {
+	c := newCLI(t)
+	for _, tc := range []struct {
+		args []string
+		env  []string
+		want string
+	}{
+		{[]string{"state"}, nil, "subcommand"},
+		{[]string{"state", "unlock"}, nil, "lock ID"},
+		{[]string{"state", "unlock", "a", "b"}, nil, "lock ID"},
+		{[]string{"state", "unlock", "abc"}, nil, "local file"},
+		{[]string{"state", "migrate", "--to", "gcs"}, []string{"WBO_DEPLOY_STATE_BUCKET=team-state"}, "--to"},
+		{[]string{"state", "migrate", "--to", "s3"}, nil, "state.bucket"},
+		{[]string{"state", "init-backend"}, nil, "state.bucket"},
+		{[]string{"status"}, []string{"WBO_DEPLOY_STATE_BACKEND=s3", "WBO_DEPLOY_STATE_BUCKET=team-state"}, "--state"},
+		{[]string{"plan"}, []string{"WBO_DEPLOY_STATE_BACKEND=s3"}, "state.bucket"},
+		{[]string{"up"}, []string{"WBO_DEPLOY_STATE_BACKEND=s3", "WBO_DEPLOY_STATE_BUCKET=Bad_Name"}, "state.bucket"},
+		{[]string{"up"}, []string{"WBO_DEPLOY_STATE_BACKEND=dynamo"}, "state.backend"},
+	} {
+		c.env = append([]string{"AWS_REGION=us-east-1"}, tc.env...)
+		c.cloud.ResetCalls()
+		r := c.run(tc.args...)
+		if r.code != 2 || !strings.Contains(r.err, tc.want) {
+			t.Errorf("%v %v: exit %d, want 2 naming %q:\n%s", tc.env, tc.args, r.code, tc.want, r.err)
+		}
+		if n := len(c.cloud.Calls()); n != 0 {
+			t.Errorf("%v %v: %d AWS calls before refusing", tc.env, tc.args, n)
+		}
+	}
+}

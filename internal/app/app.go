@@ -181,10 +181,29 @@ func (g *Globals) Connect(ctx context.Context, cfg *config.Config) (*awsclients.
 // call for keys in the environment or a profile; SSO and roles fetch theirs),
 // without identifying the account.
 func (g *Globals) credentials(ctx context.Context, cfg *config.Config) (*awsclients.Clients, error) {
+	c, err := awsclients.New(ctx, g.awsOptions(cfg.Region, ""))
+	if err != nil {
+		if errors.Is(err, awsclients.ErrNoRegion) {
+			return nil, &ExitError{Code: ExitFailure, Err: err}
+		}
+		return nil, err
+	}
+	if err := c.CheckCredentials(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// awsOptions are the client options of this run in region, with profile
+// when set (else --profile, else the default chain).
+func (g *Globals) awsOptions(region, profile string) awsclients.Options {
 	o := g.AWS
-	o.Region = cfg.Region
+	o.Region = region
 	if g.Profile != "" {
 		o.Profile = g.Profile
+	}
+	if profile != "" {
+		o.Profile = profile
 	}
 	if g.EndpointURL != "" {
 		o.EndpointURL = g.EndpointURL
@@ -198,17 +217,7 @@ func (g *Globals) credentials(ctx context.Context, cfg *config.Config) (*awsclie
 	if g.Verbose && o.SDKLog == nil {
 		o.SDKLog = g.IO.Err
 	}
-	c, err := awsclients.New(ctx, o)
-	if err != nil {
-		if errors.Is(err, awsclients.ErrNoRegion) {
-			return nil, &ExitError{Code: ExitFailure, Err: err}
-		}
-		return nil, err
-	}
-	if err := c.CheckCredentials(ctx); err != nil {
-		return nil, err
-	}
-	return c, nil
+	return o
 }
 
 func (g *Globals) clock() *provision.Clock {
@@ -234,16 +243,27 @@ func (g *Globals) sink(p *ui.Progress) provision.Sink {
 	}
 }
 
-// openState opens the stack's state with the run lock.
-func (g *Globals) openState(cfg *config.Config, readOnly bool) (*state.Store, error) {
-	st, err := state.Open(g.StatePath(cfg), cfg.Stack, state.Options{ToolVersion: g.Version, ReadOnly: readOnly})
-	if err != nil {
-		return nil, err
+// checkBinding refuses a state recorded for another account or region than
+// the credentials' (read-only commands; writers use Store.Bind).
+func checkBinding(st *state.Store, clients *awsclients.Clients) error {
+	if st != nil && st.Account() != "" && (st.Account() != clients.Account || st.Region() != clients.Region) {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("state %s belongs to account %s in %s, but the credentials are for account %s in %s",
+			st.Path(), st.Account(), st.Region(), clients.Account, clients.Region)}
 	}
-	if h := st.StaleLock(); h != nil && !readOnly {
-		fmt.Fprintf(g.IO.Err, "note: took over a stale lock left by pid %d (no longer running)\n", h.PID)
+	return nil
+}
+
+// noAccess says why AWS cannot be asked at all ("" when it can, or when err
+// is another failure): no region, or no credentials anywhere.
+func noAccess(err error) string {
+	var ce *awsclients.CredentialsError
+	switch {
+	case errors.Is(err, awsclients.ErrNoRegion):
+		return "no AWS region is configured"
+	case errors.As(err, &ce):
+		return "no AWS credentials were found"
 	}
-	return st, nil
+	return ""
 }
 
 // interrupted reports whether the user pressed Ctrl-C.
@@ -275,7 +295,7 @@ type run struct {
 // the state lock, identify the account, and refuse a state of another
 // account or region.
 // The caller closes run.st.
-func (g *Globals) startRun(ctx context.Context) (*run, error) {
+func (g *Globals) startRun(ctx context.Context, op string) (*run, error) {
 	cfg, err := g.LoadConfig()
 	if err != nil {
 		return nil, err
@@ -287,7 +307,7 @@ func (g *Globals) startRun(ctx context.Context) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := g.openState(cfg, false)
+	st, err := g.openState(ctx, cfg, false, op)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ type DestroyDocument struct {
 // tagged for the stack (so a lost or stale state file leaks nothing), in
 // reverse dependency order. The board bucket is kept unless DeleteData.
 func Destroy(ctx context.Context, g *Globals, o DestroyOptions) error {
-	r, err := g.startRun(ctx)
+	r, err := g.startRun(ctx, "destroy")
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func SecretSet(ctx context.Context, g *Globals, name string) error {
 	if err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	r, err := g.startRun(ctx)
+	r, err := g.startRun(ctx, "secret set")
 	if err != nil {
 		return err
 	}

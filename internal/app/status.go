@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"time"
@@ -58,21 +57,19 @@ func Status(ctx context.Context, g *Globals, o StatusOptions) error {
 	if err != nil {
 		return err
 	}
-	var st *state.Store
-	if _, serr := os.Stat(g.StatePath(cfg)); serr == nil {
-		st, err = g.openState(cfg, true)
-		if err != nil {
-			return err
-		}
+	st, err := g.readState(ctx, cfg, "status")
+	if err != nil {
+		return err
+	}
+	if st != nil {
 		defer st.Close()
 	}
 	clients, err := g.Connect(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	if st != nil && st.Account() != "" && (st.Account() != clients.Account || st.Region() != clients.Region) {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("state %s belongs to account %s in %s, but the credentials are for account %s in %s",
-			st.Path(), st.Account(), st.Region(), clients.Account, clients.Region)}
+	if err := checkBinding(st, clients); err != nil {
+		return err
 	}
 	env := provision.NewEnv(clients, cfg, st, g.clock(), nil)
 	eng := &provision.Engine{Graph: provision.Build(cfg), Env: env, Stop: g.Stop}
@@ -148,32 +145,52 @@ func statusOnce(ctx context.Context, g *Globals, cfg *config.Config, eng *provis
 	}
 	var unchecked *provision.UncheckedError
 	if len(recs) == 0 {
-		found, err := eng.Discover(ctx)
-		if errors.As(err, &unchecked) {
-			// Report what could be checked; the rest is said below.
-			for _, k := range unchecked.Kinds {
-				doc.Unchecked = append(doc.Unchecked, k.Kind)
-				doc.Notes = append(doc.Notes, fmt.Sprintf("could not check for %s resources: %v", k.Kind, k.Err))
-			}
+		// No state: the configured stack is found as up would adopt it (by
+		// tags and deterministic names, in dependency order, with the
+		// attributes state would hold), plus anything else tagged for the
+		// stack, so the report is the one a state would give.
+		var obsUnchecked *provision.UncheckedError
+		observed, err := eng.Observe(ctx)
+		if errors.As(err, &obsUnchecked) {
 			err = nil
 		}
 		if err != nil {
 			return doc, err
 		}
-		recs, doc.Source = nil, "tags"
+		found, err := eng.Discover(ctx)
+		if errors.As(err, &unchecked) {
+			err = nil
+		}
+		if err != nil {
+			return doc, err
+		}
+		unchecked = mergeUnchecked(unchecked, obsUnchecked)
+		if unchecked != nil {
+			// Report what could be checked; the rest is said below.
+			for _, k := range unchecked.Kinds {
+				doc.Unchecked = append(doc.Unchecked, k.Kind)
+				doc.Notes = append(doc.Notes, fmt.Sprintf("could not check for %s resources: %v", k.Kind, k.Err))
+			}
+		}
+		all := provision.Merge(observed, found)
+		doc.Source = "tags"
 		// Data kept by an earlier destroy (the board bucket) does not make
 		// a deployment.
-		for _, r := range found {
+		var kept []string
+		live := 0
+		for _, r := range all {
 			if why := keptOnDestroy(eng.Env, r); why != "" {
-				doc.Notes = append(doc.Notes, fmt.Sprintf("%s %s exists, kept by an earlier destroy; `wbo-deploy up` adopts it", r.Kind, r.ID))
+				kept = append(kept, fmt.Sprintf("%s %s exists, kept by an earlier destroy; `wbo-deploy up` adopts it", r.Kind, r.ID))
 				continue
 			}
-			recs = append(recs, r)
+			live++
 		}
-		if len(recs) > 0 {
-			recs = found
-			doc.Notes = append(doc.Notes, "no state file: these resources were found by their wbo-deploy:stack tag; `wbo-deploy up` adopts them")
+		if live == 0 {
+			doc.Notes = append(doc.Notes, kept...)
+			return doc, nil
 		}
+		recs = all
+		doc.Notes = append(doc.Notes, "no state: these resources were found by their tags and names; `wbo-deploy up` records them (adopts them) in the state")
 	}
 	if len(recs) == 0 {
 		return doc, nil
@@ -324,4 +341,26 @@ func keptOnDestroy(env *provision.Env, rec state.Resource) string {
 		return ""
 	}
 	return kp.Keeps(env, rec)
+}
+
+// mergeUnchecked joins the kinds Discover and Observe could not check, each
+// kind once (Discover's reason first).
+func mergeUnchecked(a, b *provision.UncheckedError) *provision.UncheckedError {
+	if a == nil {
+		return b
+	}
+	if b == nil {
+		return a
+	}
+	out := &provision.UncheckedError{Stack: a.Stack, Kinds: append([]provision.UncheckedKind(nil), a.Kinds...)}
+	have := map[string]bool{}
+	for _, k := range a.Kinds {
+		have[k.Kind] = true
+	}
+	for _, k := range b.Kinds {
+		if !have[k.Kind] {
+			out.Kinds = append(out.Kinds, k)
+		}
+	}
+	return out
 }

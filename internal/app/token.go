@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"os"
 	"time"
 
 	"github.com/wbo-deploy/wbo-deploy/internal/config"
@@ -46,7 +45,7 @@ func Token(ctx context.Context, g *Globals, o TokenOptions) error {
 	if err := t.Check(); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
-	base, err := g.baseURL(cfg)
+	base, err := g.baseURL(ctx, cfg)
 	if err != nil {
 		return err
 	}
@@ -89,13 +88,13 @@ func SignInURL(base, board, token string) string {
 
 // baseURL is the stack's public URL from its state file (up records the
 // load balancer's name), or an error saying to run up.
-func (g *Globals) baseURL(cfg *config.Config) (string, error) {
-	if _, err := os.Stat(g.StatePath(cfg)); err != nil {
-		return "", &ExitError{Code: ExitNotDeployed, Err: fmt.Errorf("stack %s is not deployed (no state file %s): run `wbo-deploy up` first", cfg.Stack, g.StatePath(cfg))}
-	}
-	st, err := g.openState(cfg, true)
+func (g *Globals) baseURL(ctx context.Context, cfg *config.Config) (string, error) {
+	st, err := g.readState(ctx, cfg, "token")
 	if err != nil {
 		return "", err
+	}
+	if st == nil {
+		return "", &ExitError{Code: ExitNotDeployed, Err: fmt.Errorf("stack %s is not deployed (no state): run `wbo-deploy up` first", cfg.Stack)}
 	}
 	defer st.Close()
 	u := stackURL(cfg, st.All())

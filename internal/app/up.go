@@ -22,7 +22,7 @@ type UpOptions struct {
 
 // Up deploys or converges the stack.
 func Up(ctx context.Context, g *Globals, o UpOptions) error {
-	r, err := g.startRun(ctx)
+	r, err := g.startRun(ctx, "up")
 	if err != nil {
 		return err
 	}
@@ -32,12 +32,18 @@ func Up(ctx context.Context, g *Globals, o UpOptions) error {
 
 	// The plan first: what will change, and a confirmation when something
 	// will be replaced or deleted.
-	plan := eng.Plan(ctx, !st.Exists())
+	// Without a state the stack is looked up by its tags and names, as up
+	// itself finds it: what exists is shown (and then recorded) as adopted.
+	plan := eng.Plan(ctx, false)
 	if err := plan.Err(); err != nil {
 		return fmt.Errorf("plan: %w", err)
 	}
 	if !g.JSON() {
-		renderPlanText(g.IO.Err, g.IO, cfg, plan, st.Exists())
+		view := planView{source: SourceState}
+		if !st.Exists() {
+			view.source = SourceTags
+		}
+		renderPlanText(g.IO.Err, g.IO, cfg, plan, view)
 	}
 	// Consent, as terraform apply asks it: any change needs a yes (--yes in
 	// scripts); one that replaces, deletes or disrupts needs the stack's

@@ -81,21 +81,25 @@ type Clients struct {
 	// Partition is "aws", "aws-cn" or "aws-us-gov", from the caller ARN.
 	Partition string
 
-	EC2         EC2API
-	ELB         ELBv2API
-	ECS         ECSAPI
-	IAM         IAMAPI
-	S3          S3API
-	Logs        LogsAPI
-	CloudWatch  CloudWatchAPI
-	ElastiCache ElastiCacheAPI
-	SNS         SNSAPI
-	AutoScaling AutoScalingAPI
-	STS         STSAPI
-	Pricing     PricingAPI
-	KMS         KMSAPI
-	Secrets     SecretsManagerAPI
-	SSM         SSMAPI
+	EC2 EC2API
+	ELB ELBv2API
+	ECS ECSAPI
+	IAM IAMAPI
+	S3  S3API
+	// S3State and S3StateBucket are the same S3 client, seen through the
+	// calls made on the state bucket (state.backend: s3).
+	S3State       S3StateAPI
+	S3StateBucket S3StateBucketAPI
+	Logs          LogsAPI
+	CloudWatch    CloudWatchAPI
+	ElastiCache   ElastiCacheAPI
+	SNS           SNSAPI
+	AutoScaling   AutoScalingAPI
+	STS           STSAPI
+	Pricing       PricingAPI
+	KMS           KMSAPI
+	Secrets       SecretsManagerAPI
+	SSM           SSMAPI
 
 	cfg aws.Config
 }
@@ -173,7 +177,8 @@ func New(ctx context.Context, o Options) (*Clients, error) {
 	c.ECS = ecs.NewFromConfig(cfg)
 	c.IAM = iam.NewFromConfig(cfg)
 	// Emulators serve buckets on a path, not as virtual hosts.
-	c.S3 = s3.NewFromConfig(cfg, func(so *s3.Options) { so.UsePathStyle = endpoint != "" })
+	s3c := s3.NewFromConfig(cfg, func(so *s3.Options) { so.UsePathStyle = endpoint != "" })
+	c.S3, c.S3State, c.S3StateBucket = s3c, s3c, s3c
 	c.Logs = cloudwatchlogs.NewFromConfig(cfg)
 	c.CloudWatch = cloudwatch.NewFromConfig(cfg)
 	c.ElastiCache = elasticache.NewFromConfig(cfg)

@@ -165,3 +165,20 @@ func IsCredentials(err error) bool {
 func IsNameHeld(err error) bool {
 	return HasCode(err, "OperationAborted")
 }
+
+// IsPreconditionFailed: a conditional request's If-Match / If-None-Match did
+// not hold (S3 412 PreconditionFailed).
+func IsPreconditionFailed(err error) bool { return HasCode(err, "PreconditionFailed") }
+
+// IsConditionalConflict: a conflicting operation completed during a
+// conditional S3 write (409 ConditionalRequestConflict); "On a 409 failure
+// you should fetch the object's ETag and retry the upload" (PutObject API
+// reference).
+func IsConditionalConflict(err error) bool { return HasCode(err, "ConditionalRequestConflict") }
+
+// IsNoSuchKey: the S3 object does not exist (GetObject NoSuchKey; HEAD
+// answers without a body, so the SDK names it NotFound).
+func IsNoSuchKey(err error) bool { return HasCode(err, "NoSuchKey", "NotFound") }
+
+// IsNoSuchBucket: the S3 bucket does not exist.
+func IsNoSuchBucket(err error) bool { return HasCode(err, "NoSuchBucket") }

@@ -61,6 +61,15 @@ type s3Bucket struct {
 	ownership           *st.OwnershipControls
 	logging             *st.LoggingEnabled      // server access logging; nil = off
 	objects             map[string][]*s3Version // key -> versions, newest first
+	gens                map[string]int64        // key -> writes and deletes completed, for conditional-write conflicts
+}
+
+// bump counts a completed write or delete of key.
+func (b *s3Bucket) bump(key string) {
+	if b.gens == nil {
+		b.gens = map[string]int64{}
+	}
+	b.gens[key]++
 }
 
 type s3Sim struct {
@@ -73,6 +82,7 @@ type s3Sim struct {
 	// noCreateTags plays an S3 implementation that predates tags in
 	// CreateBucket (MalformedXML when they are sent).
 	noCreateTags bool
+	holds        map[string]*uploadHold // "bucket/key" -> the next PutObject's upload, held by a test
 }
 
 func init() {
@@ -846,6 +856,7 @@ func versionSeq(id string) (int64, bool) {
 // put adds a version as the newest of key: with versioning Enabled every
 // version stays; otherwise the new one replaces the "null" version.
 func (b *s3Bucket) put(key string, v *s3Version) {
+	b.bump(key)
 	vs := b.objects[key]
 	if v.id == "null" {
 		kept := vs[:0]
@@ -859,6 +870,76 @@ func (b *s3Bucket) put(key string, v *s3Version) {
 	b.objects[key] = append([]*s3Version{v}, vs...)
 }
 
+// Conditional writes (PutObject API reference, If-Match and If-None-Match;
+// S3 User Guide, "How to prevent object overwrites with conditional writes",
+// https://docs.aws.amazon.com/AmazonS3/latest/userguide/conditional-writes.html):
+//   - If-None-Match accepts only "*": the write fails with 412
+//     PreconditionFailed when the key has a current version (a delete marker
+//     is not one: "applies only to the current version of an object in a
+//     versioned bucket"). Another value is NotImplemented.
+//   - If-Match: the write fails with 412 PreconditionFailed when the current
+//     version's ETag differs, and with 404 NoSuchKey when there is no current
+//     version (none, or a delete marker).
+//   - "If a conflicting operation occurs during the upload, S3 returns a 409
+//     ConditionalRequestConflict response. On a 409 failure, retry the
+//     upload": a conditional write during whose upload another write or a
+//     delete of the same key completed fails with 409 (its retry is then
+//     judged against the new current version: "the first write operation to
+//     finish succeeds", later ones get 412).
+//
+// An upload takes no time unless a test holds it (HoldUpload), which is how
+// the simulation makes two operations overlap deterministically.
+
+// checkWritePrecondition judges If-Match / If-None-Match against the key's
+// current version. Called with the cloud lock held.
+func checkWritePrecondition(b *s3Bucket, key string, ifMatch, ifNoneMatch *string) error {
+	var cur *s3Version
+	if vs := b.objects[key]; len(vs) > 0 && !vs[0].deleteMarker {
+		cur = vs[0]
+	}
+	if ifNoneMatch != nil {
+		if *ifNoneMatch != "*" {
+			return apiError("NotImplemented", "A header you provided implies functionality that is not implemented")
+		}
+		if cur != nil {
+			return apiError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
+		}
+	}
+	if ifMatch != nil {
+		if cur == nil {
+			return apiError("NoSuchKey", "The specified key does not exist.")
+		}
+		if *ifMatch != "*" && *ifMatch != cur.etag {
+			return apiError("PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
+		}
+	}
+	return nil
+}
+
+// HoldUpload makes the next PutObject of key in bucket stop after S3 judged
+// its preconditions, as if its body were still being uploaded: started is
+// closed when it got there, and the upload completes when release is called.
+// Other operations run meanwhile.
+func (c *Cloud) HoldUpload(bucket, key string) (started <-chan struct{}, release func()) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.s3()
+	if s.holds == nil {
+		s.holds = map[string]*uploadHold{}
+	}
+	h := &uploadHold{started: make(chan struct{}), release: make(chan struct{})}
+	s.holds[bucket+"/"+key] = h
+	var once bool
+	return h.started, func() {
+		if !once {
+			once = true
+			close(h.release)
+		}
+	}
+}
+
+type uploadHold struct{ started, release chan struct{} }
+
 func (s *s3Sim) PutObject(ctx context.Context, in *s3.PutObjectInput) (*s3.PutObjectOutput, error) {
 	s.c.lock()
 	defer s.c.unlock()
@@ -869,6 +950,10 @@ func (s *s3Sim) PutObject(ctx context.Context, in *s3.PutObjectInput) (*s3.PutOb
 	key := aws.ToString(in.Key)
 	if key == "" || len(key) > 1024 {
 		return nil, apiError("KeyTooLongError", "Your key is too long")
+	}
+	conditional := in.IfMatch != nil || in.IfNoneMatch != nil
+	if err := checkWritePrecondition(b, key, in.IfMatch, in.IfNoneMatch); err != nil {
+		return nil, err
 	}
 	var data []byte
 	if in.Body != nil {
@@ -881,6 +966,20 @@ func (s *s3Sim) PutObject(ctx context.Context, in *s3.PutObjectInput) (*s3.PutOb
 		if err != nil {
 			return nil, fmt.Errorf("awssim: read PutObject body: %w", err)
 		}
+	}
+	gen := b.gens[key]
+	if h, ok := s.holds[b.name+"/"+key]; ok {
+		delete(s.holds, b.name+"/"+key)
+		close(h.started)
+		s.c.unlock()
+		<-h.release
+		s.c.lock()
+		if _, ok := s.buckets[b.name]; !ok {
+			return nil, apiError("NoSuchBucket", "The specified bucket does not exist")
+		}
+	}
+	if conditional && b.gens[key] != gen {
+		return nil, apiError("ConditionalRequestConflict", "A conflicting operation occurred. If using PutObject you can retry the request. If using multipart upload you should initiate another CreateMultipartUpload request and re-upload each part.")
 	}
 	v := s.newVersion(b, data, false)
 	b.put(key, v)
@@ -961,6 +1060,7 @@ func (s *s3Sim) HeadObject(ctx context.Context, in *s3.HeadObjectInput) (*s3.Hea
 // deleteOne applies DeleteObject semantics to one key; it returns whether a
 // delete marker was involved and its (or the deleted) version ID.
 func (s *s3Sim) deleteOne(b *s3Bucket, key string, versionID *string) (marker bool, id string) {
+	b.bump(key)
 	vs := b.objects[key]
 	if versionID != nil {
 		for i, v := range vs {
@@ -994,6 +1094,16 @@ func (s *s3Sim) DeleteObject(ctx context.Context, in *s3.DeleteObjectInput) (*s3
 	b, err := s.bucket(ctx, in.Bucket, in.ExpectedBucketOwner)
 	if err != nil {
 		return nil, err
+	}
+	// DeleteObject API reference: "Deletes the object if the ETag (entity
+	// tag) value provided during the delete operation matches the ETag of
+	// the object in S3. If the ETag values do not match, the operation
+	// returns a 412 Precondition Failed error" (general purpose buckets
+	// too); as for PutObject, no current version is 404 NoSuchKey.
+	if in.IfMatch != nil && in.VersionId == nil {
+		if err := checkWritePrecondition(b, aws.ToString(in.Key), in.IfMatch, nil); err != nil {
+			return nil, err
+		}
 	}
 	marker, id := s.deleteOne(b, aws.ToString(in.Key), in.VersionId)
 	out := &s3.DeleteObjectOutput{}

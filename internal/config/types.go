@@ -27,6 +27,32 @@ type Config struct {
 	Alarms       Alarms       `mapstructure:"alarms"`
 	Dashboard    Dashboard    `mapstructure:"dashboard"`
 	Cost         Cost         `mapstructure:"cost"`
+	State        State        `mapstructure:"state"`
+}
+
+// State backends.
+const (
+	StateLocal = "local"
+	StateS3    = "s3"
+)
+
+// State is where wbo-deploy keeps the stack's state (README, "Remote state").
+// The bucket is not part of the stack: `wbo-deploy state init-backend`
+// creates it and destroy never touches it.
+type State struct {
+	Backend string `mapstructure:"backend"` // local (the --state file) | s3
+	Bucket  string `mapstructure:"bucket"`  // the state bucket (s3)
+	Key     string `mapstructure:"key"`     // object key; empty = wbo-deploy/<stack>.json
+	Region  string `mapstructure:"region"`  // the state bucket's region; empty = the stack's
+	Profile string `mapstructure:"profile"` // AWS profile for the state bucket; empty = the stack's credentials
+}
+
+// StateKey is the state object's key: state.key, or wbo-deploy/<stack>.json.
+func (c *Config) StateKey() string {
+	if c.State.Key != "" {
+		return c.State.Key
+	}
+	return "wbo-deploy/" + c.Stack + ".json"
 }
 
 // Network is the VPC tier.
@@ -189,7 +215,8 @@ func Default() Config {
 			DeregistrationDelay: 30,
 			AllowedCIDRs:        []string{"0.0.0.0/0"},
 		},
-		ECS: ECS{ContainerInsights: true},
+		ECS:   ECS{ContainerInsights: true},
+		State: State{Backend: StateLocal},
 		App: App{
 			Mode:                   ModeSharded,
 			Shards:                 2,

@@ -32,6 +32,7 @@ func (c *Config) Validate() error {
 	c.validateAutoscaling(&p)
 	c.validateAlarms(&p)
 	c.validateCost(&p)
+	c.validateState(&p)
 	return p.err()
 }
 

@@ -36,6 +36,15 @@ func TestValidateBadConfigs(t *testing.T) {
 		{"stack making internal- ALB", `stack: internal`, "stack", `"internal-"`},
 		{"stack making sg- group", `stack: sg-boards`, "stack", `"sg-"`},
 		{"stack making reserved bucket", `stack: sthree`, "stack", `"sthree-"`},
+		// state
+		{"unknown state backend", `state: {backend: dynamodb}`, "state.backend", "not a state backend"},
+		{"s3 state without bucket", `state: {backend: s3}`, "state.bucket", "is required"},
+		{"bad state bucket", `state: {backend: s3, bucket: My_Bucket}`, "state.bucket", "not a valid S3 bucket name"},
+		{"state key folder", `state: {backend: s3, bucket: team-state, key: states/}`, "state.key", "names a folder"},
+		{"state key leading slash", `state: {backend: s3, bucket: team-state, key: /wbo.json}`, "state.key", "leading slash"},
+		{"state key lock", `state: {backend: s3, bucket: team-state, key: wbo.lock}`, "state.key", ".lock"},
+		{"state key too long", "state: {backend: s3, bucket: team-state, key: " + strings.Repeat("k", 1020) + "}", "state.key", "1024"},
+		{"state region", `state: {backend: s3, bucket: team-state, region: eu_west_1}`, "state.region", "region code"},
 		// region and tags
 		{"bad region", `region: "US East"`, "region", "region code"},
 		{"region typo", `region: us-east1`, "region", "region code"},

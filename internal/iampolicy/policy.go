@@ -133,7 +133,17 @@ var s3Actions = map[string][]string{
 	// ("To get a specific version of an object, you must have the
 	// s3:GetObjectVersion permission", S3 GetObject API reference).
 	"GetObject": {"s3:GetObject", "s3:GetObjectVersion"},
+	// "To use HEAD, you must have the s3:GetObject permission" (HeadObject
+	// API reference).
+	"HeadObject": {"s3:GetObject"},
 }
+
+// State bucket (state.bucket): the calls on the state and lock objects, and
+// the calls of `state init-backend`, each granted on the state bucket alone.
+var (
+	stateObjectAPI = iface[awsclients.S3StateAPI]()
+	stateBucketAPI = iface[awsclients.S3StateBucketAPI]()
+)
 
 // Actions maps one SDK operation of a service to its IAM actions.
 func Actions(serviceID, op string) []string {
@@ -200,7 +210,6 @@ var RepairOnly = map[string]string{
 	"elasticloadbalancing:SetSubnets":        "the load balancer's subnets changed by hand (alb.go)",
 	"iam:UpdateAssumeRolePolicy":             "a role's trust policy edited by hand (iamrole.go)",
 	"s3:GetBucketLocation":                   "a bucket of that name found in another region (s3bucket.go)",
-	"s3:PutBucketPublicAccessBlock":          "public access unblocked by hand; new buckets block it already (s3config.go)",
 }
 
 // Statement is one IAM policy statement.
@@ -414,6 +423,7 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 			doc.Statement = append(doc.Statement, Statement{Sid: sid, Effect: "Allow", Action: list(acts, all), Resource: "*"})
 		}
 	}
+	doc.Statement = append(doc.Statement, stateStatements(cfg, partition)...)
 	var kept []Statement
 	for _, s := range doc.Statement {
 		if len(s.Action) > 0 {
@@ -462,4 +472,56 @@ func readOnly(op string) bool {
 		}
 	}
 	return false
+}
+
+// withAction adds a to the sorted action list acts (once).
+func withAction(acts []string, a string) []string {
+	for _, x := range acts {
+		if x == a {
+			return acts
+		}
+	}
+	acts = append(acts, a)
+	sort.Strings(acts)
+	return acts
+}
+
+// stateStatements grant the state bucket's calls when the configuration
+// names one (state.bucket, with either backend: `state migrate` and `state
+// init-backend` use it before the switch), scoped to that bucket, and the
+// object calls to its state and lock objects only. They are their own
+// statements (Sid State*) so that they can go to other credentials when the
+// state bucket is in another account (state.profile).
+func stateStatements(cfg *config.Config, partition string) []Statement {
+	if cfg.State.Bucket == "" {
+		return nil
+	}
+	actionsOf := func(api reflect.Type) []string {
+		set := map[string]bool{}
+		for i := 0; i < api.NumMethod(); i++ {
+			for _, a := range Actions("S3", api.Method(i).Name) {
+				set[a] = true
+			}
+		}
+		out := make([]string, 0, len(set))
+		for a := range set {
+			out = append(out, a)
+		}
+		sort.Strings(out)
+		return out
+	}
+	bucket := fmt.Sprintf("arn:%s:s3:::%s", partition, cfg.State.Bucket)
+	key := bucket + "/" + cfg.StateKey()
+	return []Statement{
+		{Sid: "StateObjects", Effect: "Allow", Action: actionsOf(stateObjectAPI), Resource: []string{key, key + ".lock"}},
+		// Without s3:ListBucket, S3 answers a read of a missing object
+		// with 403 AccessDenied instead of 404 NoSuchKey ("If you don't
+		// have the s3:ListBucket permission, Amazon S3 returns an HTTP
+		// status code 403", GetObject API reference), and a first run could
+		// not tell "no state yet" from "denied".
+		{Sid: "StateBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: bucket},
+		// init-backend creates the bucket with ObjectOwnership, which S3
+		// also authorizes as s3:PutBucketOwnershipControls (Implicit).
+		{Sid: "StateBucketSetup", Effect: "Allow", Action: withAction(actionsOf(stateBucketAPI), "s3:PutBucketOwnershipControls"), Resource: bucket},
+	}
 }

@@ -59,6 +59,9 @@ func scenarioIn(t *testing.T, yaml string, steps func(run func(yaml string, f fu
 		if err != nil {
 			t.Fatal(err)
 		}
+		if cfg.State.Backend == config.StateS3 {
+			g.StateFile = "" // the state is in the bucket
+		}
 		if err := cloud.SetIdentityPolicy(operatorKey, string(doc)); err != nil {
 			t.Fatal(err)
 		}
@@ -220,6 +223,23 @@ storage:
 		run(sharedBase, destroyAll)
 	})
 	check("shared: step scaling, then target tracking, tags added and removed; https", used, cfgs)
+	// The state in S3: the bucket made by init-backend, the local state
+	// moved there and back, a cycle on the remote state and its lock.
+	const remote = base + "state:\n  backend: s3\n  bucket: team-state\n"
+	const localWithBucket = base + "state:\n  bucket: team-state\n"
+	used, cfgs = scenario(t, remote, func(run func(string, func(context.Context, *app.Globals) error), w *world) {
+		run(remote, app.StateInitBackend)
+		run(localWithBucket, up)
+		run(localWithBucket, func(ctx context.Context, g *app.Globals) error {
+			return app.StateMigrate(ctx, g, app.StateMigrateOptions{To: "s3"})
+		})
+		run(remote, up)
+		run(remote, status)
+		run(remote, func(ctx context.Context, g *app.Globals) error { return app.Plan(ctx, g, app.PlanOptions{}) })
+		run(remote, app.StateShow)
+		run(remote, destroyAll)
+	})
+	check("state in S3: init-backend, migrate, up, status, plan, show, destroy", used, cfgs)
 
 	// Sign-in and secrets: a stack-owned key, a parameter and a secret the
 	// user made (with a customer managed key named by alias).

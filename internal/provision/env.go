@@ -145,6 +145,14 @@ func (e *Env) Record(r state.Resource) error {
 	return nil
 }
 
+// remember makes r available to Ref for the rest of this run without
+// writing it to state (plan and status observe; only up records).
+func (e *Env) remember(r state.Resource) {
+	e.mu.Lock()
+	e.refs[r.Name] = r
+	e.mu.Unlock()
+}
+
 func sameRecord(a, b state.Resource) bool {
 	if a.Name != b.Name || a.Kind != b.Kind || a.ID != b.ID || a.ARN != b.ARN || len(a.Attrs) != len(b.Attrs) || len(a.Deps) != len(b.Deps) {
 		return false

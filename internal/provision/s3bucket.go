@@ -301,6 +301,18 @@ func (k bucketKind) Delete(ctx context.Context, env *Env, rec state.Resource) er
 
 // Discover lists this account's buckets in the stack's region and keeps the
 // ones tagged for the stack.
+// mayBeStackBucket: the stack's buckets are the configured board bucket,
+// its access-log bucket, or (made by an earlier configuration) a name
+// starting with the stack's name, as every generated name does. Other
+// buckets of the account (a state bucket, anybody's) are not read at all:
+// the operator policy grants nothing on them (iam-policy), so reading their
+// tags would only be refused.
+func mayBeStackBucket(env *Env, name string) bool {
+	acct, region := env.Account(), env.Region()
+	return name == env.Cfg.BoardBucket(acct, region) || name == env.Cfg.AccessLogBucket(acct, region) ||
+		strings.HasPrefix(name, env.Stack()+"-")
+}
+
 func (k bucketKind) Discover(ctx context.Context, env *Env) ([]state.Resource, error) {
 	var out []state.Resource
 	// BucketRegion limits the answer to the region of the endpoint (ListBuckets
@@ -314,6 +326,9 @@ func (k bucketKind) Discover(ctx context.Context, env *Env) ([]state.Resource, e
 		}
 		for _, b := range page.Buckets {
 			name := aws.ToString(b.Name)
+			if !mayBeStackBucket(env, name) {
+				continue
+			}
 			region := aws.ToString(b.BucketRegion)
 			if region == "" {
 				loc, err := env.AWS.S3.GetBucketLocation(ctx, &s3.GetBucketLocationInput{Bucket: b.Name, ExpectedBucketOwner: expectedOwner(env)})

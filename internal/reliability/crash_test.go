@@ -29,7 +29,13 @@ type step func(w *world) error
 // call, re-runs act, and checks the account.
 func crashSweep(t *testing.T, name string, prepare, act step, check func(w *world) error, f *figures) {
 	t.Helper()
-	probe := newWorld(t, baseConfig)
+	crashSweepIn(t, newWorld, name, prepare, act, check, f)
+}
+
+// crashSweepIn is crashSweep in worlds made by mk (local or remote state).
+func crashSweepIn(t *testing.T, mk func(*testing.T, string) *world, name string, prepare, act step, check func(w *world) error, f *figures) {
+	t.Helper()
+	probe := mk(t, baseConfig)
 	if err := prepare(probe); err != nil {
 		t.Fatalf("%s: prepare: %v", name, err)
 	}
@@ -44,7 +50,7 @@ func crashSweep(t *testing.T, name string, prepare, act step, check func(w *worl
 	}
 	for _, mode := range []awssim.CrashMode{awssim.CrashBefore, awssim.CrashAfter} {
 		for k := 1; k <= total; k++ {
-			w := newWorld(t, baseConfig)
+			w := mk(t, baseConfig)
 			if err := prepare(w); err != nil {
 				t.Fatalf("%s: prepare: %v", name, err)
 			}
@@ -52,6 +58,9 @@ func crashSweep(t *testing.T, name string, prepare, act step, check func(w *worl
 			_ = act(w) // fails: the process "died"
 			w.cloud.Revive()
 			failed := false
+			if err := w.afterCrash(); err != nil {
+				t.Errorf("%s mode %d k=%d: recovering the lock: %v", name, mode, k, err)
+			}
 			if err := act(w); err != nil {
 				t.Errorf("%s mode %d k=%d: re-run failed: %v", name, mode, k, err)
 				failed = true
@@ -111,4 +120,47 @@ func TestReliabilityCrashDuringDestroy(t *testing.T) {
 	act := func(w *world) error { return w.destroy(false) }
 	crashSweep(t, "destroy", prepare, act, destroyed, &f)
 	f.report(t, "crash at every mutating call of destroy")
+}
+
+// The same sweeps with the state in S3: a crash at any call, the state and
+// lock writes included, leaves an account and a remote state that `state
+// unlock` and a re-run bring to exactly the intended stack.
+func TestReliabilityCrashDuringUpS3State(t *testing.T) {
+	var f figures
+	crashSweepIn(t, newRemoteWorld, "up (S3 state)", nothing, (*world).up, stateAgrees, &f)
+	f.report(t, "crash at every mutating call of up, state in S3")
+}
+
+func TestReliabilityCrashDuringDestroyS3State(t *testing.T) {
+	var f figures
+	prepare := func(w *world) error { return w.up() }
+	act := func(w *world) error { return w.destroy(false) }
+	crashSweepIn(t, newRemoteWorld, "destroy (S3 state)", prepare, act, destroyedS3, &f)
+	f.report(t, "crash at every mutating call of destroy, state in S3")
+}
+
+// destroyedS3 is destroyed, plus: the state bucket outlives the stack, and
+// neither the state object nor its lock is left.
+func destroyedS3(w *world) error {
+	if err := destroyed(w); err != nil {
+		return err
+	}
+	found := false
+	for _, r := range w.cloud.Inventory() {
+		if r.ID == stateBucket {
+			found = true
+		}
+	}
+	if !found {
+		return fmt.Errorf("destroy deleted the state bucket %s", stateBucket)
+	}
+	st, err := w.openState()
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if st.Exists() {
+		return fmt.Errorf("a complete destroy left the remote state (%d resources)", len(st.All()))
+	}
+	return nil
 }

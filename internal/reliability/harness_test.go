@@ -36,6 +36,26 @@ type world struct {
 	seed        uint64
 	concurrency int
 	observe     provision.Sink
+	// remote keeps the state in S3 (state.backend: s3, bucket stateBucket)
+	// instead of the local file.
+	remote bool
+}
+
+// stateBucket is the remote state's bucket in remote worlds.
+const stateBucket = "team-state"
+
+// stateConfig is what a remote world appends to every configuration.
+const stateConfig = "\nstate:\n  backend: s3\n  bucket: " + stateBucket + "\n"
+
+// newRemoteWorld is newWorld with the state in S3 (the bucket made
+// beforehand, as `state init-backend` would).
+func newRemoteWorld(t *testing.T, config string) *world {
+	t.Helper()
+	w := newWorld(t, config)
+	w.remote = true
+	w.cloud.AddBucket(stateBucket, "", "", nil)
+	w.writeConfig(config)
+	return w
 }
 
 func newWorld(t *testing.T, config string) *world {
@@ -61,6 +81,9 @@ func newWorldScaled(t testing.TB, config string, scale float64) *world {
 
 func (w *world) writeConfig(cfg string) {
 	w.config = cfg
+	if w.remote {
+		cfg += stateConfig
+	}
 	if err := os.WriteFile(filepath.Join(w.dir, "wbo-deploy.yaml"), []byte(cfg), 0o600); err != nil {
 		w.t.Fatal(err)
 	}
@@ -74,7 +97,6 @@ func (w *world) globals(stop <-chan struct{}) (*app.Globals, *bytes.Buffer, *byt
 	g := &app.Globals{
 		Version:    "test",
 		ConfigFile: filepath.Join(w.dir, "wbo-deploy.yaml"),
-		StateFile:  w.statePath(),
 		Yes:        true,
 		Env:        []string{"AWS_REGION=us-east-1"},
 		ClockScale: w.scale,
@@ -91,6 +113,9 @@ func (w *world) globals(stop <-chan struct{}) (*app.Globals, *bytes.Buffer, *byt
 		},
 	}
 	g.ClockSeed, g.Concurrency, g.Observe = w.seed, w.concurrency, w.observe
+	if !w.remote {
+		g.StateFile = w.statePath()
+	}
 	w.asOperator(g)
 	return g, &out, &errb
 }
@@ -111,6 +136,52 @@ func (w *world) asOperator(g *app.Globals) {
 	if err := w.cloud.SetIdentityPolicy(operatorKey, pol); err != nil {
 		w.t.Fatal(err)
 	}
+}
+
+// adminKey signs what the test does by hand (an administrator, not the
+// operator whose policy is under test).
+const adminKey = "AKIDADMIN"
+
+// sdk is a client on the world's account, for what an operator does by hand
+// (with an administrator's key: `state unlock` after a crash is the person's
+// doing, not the run's).
+func (w *world) sdk() *awsclients.Clients {
+	if err := w.cloud.SetIdentityPolicy(adminKey, awssim.AdministratorAccess); err != nil {
+		w.t.Fatal(err)
+	}
+	cl, err := awsclients.New(context.Background(), awsclients.Options{Region: "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider(adminKey, "secret", ""),
+		APIOptions:  w.cloud.APIOptions(), RetryMode: "standard", MaxBackoff: time.Millisecond, Getenv: func(string) string { return "" }})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return cl
+}
+
+var remoteLoc = state.S3Location{Bucket: stateBucket, Key: "wbo-deploy/wbo.json"}
+
+// afterCrash is what the operator does once the crashed process is gone: a
+// remote lock is never taken over automatically, so its leftover lock is
+// removed as `wbo-deploy state unlock LOCK_ID` does (the local flock went
+// with the process).
+func (w *world) afterCrash() error {
+	if !w.remote {
+		return nil
+	}
+	h, err := state.ReadS3Lock(context.Background(), w.sdk().S3State, remoteLoc)
+	if err != nil || h == nil {
+		return err
+	}
+	_, err = state.ForceUnlock(context.Background(), w.sdk().S3State, remoteLoc, h.ID)
+	return err
+}
+
+// openState opens the world's state read-only.
+func (w *world) openState() (*state.Store, error) {
+	if w.remote {
+		return state.OpenS3(context.Background(), w.sdk().S3State, remoteLoc, w.stack, state.Options{ReadOnly: true})
+	}
+	return state.Open(w.statePath(), w.stack, state.Options{ReadOnly: true})
 }
 
 func (w *world) up() error {
@@ -167,7 +238,7 @@ func duplicates(list []string) []string {
 // checkState asserts that the state file names exactly the stack's live
 // resources with their IDs.
 func (w *world) checkState() error {
-	st, err := state.Open(w.statePath(), w.stack, state.Options{ReadOnly: true})
+	st, err := w.openState()
 	if err != nil {
 		return err
 	}

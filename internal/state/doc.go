@@ -1,6 +1,10 @@
-// Package state is wbo-deploy's local record of the AWS resources it created:
-// one JSON file per stack (by default .wbo-deploy/<stack>.json; the caller
-// chooses the path).
+// Package state is wbo-deploy's record of the AWS resources it created: one
+// JSON document per stack, in a local file (Open; by default
+// .wbo-deploy/<stack>.json, the caller chooses the path) or an S3 object
+// (OpenS3, for teams: see backend_s3.go for its lock object and conditional
+// writes). Both backends share the Store, hence the format, the serial, the
+// binding and the refusals below; what follows about writes and locking
+// describes the local file.
 //
 // # File format
 //

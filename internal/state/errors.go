@@ -74,10 +74,24 @@ type LockedError struct {
 	Holder *Holder
 	// Readers is true when only read-only runs (status, plan) hold the lock.
 	Readers bool
+	// Remote: the lock is an S3 object (never taken over automatically).
+	Remote bool
 }
 
 func (e *LockedError) Error() string {
 	switch {
+	case e.Remote && e.Holder != nil:
+		h := e.Holder
+		what := "a wbo-deploy run"
+		if h.Operation != "" {
+			what = "`wbo-deploy " + h.Operation + "`"
+		}
+		who := h.Who
+		if who == "" {
+			who = "(unknown user)"
+		}
+		return fmt.Sprintf("state %s is locked (lock ID %s) by %s of %s on host %s, pid %d, since %s: another run is using this stack; if that run is dead, remove its lock with `wbo-deploy state unlock %s`",
+			e.Path, h.ID, what, who, h.Host, h.PID, h.Started.UTC().Format(time.RFC3339), h.ID)
 	case e.Holder != nil:
 		return fmt.Sprintf("state %s is locked by pid %d (started %s on host %s): another wbo-deploy run is using this stack",
 			e.Path, e.Holder.PID, e.Holder.Started.UTC().Format(time.RFC3339), e.Holder.Host)
@@ -90,3 +104,39 @@ func (e *LockedError) Error() string {
 
 // ExitCode is 1: the run failed, the input was fine.
 func (e *LockedError) ExitCode() int { return exitFailure }
+
+// ConflictError: a remote state was changed by someone else since this run
+// read it (its lock was broken with `state unlock` while it ran, or a tool
+// wrote it without the lock). The change was not written: writing it would
+// have lost the other one.
+type ConflictError struct {
+	Path            string
+	Expected, Found string // ETags: the version this run knew, and the one there now ("" = none)
+}
+
+func (e *ConflictError) Error() string {
+	found := e.Found
+	if found == "" {
+		found = "none (deleted)"
+	}
+	return fmt.Sprintf("state %s was changed by another run since this run read it (version %s expected, %s found; was its lock removed with `state unlock` while this run held it?): this run's change was not written, so the other one is not lost; run the command again to continue from the current state",
+		e.Path, orNone(e.Expected), found)
+}
+
+// ExitCode is 1.
+func (e *ConflictError) ExitCode() int { return exitFailure }
+
+// LockIDError: `state unlock` was given another ID than the lock's.
+type LockIDError struct {
+	Path   string
+	Given  string
+	Holder *Holder
+}
+
+func (e *LockIDError) Error() string {
+	return fmt.Sprintf("state %s is locked with ID %s (by %s of %s since %s), not %s: not unlocked (the run you meant may have finished, and this lock may be a live run's)",
+		e.Path, e.Holder.ID, orNone(e.Holder.Operation), orNone(e.Holder.Who), e.Holder.Started.UTC().Format(time.RFC3339), e.Given)
+}
+
+// ExitCode is 2: bad input.
+func (e *LockIDError) ExitCode() int { return exitBadInput }

@@ -5,38 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"sort"
 	"strings"
 )
 
 // maxProblems caps how many problems one CorruptError lists.
 const maxProblems = 10
-
-// load reads the state file at path. It reports exists=false (and no error)
-// when there is no file. It never writes.
-func load(path, stack string) (File, bool, error) {
-	fi, err := os.Stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return File{}, false, nil
-	}
-	if err != nil {
-		return File{}, false, fmt.Errorf("read state %s: %w", path, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return File{}, false, &CorruptError{Path: path, Problem: fmt.Sprintf("not a regular file (%s)", fi.Mode().Type())}
-	}
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return File{}, false, fmt.Errorf("read state %s: %w", path, err)
-	}
-	f, err := decode(path, stack, data)
-	if err != nil {
-		return File{}, false, err
-	}
-	return f, true, nil
-}
 
 // decode parses and validates a state document for stack.
 func decode(path, stack string, data []byte) (File, error) {

@@ -8,10 +8,18 @@ import (
 
 // Holder is who holds (or last held) a stack's lock, as recorded in <path>.lock.
 type Holder struct {
+	// ID names a remote lock (state unlock LOCK_ID); empty for local locks.
+	ID          string    `json:"id,omitempty"`
 	PID         int       `json:"pid"`
 	Host        string    `json:"host"`
 	Started     time.Time `json:"started"`
 	ToolVersion string    `json:"tool_version,omitempty"`
+	// Operation is the command holding the lock (up, destroy, state migrate...).
+	Operation string `json:"operation,omitempty"`
+	// Who is the operator: the OS user, and the AWS caller when known.
+	Who string `json:"who,omitempty"`
+	// Path is where the locked state lives (remote locks).
+	Path string `json:"path,omitempty"`
 	// Alive says, for a stale holder reported by Store.StaleLock, whether a
 	// process with that PID exists on this host now (if it does, it is not a
 	// wbo-deploy run holding the lock: the PID was reused or the file was

@@ -3,19 +3,18 @@ package state
 import (
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 )
 
-// Store is an open state file. It holds the stack's lock until Close. All
-// methods are safe for concurrent use.
+// Store is an open state: the local file or the remote object of one stack.
+// It holds the stack's lock until Close. All methods are safe for concurrent
+// use.
 type Store struct {
-	path     string
+	be       backend
 	stack    string
 	readOnly bool
 	tool     string
@@ -25,7 +24,6 @@ type Store struct {
 	file   File // Resources sorted by Name
 	exists bool
 	closed bool
-	lock   locker  // nil for a read-only open with nothing to lock
 	stale  *Holder // leftover holder of a lock this Store took over
 	// bindErr is set when Bind found another account or region: from then
 	// on every write is refused, so a caller that ignores the error still
@@ -42,38 +40,45 @@ func Open(path, stack string, opts Options) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("open state: path is empty")
 	}
+	return open(&localBackend{path: path}, stack, opts)
+}
+
+// open locks the state in be and loads it.
+func open(be backend, stack string, opts Options) (*Store, error) {
 	if stack == "" {
-		return nil, fmt.Errorf("open state %s: stack name is empty", path)
+		return nil, fmt.Errorf("open state %s: stack name is empty", be.where())
+	}
+	if opts.Peek {
+		opts.ReadOnly = true
+	}
+	if opts.Overwrite && opts.ReadOnly {
+		return nil, fmt.Errorf("open state %s: Overwrite needs the lock (not ReadOnly)", be.where())
 	}
 	now := opts.Now
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{path: path, stack: stack, readOnly: opts.ReadOnly, tool: opts.ToolVersion, now: now}
-
-	dir := filepath.Dir(path)
-	lockPath := path + ".lock"
-	me := Holder{PID: os.Getpid(), Host: hostname(), Started: now().UTC(), ToolVersion: opts.ToolVersion}
-	if opts.ReadOnly {
-		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-			// Nothing to read and nothing to lock; status and plan must not
-			// create directories.
-			s.file = File{SchemaVersion: SchemaVersion, Stack: stack}
-			return s, nil
+	s := &Store{be: be, stack: stack, readOnly: opts.ReadOnly, tool: opts.ToolVersion, now: now}
+	me := Holder{PID: os.Getpid(), Host: hostname(), Started: now().UTC(), ToolVersion: opts.ToolVersion,
+		Operation: opts.Operation, Who: opts.Who}
+	if !opts.Peek {
+		stale, err := be.lock(me, opts.ReadOnly)
+		if err != nil {
+			return nil, err
 		}
-	} else if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create state directory %s: %w", dir, err)
+		s.stale = stale
 	}
-
-	lk, stale, err := acquireLock(lockPath, path, opts.ReadOnly, me)
-	if err != nil {
-		return nil, err
+	data, exists, err := be.read()
+	var f File
+	if err == nil && exists {
+		if opts.Overwrite {
+			f = File{SchemaVersion: SchemaVersion, Stack: stack}
+		} else {
+			f, err = decode(be.where(), stack, data)
+		}
 	}
-	s.lock, s.stale = lk, stale
-
-	f, exists, err := load(path, stack)
 	if err != nil {
-		s.releaseLock()
+		_ = be.unlock()
 		return nil, err
 	}
 	if !exists {
@@ -82,19 +87,12 @@ func Open(path, stack string, opts Options) (*Store, error) {
 	s.file, s.exists = f, exists
 
 	if !opts.ReadOnly {
-		if err := removeTemps(path); err != nil {
-			s.releaseLock()
-			return nil, fmt.Errorf("open state %s: %w", path, err)
+		if err := be.cleanup(); err != nil {
+			_ = be.unlock()
+			return nil, fmt.Errorf("open state %s: %w", be.where(), err)
 		}
 	}
 	return s, nil
-}
-
-func (s *Store) releaseLock() {
-	if s.lock != nil {
-		_ = s.lock.release()
-		s.lock = nil
-	}
 }
 
 // Get returns the resource recorded under name.
@@ -124,13 +122,13 @@ func (s *Store) All() []Resource {
 // replaces. On error nothing changes, in memory or on disk.
 func (s *Store) Put(r Resource) error {
 	if err := checkResource(r); err != nil {
-		return fmt.Errorf("record %q in state %s: %w", r.Name, s.path, err)
+		return fmt.Errorf("record %q in state %s: %w", r.Name, s.be.where(), err)
 	}
 	r = r.clone()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writable(); err != nil {
-		return fmt.Errorf("record %q in state %s: %w", r.Name, s.path, err)
+		return fmt.Errorf("record %q in state %s: %w", r.Name, s.be.where(), err)
 	}
 	i, found := s.index(r.Name) // i is the insertion point when not found
 	if r.CreatedAt.IsZero() {
@@ -150,7 +148,7 @@ func (s *Store) Put(r Resource) error {
 		rs = append(rs, s.file.Resources[i:]...)
 	}
 	if err := s.commit(rs); err != nil {
-		return fmt.Errorf("record %q in state %s: %w", r.Name, s.path, err)
+		return fmt.Errorf("record %q in state %s: %w", r.Name, s.be.where(), err)
 	}
 	return nil
 }
@@ -161,7 +159,7 @@ func (s *Store) Remove(name string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writable(); err != nil {
-		return fmt.Errorf("remove %q from state %s: %w", name, s.path, err)
+		return fmt.Errorf("remove %q from state %s: %w", name, s.be.where(), err)
 	}
 	i, ok := s.index(name)
 	if !ok {
@@ -171,7 +169,7 @@ func (s *Store) Remove(name string) error {
 	rs = append(rs, s.file.Resources[:i]...)
 	rs = append(rs, s.file.Resources[i+1:]...)
 	if err := s.commit(rs); err != nil {
-		return fmt.Errorf("remove %q from state %s: %w", name, s.path, err)
+		return fmt.Errorf("remove %q from state %s: %w", name, s.be.where(), err)
 	}
 	return nil
 }
@@ -184,16 +182,16 @@ func (s *Store) Remove(name string) error {
 // Store returns that error too.
 func (s *Store) Bind(account, region string) error {
 	if account == "" || region == "" {
-		return fmt.Errorf("bind state %s: account (%q) and region (%q) must both be set", s.path, account, region)
+		return fmt.Errorf("bind state %s: account (%q) and region (%q) must both be set", s.be.where(), account, region)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return fmt.Errorf("bind state %s: %w", s.path, ErrClosed)
+		return fmt.Errorf("bind state %s: %w", s.be.where(), ErrClosed)
 	}
 	ra, rr := s.file.Account, s.file.Region
 	if (ra != "" && ra != account) || (rr != "" && rr != region) {
-		s.bindErr = &IdentityError{Path: s.path, RecordedAccount: orNone(ra), RecordedRegion: orNone(rr), Account: account, Region: region}
+		s.bindErr = &IdentityError{Path: s.be.where(), RecordedAccount: orNone(ra), RecordedRegion: orNone(rr), Account: account, Region: region}
 		return s.bindErr
 	}
 	s.file.Account, s.file.Region = account, region
@@ -221,7 +219,7 @@ func (s *Store) Delete() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.writable(); err != nil {
-		return fmt.Errorf("delete state %s: %w", s.path, err)
+		return fmt.Errorf("delete state %s: %w", s.be.where(), err)
 	}
 	if n := len(s.file.Resources); n > 0 {
 		names := make([]string, 0, n)
@@ -229,13 +227,10 @@ func (s *Store) Delete() error {
 			names = append(names, r.Name)
 		}
 		return fmt.Errorf("delete state %s: it still records %d resource(s) (%s); remove them first",
-			s.path, n, strings.Join(names, ", "))
+			s.be.where(), n, strings.Join(names, ", "))
 	}
-	if err := os.Remove(s.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("delete state %s: %w", s.path, err)
-	}
-	if err := syncDir(filepath.Dir(s.path)); err != nil {
-		return fmt.Errorf("delete state %s: fsync directory: %w", s.path, err)
+	if err := s.be.remove(); err != nil {
+		return fmt.Errorf("delete state %s: %w", s.be.where(), err)
 	}
 	s.exists = false
 	return nil
@@ -262,8 +257,8 @@ func (s *Store) Region() string {
 	return s.file.Region
 }
 
-// Path is the state file's path.
-func (s *Store) Path() string { return s.path }
+// Path is where the state lives: the state file's path, or s3://bucket/key.
+func (s *Store) Path() string { return s.be.where() }
 
 // Stack is the stack this state belongs to.
 func (s *Store) Stack() string { return s.stack }
@@ -287,12 +282,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	s.closed = true
-	if s.lock == nil {
-		return nil
-	}
-	err := s.lock.release()
-	s.lock = nil
-	return err
+	return s.be.unlock()
 }
 
 func (s *Store) writable() error {
@@ -321,7 +311,7 @@ func (s *Store) commit(rs []Resource) error {
 	if err != nil {
 		return fmt.Errorf("encode: %w", err)
 	}
-	if err := writeAtomic(s.path, data); err != nil {
+	if err := s.be.write(data); err != nil {
 		return err
 	}
 	s.file, s.exists = next, true
@@ -377,4 +367,87 @@ func sensitiveAttrKey(k string) bool {
 		}
 	}
 	return false
+}
+
+// Snapshot returns a deep copy of the whole document as last read or written.
+func (s *Store) Snapshot() File {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f := s.file
+	f.Resources = make([]Resource, len(s.file.Resources))
+	for i, r := range s.file.Resources {
+		f.Resources[i] = r.clone()
+	}
+	return f
+}
+
+// Import replaces the whole document with f's resources, account and region
+// (state migrate), in one write. The serial continues from the higher of
+// f's and this state's, so it never goes backwards at either place. f must be
+// a document of this Store's stack.
+func (s *Store) Import(f File) error {
+	if f.Stack != s.stack {
+		return fmt.Errorf("import into state %s: the document is for stack %q, not %q", s.be.where(), f.Stack, s.stack)
+	}
+	rs := make([]Resource, len(f.Resources))
+	for i, r := range f.Resources {
+		if err := checkResource(r); err != nil {
+			return fmt.Errorf("import into state %s: %s: %w", s.be.where(), r.Name, err)
+		}
+		rs[i] = r.clone()
+	}
+	sortResources(rs)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.readOnly {
+		return fmt.Errorf("import into state %s: %w", s.be.where(), s.writable())
+	}
+	prev := s.file
+	s.file.Account, s.file.Region = f.Account, f.Region
+	s.file.Serial = max(f.Serial, prev.Serial)
+	if err := s.commit(rs); err != nil {
+		s.file = prev
+		return fmt.Errorf("import into state %s: %w", s.be.where(), err)
+	}
+	s.bindErr = nil
+	return nil
+}
+
+// Retire takes the document out of use after it was moved elsewhere (state
+// migrate), whatever it records: a local file is renamed to <path>.migrated
+// (a backup), an S3 object is deleted (the bucket's versioning keeps its
+// previous version). It returns where the old copy is.
+func (s *Store) Retire() (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.writable(); err != nil {
+		return "", fmt.Errorf("retire state %s: %w", s.be.where(), err)
+	}
+	kept, err := s.be.retire()
+	if err != nil {
+		return "", fmt.Errorf("retire state %s: %w", s.be.where(), err)
+	}
+	s.exists = false
+	return kept, nil
+}
+
+// Equivalent reports whether two documents record the same stack, account,
+// region and resources (serials and timestamps aside).
+func Equivalent(a, b File) bool {
+	if a.Stack != b.Stack || a.Account != b.Account || a.Region != b.Region || len(a.Resources) != len(b.Resources) {
+		return false
+	}
+	for i := range a.Resources {
+		x, y := a.Resources[i], b.Resources[i]
+		if x.Name != y.Name || x.Kind != y.Kind || x.ID != y.ID || x.ARN != y.ARN || !x.CreatedAt.Equal(y.CreatedAt) ||
+			len(x.Attrs) != len(y.Attrs) || strings.Join(x.Deps, ",") != strings.Join(y.Deps, ",") {
+			return false
+		}
+		for k, v := range x.Attrs {
+			if y.Attrs[k] != v {
+				return false
+			}
+		}
+	}
+	return true
 }

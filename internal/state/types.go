@@ -39,6 +39,17 @@ type Options struct {
 	// ReadOnly opens for status/plan: a shared lock, and Put, Remove and
 	// Delete return ErrReadOnly.
 	ReadOnly bool
+	// Operation and Who are recorded with the lock, so a second run can
+	// name what holds it ("up by alice").
+	Operation string
+	Who       string
+	// Overwrite ignores the document found at open, whatever it is (state
+	// migrate --force over another stack's state): the next write replaces
+	// it. Only with the lock (not ReadOnly).
+	Overwrite bool
+	// Peek reads without taking or checking the lock (state show: the last
+	// complete write, which both backends make atomically). Implies ReadOnly.
+	Peek bool
 }
 
 // clone returns a deep copy, so callers can never alias the store's maps and slices.
