@@ -42,6 +42,9 @@ func AWSCLIImage(t testing.TB, endpoint string) Image {
 	if err := os.WriteFile(filepath.Join(bin, "aws"), []byte(shim), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Chmod(filepath.Join(bin, "aws"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.Chmod(bin, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -59,6 +62,9 @@ func ScriptImage(t testing.TB, user, script string) Image {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "entrypoint.sh"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(filepath.Join(dir, "entrypoint.sh"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Chmod(dir, 0o755); err != nil {

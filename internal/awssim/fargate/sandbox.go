@@ -169,15 +169,34 @@ func sandboxArgs(img Image, mounts []mount, readOnlyRoot bool, hostname string, 
 	if infoFD > 0 {
 		args = append(args, "--info-fd", strconv.Itoa(infoFD))
 	}
+	// bwrap makes missing parents of a mount point mode 0700; an image's
+	// directories are 0755.
+	made := map[string]bool{"/": true}
+	parents := func(p string, self bool) {
+		var chain []string
+		for d := filepath.Dir(p); !made[d]; d = filepath.Dir(d) {
+			chain = append([]string{d}, chain...)
+			made[d] = true
+		}
+		if self && !made[p] {
+			chain = append(chain, p)
+			made[p] = true
+		}
+		for _, d := range chain {
+			args = append(args, "--perms", "0755", "--dir", d)
+		}
+	}
 	// The image's own files, read-only even with a writable root (they
 	// are the host's).
 	for _, p := range sortedKeys(img.Files) {
+		parents(p, false)
 		args = append(args, "--ro-bind", img.Files[p], p)
 	}
 	if workDir != "" && workDir != "/" {
-		args = append(args, "--dir", workDir)
+		parents(workDir, true)
 	}
 	for _, m := range mounts {
+		parents(m.path, false)
 		flag := "--bind"
 		if m.readOnly {
 			flag = "--ro-bind"

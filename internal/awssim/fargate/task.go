@@ -290,14 +290,16 @@ func (task *Task) supervise() {
 func (task *Task) step() {
 	for changed := true; changed; {
 		changed = false
+		// Decide every pending container first, then act: the outcome must
+		// not depend on the order of the definitions.
+		var ready, never []*Container
+		var whys []string
 		for _, c := range task.ctrs {
 			if c.state != pending {
 				continue
 			}
 			if task.stopping {
-				c.state = skipped
-				task.event(c.Name, "not started", "the task is stopping")
-				changed = true
+				never, whys = append(never, c), append(whys, "the task is stopping")
 				continue
 			}
 			ok, why := task.depsMet(c)
@@ -308,22 +310,24 @@ func (task *Task) step() {
 			}
 			switch {
 			case why != "":
-				c.state = skipped
-				task.event(c.Name, "not started", why)
-				if c.essential {
-					task.beginStop("essential container " + c.Name + " did not start: " + why)
-				}
-				changed = true
+				never, whys = append(never, c), append(whys, why)
 			case ok:
-				if err := task.startContainer(c); err != nil {
-					c.state = skipped
-					task.event(c.Name, "not started", err.Error())
-					if c.essential {
-						task.beginStop("essential container " + c.Name + " did not start: " + err.Error())
-					}
-				}
-				changed = true
+				ready = append(ready, c)
 			}
+		}
+		for _, c := range ready {
+			if err := task.startContainer(c); err != nil {
+				never, whys = append(never, c), append(whys, err.Error())
+			}
+			changed = true
+		}
+		for i, c := range never {
+			c.state = skipped
+			task.event(c.Name, "not started", whys[i])
+			if c.essential {
+				task.beginStop("essential container " + c.Name + " did not start: " + whys[i])
+			}
+			changed = true
 		}
 	}
 	if !task.stopping {
