@@ -162,6 +162,15 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, http.StatusForbidden, "AccessDenied", "Access Denied ("+err.Error()+")", resource)
 		return
 	}
+	if exists, _ := s.Backend.BucketExists(bucket); bucket != "" && !exists && op != "CreateBucket" {
+		// S3 answers NoSuchBucket (404) for a bucket that does not exist,
+		// whoever asks.
+		resp := httptest.NewRecorder()
+		s.faker.ServeHTTP(resp, r)
+		rec.Status = resp.Code
+		copyResponse(w, resp)
+		return
+	}
 	caller, code, msg := s.caller(r)
 	if code != "" {
 		rec.Status = http.StatusForbidden
