@@ -87,9 +87,15 @@ func (s fgStack) policy(t *testing.T) string {
 // board directory it saves an edit of own the way WBO does (temp file,
 // rename); on SIGTERM it saves fresh before exiting, as WBO flushes its
 // boards when stopped.
+// With fresh "" it has no SIGTERM handler: as PID 1 it then ignores
+// SIGTERM, like a hung process, until its stopTimeout's SIGKILL.
 func wboImage(t *testing.T, own, fresh string) fargate.Image {
+	trap := ""
+	if fresh != "" {
+		trap = fmt.Sprintf(`trap 'printf flushed > %[1]s.tmp && mv %[1]s.tmp %[1]s && echo "wbo: flushed" && exit 0; exit 1' TERM`, fresh)
+	}
 	script := fmt.Sprintf(`cd "$WBO_HISTORY_DIR" || exit 1
-trap 'printf flushed > %[2]s.tmp && mv %[2]s.tmp %[2]s && echo "wbo: flushed" && exit 0; exit 1' TERM
+%[2]s
 echo "wbo: loaded" board-*
 echo "wbo: ready"
 while :; do
@@ -99,7 +105,7 @@ while :; do
   fi
   sleep 1 & wait $!
 done
-`, own, fresh)
+`, own, trap)
 	return fargate.ScriptImage(t, "1000:1000", script)
 }
 
@@ -180,6 +186,7 @@ func deniedRequests(reqs []fargate.Request) []string {
 // the lease. Every S3 request is allowed by the generated task role policy.
 func TestGeneratedTaskRoundTrip(t *testing.T) {
 	fargate.RequireSandbox(t)
+	t.Parallel()
 	st := newStack(t)
 	srv := st.s3WithRole(t, st.policy(t))
 	own := boardsOf(t, 2, 1)
@@ -266,6 +273,7 @@ func setEnv(c *ecstypes.ContainerDefinition, name, value string) {
 // started on an unrestored directory.
 func TestSabotagedTaskDefinitionsFail(t *testing.T) {
 	fargate.RequireSandbox(t)
+	t.Parallel()
 	st := newStack(t)
 	own := boardsOf(t, 2, 1)
 	cases := []struct {
@@ -285,13 +293,14 @@ func TestSabotagedTaskDefinitionsFail(t *testing.T) {
 		}, "backup", "cannot create /tmp/wbo-backup", true},
 		{"restore without the entry point override", nil, func(d *ecs.RegisterTaskDefinitionInput) {
 			container(t, d, "restore").EntryPoint = nil
-		}, "restore", "aws", false},
+		}, "restore", "aws: error: argument command: Invalid choice", false},
 		{"a task role without s3:ListBucket", func(p string) string {
 			return strings.Replace(p, `"s3:ListBucket"`, `"s3:ListBucketVersions"`, 1)
 		}, nil, "restore", "AccessDenied", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			policy := st.policy(t)
 			if tc.policy != nil {
 				policy = tc.policy(policy)
@@ -317,5 +326,48 @@ func TestSabotagedTaskDefinitionsFail(t *testing.T) {
 				t.Errorf("the board changed to %q", got)
 			}
 		})
+	}
+}
+
+// TestGeneratedTaskStopsAHungWBO: a WBO that does not exit on SIGTERM is
+// killed after the wbo container's stopTimeout, and only then is the backup
+// stopped: its final sync still carries what WBO saved before.
+func TestGeneratedTaskStopsAHungWBO(t *testing.T) {
+	fargate.RequireSandbox(t)
+	t.Parallel()
+	st := newStack(t)
+	srv := st.s3WithRole(t, st.policy(t))
+	own := boardsOf(t, 2, 0)
+	prefix := st.cfg.Storage.Prefix
+	put(t, srv, prefix+own, "original")
+	def := st.taskDef(t, 0)
+	task := runTask(t, srv, def, st.cfg, wboImage(t, own, ""))
+	task.WaitOutput("backup", "watching", fgWait)
+	if err := os.WriteFile(filepath.Join(task.Volume("boards"), ".edit"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	task.WaitOutput("wbo", "wbo: edited", fgWait)
+	task.Stop("scale in")
+	task.Wait(fgWait)
+	evs := task.Events()
+	order := []int{eventIndex(evs, "wbo", "SIGTERM"), eventIndex(evs, "wbo", "SIGKILL"), eventIndex(evs, "wbo", "exit"),
+		eventIndex(evs, "backup", "SIGTERM"), eventIndex(evs, "backup", "exit")}
+	if slices.Contains(order, -1) || !slices.IsSorted(order) {
+		t.Fatalf("want wbo SIGTERM, SIGKILL after its stopTimeout, exit, then backup stopped; events: %v", evs)
+	}
+	if ev := evs[order[0]]; ev.Detail != fmt.Sprintf("stopTimeout %d s", aws.ToInt32(container(t, def, "wbo").StopTimeout)) {
+		t.Errorf("wbo was stopped with %q, want its definition's stopTimeout", ev.Detail)
+	}
+	if code, _ := task.ExitCode("wbo"); code != 137 {
+		t.Errorf("wbo exit %d, want 137 (SIGKILL)", code)
+	}
+	if code, _ := task.ExitCode("backup"); code != 0 || task.Killed("backup") {
+		t.Errorf("backup exit %d (killed %v), want 0\n%s", code, task.Killed("backup"), task.Output("backup"))
+	}
+	if got := objects(t, srv)[prefix+own]; got != "edited" {
+		t.Errorf("s3 %s = %q, want the edit WBO saved before it hung\n%s", own, got, task.Logs())
+	}
+	if d := deniedRequests(srv.TakeRequests()); len(d) > 0 {
+		t.Errorf("requests the task role refused: %v", d)
 	}
 }
