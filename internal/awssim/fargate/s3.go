@@ -72,6 +72,7 @@ type S3 struct {
 	faker   http.Handler
 
 	mu       sync.Mutex
+	ecs      http.Handler         // SetECS
 	roles    map[string]Evaluator // by role ARN
 	sessions map[string]session   // by access key ID
 	reqs     []Request
@@ -150,6 +151,11 @@ func (s *S3) serve(w http.ResponseWriter, r *http.Request) {
 		s.reqs = append(s.reqs, rec)
 		s.mu.Unlock()
 	}()
+	if strings.HasPrefix(r.Header.Get("X-Amz-Target"), ecsTarget) {
+		rec.Bucket, rec.Key = "", ""
+		s.serveECS(w, r, body, &rec)
+		return
+	}
 	resource := "/" + bucket
 	if key != "" {
 		resource += "/" + key
@@ -352,10 +358,7 @@ func (s *S3) caller(r *http.Request) (callerInfo, string, string) {
 		region = parts[2]
 	}
 	name := sess.roleARN[strings.LastIndex(sess.roleARN, "/")+1:]
-	account := ""
-	if f := strings.Split(sess.roleARN, ":"); len(f) > 4 {
-		account = f[4]
-	}
+	account := accountOf(sess.roleARN)
 	return callerInfo{arn: "arn:aws:sts::" + account + ":assumed-role/" + name + "/" + sess.name, roleARN: sess.roleARN,
 		session: sess.name, accessKey: akid, region: region, eval: eval}, "", ""
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
@@ -228,5 +229,33 @@ func TestClassify(t *testing.T) {
 	_, checks, _ := classify(r, "b", "")
 	if got := checks[0].ctx; got["s3:prefix"][0] != "boards/" || got["s3:max-keys"][0] != "1" || got["s3:delimiter"] != nil {
 		t.Errorf("ListBucket context %v", got)
+	}
+}
+
+// TestECSDescribeTasksAuthorized: ECS calls on the same endpoint are
+// authorized too: ecs:DescribeTasks on the task ARN with ecs:cluster.
+func TestECSDescribeTasksAuthorized(t *testing.T) {
+	ctx := context.Background()
+	policy := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"ecs:DescribeTasks",
+ "Resource":"arn:aws:ecs:us-east-1:123456789012:task/wbo/*",
+ "Condition":{"ArnEquals":{"ecs:cluster":"arn:aws:ecs:us-east-1:123456789012:cluster/wbo"}}}]}`
+	srv, _ := roleS3(t, policy)
+	srv.SetECS(NewTasks())
+	cr := srv.AssumeRole(tRole, "test")
+	c := ecs.New(ecs.Options{Region: "us-east-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider(cr.AccessKeyID, cr.SecretAccessKey, cr.SessionToken)})
+	out, err := c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("wbo"), Tasks: []string{"0123"}})
+	if err != nil {
+		t.Fatalf("describe a task of cluster wbo: %v", err)
+	}
+	if len(out.Failures) != 1 || aws.ToString(out.Failures[0].Reason) != "MISSING" {
+		t.Errorf("an unknown task is a MISSING failure: %+v", out.Failures)
+	}
+	_, err = c.DescribeTasks(ctx, &ecs.DescribeTasksInput{Cluster: aws.String("other"), Tasks: []string{"0123"}})
+	if code, _ := apiError(t, err); code != "AccessDeniedException" {
+		t.Errorf("describe a task of another cluster: %v", err)
+	}
+	if _, err := c.ListTasks(ctx, &ecs.ListTasksInput{Cluster: aws.String("wbo")}); err == nil {
+		t.Error("an unmodelled ECS call must be refused")
 	}
 }

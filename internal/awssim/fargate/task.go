@@ -414,6 +414,21 @@ func (task *Task) terminate(c *Container) {
 	})
 }
 
+// status is the task's lastStatus and desiredStatus as ECS reports them.
+func (task *Task) status() (last, desired string) {
+	select {
+	case <-task.done:
+		return "STOPPED", "STOPPED"
+	default:
+	}
+	task.mu.Lock()
+	defer task.mu.Unlock()
+	if task.stopping {
+		return "STOPPING", "STOPPED"
+	}
+	return "RUNNING", "RUNNING"
+}
+
 // Stop stops the task as StopTask does (the reason is recorded).
 func (task *Task) Stop(reason string) {
 	task.mu.Lock()
