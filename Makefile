@@ -2,8 +2,10 @@
 # the tools it needs first.
 SHELL       := /bin/bash
 GO          ?= go
-VERSION     ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS     := -X main.version=$(VERSION)
+VERSION     ?= $(shell git describe --tags --dirty 2>/dev/null || echo dev)
+COMMIT      ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null)
+DATE        ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.7.0
 GOBIN       := $(shell $(GO) env GOPATH)/bin
 

@@ -24,11 +24,13 @@ type cli struct {
 	env   []string
 	tty   bool
 	stdin string
+	creds bool // static simulated credentials (default); false: the default chain
+	noSim bool // no simulated cloud: real HTTP (tests point it at loopback only)
 }
 
 func newCLI(t *testing.T) *cli {
 	t.Helper()
-	return &cli{t: t, cloud: awssim.New(awssim.Options{}), dir: t.TempDir(), env: []string{"AWS_REGION=us-east-1"}}
+	return &cli{t: t, cloud: awssim.New(awssim.Options{}), dir: t.TempDir(), env: []string{"AWS_REGION=us-east-1"}, creds: true}
 }
 
 type result struct {
@@ -44,6 +46,12 @@ func (c *cli) run(args ...string) result {
 			Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
 			APIOptions:  c.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 20, MaxBackoff: time.Millisecond,
 		}}
+	if !c.creds {
+		g.AWS.Credentials = nil
+	}
+	if c.noSim {
+		g.AWS.APIOptions, g.AWS.MaxAttempts = nil, 2
+	}
 	streams := &ui.Streams{In: strings.NewReader(c.stdin), Out: &out, Err: &errb, InTTY: c.tty, ErrTTY: false}
 	root := newRootCmd(g, func() *ui.Streams { return streams })
 	full := append([]string{"--state", filepath.Join(c.dir, "state.json")}, args...)
@@ -53,11 +61,7 @@ func (c *cli) run(args ...string) result {
 		c.t.Fatal(err)
 	}
 	defer func() { _ = os.Chdir(wd) }()
-	err := root.ExecuteContext(context.Background())
-	code := app.ExitCode(err)
-	if err != nil {
-		errb.WriteString("Error: " + err.Error() + "\n")
-	}
+	code := execute(context.Background(), g, root, func() *ui.Streams { return streams })
 	return result{out: out.String(), err: errb.String(), code: code}
 }
 

@@ -45,13 +45,13 @@ func (c *cli) state() string { return filepath.Join(c.dir, "state.json") }
 
 func TestFullCycleThroughTheCLI(t *testing.T) {
 	c := newCLI(t)
-	r := c.mustCode(0, "up")
+	r := c.mustCode(0, "up", "--yes")
 	if !strings.Contains(r.out, "URL: http://") {
 		t.Fatalf("up does not print the URL:\n%s", r.out)
 	}
 	// A second up changes nothing.
 	c.cloud.ResetCalls()
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	if m := c.cloud.MutatingCalls(); len(m) != 0 {
 		t.Fatalf("second up made mutating calls: %v", m)
 	}
@@ -109,7 +109,7 @@ func TestFullCycleThroughTheCLI(t *testing.T) {
 // and exit code 3.
 func TestStatusDetectsDriftAndTrouble(t *testing.T) {
 	c := newCLI(t)
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	sdk := c.sdk()
 	ctx := context.Background()
 	find := func(doc app.StatusDocument, name string) (string, string) {
@@ -131,7 +131,7 @@ func TestStatusDetectsDriftAndTrouble(t *testing.T) {
 		if st != status || !strings.Contains(reason, reasonPart) {
 			t.Fatalf("%s: %s (%s), want %s containing %q", name, st, reason, status, reasonPart)
 		}
-		c.mustCode(0, "up") // repairs it
+		c.mustCode(0, "up", "--yes") // repairs it
 		if _, code := c.status(); code != 0 {
 			t.Fatalf("up did not repair %s", name)
 		}
@@ -197,12 +197,12 @@ func recID(t *testing.T, c *cli, name string) string {
 // status reports the service degraded (exit 3) until a good image is deployed.
 func TestFailedDeploymentIsReportedByUpAndStatus(t *testing.T) {
 	c := newCLI(t)
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	bad := filepath.Join(c.dir, "bad-image.yaml")
 	if err := os.WriteFile(bad, []byte("app:\n  image: lovasoa/wbo:broken-build\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := c.run("--config", bad, "up")
+	r := c.run("--config", bad, "up", "--yes")
 	if r.code != 1 || !strings.Contains(r.err, "Essential container in task exited") {
 		t.Fatalf("up with a failing image: exit %d\n%s", r.code, r.err)
 	}
@@ -223,7 +223,7 @@ func TestFailedDeploymentIsReportedByUpAndStatus(t *testing.T) {
 	if !found {
 		t.Fatalf("no service reported as not ok: %+v", doc.Resources)
 	}
-	c.mustCode(0, "up") // the good image again
+	c.mustCode(0, "up", "--yes") // the good image again
 	if _, code := c.status(); code != 0 {
 		t.Fatalf("status after redeploying the good image: exit %d", code)
 	}
@@ -234,10 +234,10 @@ func TestFailedDeploymentIsReportedByUpAndStatus(t *testing.T) {
 // survive untouched. A resource deleted by hand counts as deleted.
 func TestStatelessDestroyTouchesOnlyTheStack(t *testing.T) {
 	c := newCLI(t)
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	// Another stack in the same account, with its own state file.
 	other := filepath.Join(c.dir, "other.json")
-	c.mustCode(0, "--stack", "other", "--state", other, "up")
+	c.mustCode(0, "--stack", "other", "--state", other, "up", "--yes")
 	// An untagged VPC someone made by hand.
 	sdk := c.sdk()
 	ctx := context.Background()
@@ -289,12 +289,12 @@ func TestFullCycleWithHTTPS(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("load_balancer:\n  certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0c8a8c36-1a2b-4c3d-9e8f-0123456789ab\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := c.mustCode(0, "--config", cfg, "up")
+	r := c.mustCode(0, "--config", cfg, "up", "--yes")
 	if !strings.Contains(r.out, "URL: https://") {
 		t.Fatalf("up with a certificate does not print an https URL:\n%s", r.out)
 	}
 	c.cloud.ResetCalls()
-	c.mustCode(0, "--config", cfg, "up")
+	c.mustCode(0, "--config", cfg, "up", "--yes")
 	if m := c.cloud.MutatingCalls(); len(m) != 0 {
 		t.Fatalf("second up made mutating calls: %v", m)
 	}
@@ -306,7 +306,7 @@ func TestFullCycleWithHTTPS(t *testing.T) {
 func TestUpWithSevenShards(t *testing.T) {
 	c := newCLI(t)
 	c.env = append(c.env, "WBO_DEPLOY_APP_SHARDS=7", "WBO_DEPLOY_REDIS_MODE=none")
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	if _, code := c.status(); code != 0 {
 		t.Fatalf("status exit %d", code)
 	}
@@ -317,7 +317,7 @@ func TestUpWithSevenShards(t *testing.T) {
 // it gives up at the timeout with exit 3.
 func TestStatusWaitHealthy(t *testing.T) {
 	c := newCLI(t)
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	c.mustCode(0, "status", "--wait-healthy", "10m")
 	if !c.cloud.SetTargetsFailing("wbo-shard-1", true) {
 		t.Fatal("no target group wbo-shard-1")
@@ -333,7 +333,7 @@ func TestJSONOutputIsOneDocument(t *testing.T) {
 	c := newCLI(t)
 	for _, args := range [][]string{
 		{"plan", "-o", "json"},
-		{"up", "-o", "json"},
+		{"up", "--yes", "-o", "json"},
 		{"plan", "-o", "json"},
 		{"status", "-o", "json"},
 		{"cost", "-o", "json"},

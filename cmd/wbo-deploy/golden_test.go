@@ -81,7 +81,7 @@ func TestPlanJSONSchemaGolden(t *testing.T) {
 
 func TestStatusJSONSchemaGolden(t *testing.T) {
 	c := newCLI(t)
-	c.mustCode(0, "up")
+	c.mustCode(0, "up", "--yes")
 	r := c.mustCode(0, "status", "-o", "json")
 	golden(t, "status.json", shape(t, []byte(r.out), map[string]bool{"id": true, "url": true, "dashboard_url": true}))
 	// The keys every resource entry has.

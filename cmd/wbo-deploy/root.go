@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/wbo-deploy/wbo-deploy/internal/app"
 	"github.com/wbo-deploy/wbo-deploy/internal/ui"
 )
@@ -24,6 +26,10 @@ by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would cre
 			if g.IO == nil {
 				g.IO = streams()
 			}
+			if g.BeforeRun != nil {
+				g.BeforeRun()
+				g.BeforeRun = nil
+			}
 			g.Overrides = map[string]any{}
 			if cmd.Flags().Changed("stack") {
 				g.Overrides["stack"] = stack
@@ -42,15 +48,76 @@ by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would cre
 	pf.StringVar(&g.EndpointURL, "endpoint-url", "", "AWS API endpoint, for emulators (also AWS_ENDPOINT_URL)")
 	pf.StringVar(&g.StateFile, "state", "", "state file (default .wbo-deploy/<stack>.json)")
 	pf.StringVarP(&g.Output, "output", "o", "text", "output format: text or json")
-	pf.BoolVar(&g.Yes, "yes", false, "do not ask for confirmation")
+	pf.BoolVarP(&g.Yes, "yes", "y", false, "do not ask for confirmation (also --auto-approve)")
+	pf.BoolVar(&g.Yes, "auto-approve", false, "same as --yes")
 	pf.BoolVar(&g.NoColorFlag, "no-color", false, "no colour (also NO_COLOR)")
 	pf.BoolVarP(&g.Verbose, "verbose", "v", false, "show every resource checked")
 
-	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newVersionCmd(g))
+	root.Version = versionLine(g.Version)
+	root.SetVersionTemplate("{{.Version}}\n")
+	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newVersionCmd(g), newValidateCmd(g), newInitCmd(g))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &app.ExitError{Code: app.ExitUsage, Err: err}
 	})
 	return root
+}
+
+// strictCompletion (called once the command's streams are set: cobra binds
+// the completion scripts' writer when it makes the command) makes `completion SHELL` refuse a shell cobra cannot
+// write a script for (tcsh, say) with a usage error, instead of printing
+// help and exiting 0.
+func strictCompletion(root *cobra.Command) {
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() != "completion" {
+			continue
+		}
+		c.Args = func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return nil
+			}
+			var shells []string
+			for _, s := range cmd.Commands() {
+				shells = append(shells, s.Name())
+			}
+			return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("completion: %q is not a supported shell (%s)", args[0], strings.Join(shells, ", "))}
+		}
+		c.RunE = func(cmd *cobra.Command, args []string) error {
+			return cmd.Help()
+		}
+	}
+}
+
+func newInitCmd(g *app.Globals) *cobra.Command {
+	var o app.InitOptions
+	c := &cobra.Command{
+		Use:   "init",
+		Short: "Write a commented wbo-deploy.yaml (asks on a terminal; flags for scripts); never overwrites one",
+		Args:  usageArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Set = map[string]bool{}
+			cmd.Flags().Visit(func(f *pflag.Flag) { o.Set[f.Name] = true })
+			if cmd.Flags().Changed("region") {
+				o.Set["region"] = true
+				o.Region, _ = cmd.Flags().GetString("region")
+			}
+			return app.Init(cmd.Context(), g, o)
+		},
+	}
+	c.Flags().StringVar(&o.File, "file", "", "file to write (default ./wbo-deploy.yaml)")
+	c.Flags().IntVar(&o.Shards, "shards", 0, "number of shards (1-16; default 2)")
+	c.Flags().StringVar(&o.Redis, "redis", "", "none (default: the stock WBO image does not use Redis) or elasticache")
+	c.Flags().StringSliceVar(&o.AlarmEmails, "alarm-email", nil, "email address notified of alarms (repeatable)")
+	return c
+}
+
+func newValidateCmd(g *app.Globals) *cobra.Command {
+	return &cobra.Command{
+		Use:   "validate",
+		Short: "Check the configuration (file, environment, flags) and exit 0, or 2 naming every problem; no AWS call",
+		Args:  usageArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Validate(cmd.Context(), g) },
+	}
 }
 
 func usageArgs(cmd *cobra.Command, args []string) error {
@@ -63,10 +130,11 @@ func usageArgs(cmd *cobra.Command, args []string) error {
 func newUpCmd(g *app.Globals) *cobra.Command {
 	var o app.UpOptions
 	c := &cobra.Command{
-		Use:   "up",
-		Short: "Create or update the stack (prints the plan first)",
-		Args:  usageArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Up(cmd.Context(), g, o) },
+		Use:        "up",
+		SuggestFor: []string{"apply", "deploy", "create"},
+		Short:      "Create or update the stack (prints the plan first)",
+		Args:       usageArgs,
+		RunE:       func(cmd *cobra.Command, _ []string) error { return app.Up(cmd.Context(), g, o) },
 	}
 	c.Flags().BoolVar(&o.AllowReplace, "allow-replace", false, "allow replacing resources that cannot change in place")
 	c.Flags().BoolVar(&o.NoWait, "no-wait", false, "return after update calls without waiting for deployments")
@@ -100,10 +168,11 @@ func newStatusCmd(g *app.Globals) *cobra.Command {
 func newDestroyCmd(g *app.Globals) *cobra.Command {
 	var o app.DestroyOptions
 	c := &cobra.Command{
-		Use:   "destroy",
-		Short: "Delete the stack (keeps the board bucket unless --delete-data)",
-		Args:  usageArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return app.Destroy(cmd.Context(), g, o) },
+		Use:        "destroy",
+		SuggestFor: []string{"delete", "down", "teardown"},
+		Short:      "Delete the stack (keeps the board bucket unless --delete-data)",
+		Args:       usageArgs,
+		RunE:       func(cmd *cobra.Command, _ []string) error { return app.Destroy(cmd.Context(), g, o) },
 	}
 	c.Flags().BoolVar(&o.DeleteData, "delete-data", false, "also empty and delete the board bucket (every board version)")
 	c.Flags().BoolVar(&o.KeepLogs, "keep-logs", false, "keep the log group and the access-log bucket")
@@ -135,7 +204,7 @@ func newIAMPolicyCmd(g *app.Globals) *cobra.Command {
 	}
 	c.Flags().StringVar(&o.Account, "account", "", "scope resource ARNs to this AWS account ID")
 	c.Flags().StringVar(&o.Partition, "partition", "aws", "AWS partition (aws, aws-cn, aws-us-gov)")
-	c.Flags().BoolVar(&o.LivePrices, "live-prices", false, "include pricing:GetProducts for `cost --live-prices`")
+	c.Flags().BoolVar(&o.LivePrices, "live-prices", false, "include pricing:GetProducts, for 'cost --live-prices'")
 	return c
 }
 
@@ -151,20 +220,22 @@ func newLogsCmd(g *app.Globals) *cobra.Command {
 	c.Flags().BoolVarP(&o.Follow, "follow", "f", false, "keep printing new lines until Ctrl-C")
 	c.Flags().StringVar(&o.Filter, "filter", "", "CloudWatch Logs filter pattern (e.g. ERROR or \"board saved\")")
 	c.Flags().StringVar(&o.Task, "task", "", "only this task (ID or ARN)")
-	c.Flags().IntVar(&o.Shard, "shard", -1, "only this shard's tasks")
+	c.Flags().StringVar(&o.ShardArg, "shard", "", "only this shard's tasks (0, 1, ...)")
 	return c
 }
 
 func newVersionCmd(g *app.Globals) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print the version",
+		Short: "Print the version, commit and build date",
 		Args:  usageArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			b := buildInfo(g.Version)
 			if g.JSON() {
-				return ui.JSON(g.IO.Out, map[string]string{"schema": "wbo-deploy.version/v1", "version": g.Version})
+				return ui.JSON(g.IO.Out, map[string]string{"schema": "wbo-deploy.version/v1", "version": b.Version,
+					"commit": b.Commit, "date": b.Date, "go": b.Go})
 			}
-			fmt.Fprintf(g.IO.Out, "wbo-deploy %s\n", g.Version)
+			fmt.Fprintln(g.IO.Out, versionLine(g.Version))
 			return nil
 		},
 	}

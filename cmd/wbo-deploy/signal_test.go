@@ -31,7 +31,35 @@ func TestMain(m *testing.M) {
 		})
 		os.Exit(code)
 	}
+	if cmds := os.Getenv("WBO_CHILD_COMMANDS"); cmds != "" {
+		os.Exit(childCommands(cmds, os.Getenv("WBO_CHILD_DIR")))
+	}
 	os.Exit(m.Run())
+}
+
+// childCommands runs command lines (\x1e between lines, \x1f between
+// arguments) one after the other on this process's standard streams, against
+// one simulated cloud, with a state file in dir; it returns the last exit
+// code, or the first that is not 0.
+func childCommands(cmds, dir string) int {
+	cloud := awssim.New(awssim.Options{})
+	if err := os.Chdir(dir); err != nil {
+		return 99
+	}
+	code := 0
+	for _, line := range strings.Split(cmds, "\x1e") {
+		args := append([]string{"--state", filepath.Join(dir, "state.json")}, strings.Split(line, "\x1f")...)
+		code = runWith(args, func(g *app.Globals) {
+			g.Env = append(os.Environ(), "AWS_REGION=us-east-1")
+			g.ClockScale = 1e-4
+			g.AWS = awsclients.Options{Credentials: credentials.NewStaticCredentialsProvider("AKIDSIMULATED", "secret", ""),
+				APIOptions: cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 20, MaxBackoff: time.Millisecond}
+		})
+		if code != 0 {
+			return code
+		}
+	}
+	return code
 }
 
 // SIGINT during up: calls in flight finish, the state is saved, exit 130.

@@ -43,6 +43,8 @@ func TestBadInputExitsTwoNamingTheField(t *testing.T) {
 		{"env: bad shards", "", nil, []string{"WBO_DEPLOY_APP_SHARDS=lots"}, "app.shards"},
 		{"env: bad cidr", "", nil, []string{"WBO_DEPLOY_NETWORK_VPC_CIDR=nope"}, "network.vpc_cidr"},
 		{"bad output flag", "", []string{"-o", "yaml"}, nil, "--output"},
+		{"image with upper case", "app:\n  image: Lovasoa/WBO:v1.30.0\n", nil, nil, "app.image"},
+		{"env: unknown variable", "", nil, []string{"WBO_DEPLOY_APP_SHARD=3"}, "env.WBO_DEPLOY_APP_SHARD"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

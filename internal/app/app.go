@@ -91,6 +91,8 @@ type Globals struct {
 	ClockScale float64
 	// Stop is closed on the first Ctrl-C: no new work starts, waits end.
 	Stop <-chan struct{}
+	// BeforeRun is called once the streams are set, before the command runs.
+	BeforeRun func()
 }
 
 // NoColor reports whether colour is turned off by flag.
@@ -133,6 +135,11 @@ func (g *Globals) LoadConfig() (*config.Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	if g.IO != nil && g.IO.Err != nil {
+		for _, w := range cfg.Warnings() {
+			fmt.Fprintln(g.IO.Err, g.IO.E().Warn("Warning: ")+w)
+		}
+	}
 	return cfg, nil
 }
 
@@ -160,6 +167,9 @@ func (g *Globals) Connect(ctx context.Context, cfg *config.Config) (*awsclients.
 	}
 	if o.Getenv == nil {
 		o.Getenv = g.getenv
+	}
+	if g.Verbose && o.SDKLog == nil {
+		o.SDKLog = g.IO.Err
 	}
 	c, err := awsclients.New(ctx, o)
 	if err != nil {
@@ -222,11 +232,18 @@ type run struct {
 }
 
 // startRun does what up and destroy do first, in this order: validate the
-// configuration (no AWS call on bad input), take the state lock, connect and
-// identify the account, and refuse a state of another account or region.
+// configuration (no AWS call on bad input), connect and identify the
+// account, take the state lock, and refuse a state of another account or
+// region.
 // The caller closes run.st.
 func (g *Globals) startRun(ctx context.Context) (*run, error) {
 	cfg, err := g.LoadConfig()
+	if err != nil {
+		return nil, err
+	}
+	// Credentials first: nothing is written to disk (not even the state
+	// directory) for a run that cannot start.
+	clients, err := g.Connect(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -234,11 +251,7 @@ func (g *Globals) startRun(ctx context.Context) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
-	clients, err := g.Connect(ctx, cfg)
-	if err == nil {
-		err = st.Bind(clients.Account, clients.Region)
-	}
-	if err != nil {
+	if err := st.Bind(clients.Account, clients.Region); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
@@ -246,4 +259,26 @@ func (g *Globals) startRun(ctx context.Context) (*run, error) {
 	r.env = provision.NewEnv(clients, cfg, st, g.clock(), r.progress.Sink())
 	r.eng = &provision.Engine{Graph: provision.Build(cfg), Env: r.env, Stop: g.Stop}
 	return r, nil
+}
+
+// Validate checks the configuration alone: exit 0, or 2 naming every problem.
+// It opens no state and makes no AWS call.
+func Validate(_ context.Context, g *Globals) error {
+	cfg, err := g.LoadConfig()
+	if err != nil {
+		return err
+	}
+	if g.JSON() {
+		return ui.JSON(g.IO.Out, map[string]any{"schema": "wbo-deploy.validate/v1", "valid": true, "stack": cfg.Stack, "region": cfg.Region})
+	}
+	src := g.ConfigFile
+	if src == "" {
+		src = "defaults and environment"
+	}
+	fmt.Fprintf(g.IO.Out, "Configuration valid (%s): stack %s", src, cfg.Stack)
+	if cfg.Region != "" {
+		fmt.Fprintf(g.IO.Out, " in %s", cfg.Region)
+	}
+	fmt.Fprintln(g.IO.Out, ".")
+	return nil
 }

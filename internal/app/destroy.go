@@ -84,10 +84,11 @@ func Destroy(ctx context.Context, g *Globals, o DestroyOptions) error {
 		renderDestroyPreview(g.IO, cfg.Stack, del, keep)
 	}
 	if len(del) > 0 {
-		if err := confirm(g, fmt.Sprintf("Destroy stack %s: delete %d resources?", cfg.Stack, len(del))); err != nil {
+		if err := confirmTyped(g, fmt.Sprintf("Destroy stack %s: delete %d resources?", cfg.Stack, len(del)), cfg.Stack); err != nil {
 			return err
 		}
 	}
+	progress.Live()
 	res := eng.Destroy(ctx, recs)
 	progress.Finish()
 	doc.Resources = runs(res)
@@ -128,16 +129,16 @@ func renderDestroyPreview(s *ui.Streams, stack string, del, keep []ResourceRun) 
 	fmt.Fprintf(w, "Destroying stack %s will delete %d resources:\n", stack, len(del))
 	var rows [][]string
 	for _, r := range del {
-		rows = append(rows, []string{s.Bad("-"), r.Name, r.Kind, ui.ShortID(r.ID)})
+		rows = append(rows, []string{s.E().Bad("-"), r.Name, r.Kind, ui.ShortID(r.ID)})
 	}
-	ui.Table(w, []string{"", "RESOURCE", "KIND", "ID"}, rows)
+	ui.TableWidth(w, s.ErrWidth, []string{"", "RESOURCE", "KIND", "ID"}, rows)
 	if len(keep) > 0 {
 		fmt.Fprintln(w, "and keep:")
 		rows = nil
 		for _, r := range keep {
-			rows = append(rows, []string{s.Good("="), r.Name, r.Kind, ui.ShortID(r.ID) + ": " + r.Note})
+			rows = append(rows, []string{s.E().Good("="), r.Name, r.Kind, ui.ShortID(r.ID) + ": " + r.Note})
 		}
-		ui.Table(w, []string{"", "RESOURCE", "KIND", "WHY"}, rows)
+		ui.TableWidth(w, s.ErrWidth, []string{"", "RESOURCE", "KIND", "WHY"}, rows)
 	}
 }
 
@@ -153,7 +154,7 @@ func renderDestroyText(s *ui.Streams, doc DestroyDocument) {
 		}
 	}
 	if !doc.OK {
-		fmt.Fprintln(s.Err, s.Bad("destroy did not complete:"))
+		fmt.Fprintln(s.Err, s.E().Bad("destroy did not complete:"))
 		for _, r := range doc.Resources {
 			if r.Error != "" {
 				fmt.Fprintf(s.Err, "  %s (%s %s): %s\n", r.Name, r.Kind, r.ID, r.Error)

@@ -21,6 +21,9 @@ func IAMPolicy(_ context.Context, g *Globals, o IAMPolicyOptions) error {
 	if err != nil {
 		return err
 	}
+	if !knownPartitions[o.Partition] {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--partition: %q is not an AWS partition (aws, aws-cn, aws-us-gov, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f, aws-eusc)", o.Partition)}
+	}
 	if o.Account != "" && !isAccountID(o.Account) {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--account: %q is not a 12-digit AWS account ID", o.Account)}
 	}
@@ -32,6 +35,10 @@ func IAMPolicy(_ context.Context, g *Globals, o IAMPolicyOptions) error {
 	_, err = fmt.Fprintln(g.IO.Out, string(b))
 	return err
 }
+
+// knownPartitions are the partitions of the AWS SDK's partitions.json.
+var knownPartitions = map[string]bool{"aws": true, "aws-cn": true, "aws-us-gov": true, "aws-iso": true,
+	"aws-iso-b": true, "aws-iso-e": true, "aws-iso-f": true, "aws-eusc": true}
 
 func isAccountID(s string) bool {
 	if len(s) != 12 {

@@ -140,20 +140,24 @@ func renderPlanText(w io.Writer, s *ui.Streams, cfg *config.Config, res *provisi
 	} else {
 		fmt.Fprintf(w, "Plan for stack %s in %s:\n", cfg.Stack, where)
 	}
-	sym := map[string]string{"create": s.Good("+"), "adopt": s.Good("<"), "update": s.Warn("~"), "replace": s.Bad("-/+"), "delete": s.Bad("-"), "no-op": " "}
+	pal := s.O()
+	if w == s.Err {
+		pal = s.E()
+	}
+	sym := map[string]string{"create": pal.Good("+"), "adopt": pal.Good("<"), "update": pal.Warn("~"), "replace": pal.Bad("-/+"), "delete": pal.Bad("-"), "no-op": " "}
 	for _, r := range doc.Resources {
 		if r.Action == "no-op" {
 			continue
 		}
 		line := fmt.Sprintf("  %s %-24s %-30s %s", sym[r.Action], r.Name, r.Kind, r.Action)
 		if r.Note != "" {
-			line += s.Dim("  (" + r.Note + ")")
+			line += pal.Dim("  (" + r.Note + ")")
 		}
 		fmt.Fprintln(w, line)
 		for _, c := range r.Changes {
 			ch := fmt.Sprintf("        %s: %s → %s", c.Field, c.Old, c.New)
 			if c.Replace {
-				ch += s.Bad("  (forces replacement: " + c.Why + ")")
+				ch += pal.Bad("  (forces replacement: " + c.Why + ")")
 			}
 			fmt.Fprintln(w, ch)
 		}

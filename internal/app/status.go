@@ -40,6 +40,9 @@ type StatusDocument struct {
 // Status reports every resource and the application's health. Exit 0
 // healthy, 3 degraded or drifted, 4 not deployed.
 func Status(ctx context.Context, g *Globals, o StatusOptions) error {
+	if o.WaitHealthy < 0 {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--wait-healthy: %s is negative; give how long to wait, such as 10m", o.WaitHealthy)}
+	}
 	cfg, err := g.LoadConfig()
 	if err != nil {
 		return err
@@ -209,7 +212,7 @@ func renderStatusText(s *ui.Streams, doc StatusDocument) {
 		}
 		rows = append(rows, []string{r.Name, r.Kind, ui.ShortID(r.ID), st, detail})
 	}
-	ui.Table(w, []string{"RESOURCE", "KIND", "ID", "STATUS", "DETAIL"}, rows)
+	ui.TableWidth(w, s.Width, []string{"RESOURCE", "KIND", "ID", "STATUS", "DETAIL"}, rows)
 	health := s.Good("healthy")
 	if !doc.Healthy {
 		health = s.Bad("not healthy")

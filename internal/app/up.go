@@ -37,9 +37,12 @@ func Up(ctx context.Context, g *Globals, o UpOptions) error {
 	if !g.JSON() {
 		renderPlanText(g.IO.Err, g.IO, cfg, plan, st.Exists())
 	}
+	// Consent, as terraform apply asks it: any change needs a yes (--yes in
+	// scripts); one that replaces, deletes or disrupts needs the stack's
+	// name typed.
 	if n := destructive(plan); n > 0 {
 		if o.AllowReplace || !hasReplace(plan) {
-			if err := confirm(g, fmt.Sprintf("%d resources will be replaced, deleted or disrupted (see the plan above).", n)); err != nil {
+			if err := confirmTyped(g, fmt.Sprintf("%d resources will be replaced, deleted or disrupted (see the plan above).", n), cfg.Stack); err != nil {
 				return err
 			}
 		} else {
@@ -52,6 +55,10 @@ func Up(ctx context.Context, g *Globals, o UpOptions) error {
 					}
 				}
 			}
+		}
+	} else if planChanges(plan) > 0 {
+		if err := confirm(g, "Apply the plan above?"); err != nil {
+			return err
 		}
 	}
 	if o.AllowReplace && hasReplace(plan) {
@@ -67,6 +74,7 @@ func Up(ctx context.Context, g *Globals, o UpOptions) error {
 			return fmt.Errorf("replace: %w", rres.Err())
 		}
 	}
+	progress.Live()
 	res := eng.Up(ctx)
 	progress.Finish()
 	out := upDocument(cfg, clients.Account, clients.Region, res, st)
@@ -115,13 +123,13 @@ func hasReplace(plan *provision.Result) bool {
 	return false
 }
 
-// confirm asks on a terminal; without one it requires --yes (exit 2).
+// confirm asks [y/N] on a terminal; without one it requires --yes (exit 2).
 func confirm(g *Globals, what string) error {
 	if g.Yes {
 		return nil
 	}
 	if !g.IO.InTTY {
-		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s Not a terminal: pass --yes to proceed", what)}
+		return notATerminal(what)
 	}
 	fmt.Fprintf(g.IO.Err, "%s Proceed? [y/N] ", what)
 	line, _ := bufio.NewReader(g.IO.In).ReadString('\n')
@@ -129,6 +137,28 @@ func confirm(g *Globals, what string) error {
 		return nil
 	}
 	return &ExitError{Code: ExitFailure, Err: fmt.Errorf("cancelled: nothing was changed")}
+}
+
+// confirmTyped asks for the stack's name to be typed (a bare y is too easy
+// to give by reflex for what cannot be undone); without a terminal it
+// requires --yes (exit 2).
+func confirmTyped(g *Globals, what, stack string) error {
+	if g.Yes {
+		return nil
+	}
+	if !g.IO.InTTY {
+		return notATerminal(what)
+	}
+	fmt.Fprintf(g.IO.Err, "%s\nType the stack name (%s) to proceed: ", what, stack)
+	line, _ := bufio.NewReader(g.IO.In).ReadString('\n')
+	if strings.TrimSpace(line) == stack {
+		return nil
+	}
+	return &ExitError{Code: ExitFailure, Err: fmt.Errorf("cancelled: %q is not the stack name %q; nothing was changed", strings.TrimSpace(line), stack)}
+}
+
+func notATerminal(what string) error {
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s Standard input is not a terminal: pass --yes to proceed", what)}
 }
 
 // UpDocument is up's JSON output (schema wbo-deploy.up/v1).
@@ -194,7 +224,7 @@ func renderUpText(s *ui.Streams, doc UpDocument) {
 		counts[r.Action]++
 	}
 	if !doc.OK {
-		fmt.Fprintln(s.Err, s.Bad("up did not complete:"))
+		fmt.Fprintln(s.Err, s.E().Bad("up did not complete:"))
 		for _, r := range doc.Resources {
 			if r.Error != "" && !strings.Contains(r.Error, "skipped") {
 				fmt.Fprintf(s.Err, "  %s (%s): %s\n", r.Name, r.Kind, r.Error)

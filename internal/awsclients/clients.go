@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"os"
 	"strings"
@@ -36,6 +37,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -63,6 +65,10 @@ type Options struct {
 	HTTPClient aws.HTTPClient
 	// Env is the environment to read AWS_ENDPOINT_URL from (nil: os.Getenv).
 	Getenv func(string) string
+	// SDKLog receives the SDK's own log lines ("SDK ... WARN falling back to
+	// IMDSv1" and the like); nil discards them, so a person sees our one
+	// sentence, not the SDK's chatter (-v shows it).
+	SDKLog io.Writer
 }
 
 // Clients holds one client per AWS service wbo-deploy calls.
@@ -122,6 +128,11 @@ func New(ctx context.Context, o Options) (*Clients, error) {
 	}
 	if o.Region != "" {
 		loadOpts = append(loadOpts, awsconfig.WithRegion(o.Region))
+	}
+	if o.SDKLog != nil {
+		loadOpts = append(loadOpts, awsconfig.WithLogger(logging.NewStandardLogger(o.SDKLog)))
+	} else {
+		loadOpts = append(loadOpts, awsconfig.WithLogger(logging.Nop{}))
 	}
 	if o.Profile != "" {
 		loadOpts = append(loadOpts, awsconfig.WithSharedConfigProfile(o.Profile))

@@ -344,8 +344,9 @@ func fromString(f field, s string) (any, string) {
 
 // envValues reads WBO_DEPLOY_<KEY> for every schema key (and AWS_REGION /
 // AWS_DEFAULT_REGION for region) from env, a list of KEY=VALUE strings. An
-// empty value counts as unset. Variables outside the schema are ignored here:
-// they may belong to the command line (profile, endpoint) or other tools.
+// empty value counts as unset. A WBO_DEPLOY_ variable that names no key is an
+// error, as an unknown key in the file is (a typo never goes unnoticed);
+// other variables belong to other tools and are not ours to judge.
 func envValues(env []string, p *problems) map[string]any {
 	vars := map[string]string{}
 	for _, kv := range env {
@@ -353,6 +354,32 @@ func envValues(env []string, p *problems) map[string]any {
 		if ok && k != "" {
 			vars[k] = v // a later duplicate wins, as with os.Getenv
 		}
+	}
+	known := map[string]string{}
+	for _, f := range schema.fields {
+		known[f.EnvVar()] = f.key
+	}
+	var names []string
+	for k := range vars {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	for _, k := range names {
+		if !strings.HasPrefix(k, EnvPrefix) || known[k] != "" {
+			continue
+		}
+		key := strings.ToLower(strings.TrimPrefix(k, EnvPrefix))
+		hint := ""
+		best, bestDist := "", 1<<30
+		for name := range known {
+			if d := editDistance(k, name); d < bestDist || (d == bestDist && name < best) {
+				best, bestDist = name, d
+			}
+		}
+		if best != "" && bestDist <= maxTypoDistance(key) {
+			hint = fmt.Sprintf(" (did you mean %s?)", best)
+		}
+		p.add("env."+k, vars[k], "unknown environment variable %s: no configuration key is named %s%s", k, show(key), hint)
 	}
 	out := map[string]any{}
 	for _, f := range schema.fields {

@@ -163,15 +163,26 @@ func TestLoadEnvNames(t *testing.T) {
 	eq(t, "alarms.sms", cfg.Alarms.SMS, []string{"+14155550100"})
 }
 
-// Environment variables outside the schema are not configuration: no error,
-// no effect (they may belong to the CLI or to other tools).
-func TestLoadIgnoresEnvOutsideSchema(t *testing.T) {
-	cfg, err := Load(LoadOptions{Env: []string{"WBO_DEPLOY_PROFILE=dev", "WBO_DEPLOY_NETWORK=x", "STACK=nope", "WBO_DEPLOY_APP=1", "malformed"}})
+// Environment variables without our prefix are not configuration: no error,
+// no effect (they belong to other tools). A WBO_DEPLOY_ variable that names
+// no key is a typo, reported as an unknown key in the file is, with the
+// closest variable that exists.
+func TestLoadIgnoresForeignEnvAndReportsUnknownOwnVariables(t *testing.T) {
+	cfg, err := Load(LoadOptions{Env: []string{"STACK=nope", "AWS_PROFILE=dev", "malformed"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(*cfg, Default()) {
 		t.Fatalf("env outside the schema changed the config: %#v", *cfg)
+	}
+	_, err = Load(LoadOptions{Env: []string{"WBO_DEPLOY_APP_SHARD=3", "WBO_DEPLOY_PROFILE=dev"}})
+	if err == nil {
+		t.Fatal("unknown WBO_DEPLOY_ variables accepted")
+	}
+	for _, want := range []string{"env.WBO_DEPLOY_APP_SHARD", "did you mean WBO_DEPLOY_APP_SHARDS?", "env.WBO_DEPLOY_PROFILE"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
 	}
 }
 

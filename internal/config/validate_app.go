@@ -123,6 +123,10 @@ func (c *Config) validateApp(p *problems) {
 		p.add("app.image", img, "is %d characters long; ECS allows %d", len(img), maxImageLen)
 	case !imageRE.MatchString(img):
 		p.add("app.image", img, "%s is not a container image reference such as %s (no spaces or special characters)", show(img), DefaultImage)
+	default:
+		if _, path, _, _ := splitImage(img); path != strings.ToLower(path) {
+			p.add("app.image", img, "%s: the repository name %s must be lower case (only a registry host and a tag may hold capitals), e.g. %s", show(img), show(path), strings.ToLower(path))
+		}
 	}
 	intRange(p, "app.port", a.Port, 1, 65535)
 	c.validateFargateSize(p)

@@ -66,7 +66,7 @@ func Compare(cfg *config.Config, table *PriceTable) ([]Variant, error) {
 	if cfg.RedisEnabled() {
 		alts = append(alts, alt{name: "no redis", change: "redis.mode: none",
 			apply: func(c *config.Config) { c.Redis.Mode = "none" },
-			notes: []string{"WBO itself does not use Redis (shared/reference/wbo.md)"}})
+			notes: []string{"WBO itself does not use Redis (docs/redis.md)"}})
 		other := "valkey"
 		if cfg.Redis.Engine == "valkey" {
 			other = "redis"

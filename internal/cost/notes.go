@@ -46,7 +46,7 @@ func assumptions(cfg *config.Config, t topology, hours float64) []Assumption {
 func notes(cfg *config.Config, t topology, e *Estimate) []string {
 	var out []string
 	if t.redisNodes > 0 {
-		out = append(out, fmt.Sprintf("WBO itself does not use Redis (shared/reference/wbo.md: no Redis or shared backend in its code): the replication group (%s/month) only serves an image that reads REDIS_URL; redis.mode: none removes it.",
+		out = append(out, fmt.Sprintf("WBO itself does not use Redis (docs/redis.md: no Redis or shared backend in its code): the replication group (%s/month) only serves an image that reads REDIS_URL; redis.mode: none removes it.",
 			money(lineMonthly(e, "elasticache_nodes"))))
 	}
 	out = append(out,

@@ -68,6 +68,9 @@ type Options struct {
 	// ThrottleRetries bounds Run's own backoffs after the SDK's retries are
 	// exhausted (default DefaultThrottleRetries; negative = none).
 	ThrottleRetries int
+	// Empty, when set, is called once when the window [from, to] holds no
+	// event, so the command can say so instead of printing nothing.
+	Empty func(from, to time.Time)
 }
 
 // GroupNotFoundError says the log group does not exist.
@@ -107,16 +110,16 @@ func ParseSince(s string) (time.Duration, error) {
 	if d, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(d)
 		if err != nil || n < 0 || n > 3653 {
-			return 0, fmt.Errorf("--since %q: days must be a whole number from 0 to 3653 (\"2d\")", s)
+			return 0, fmt.Errorf("%q: days must be a whole number from 0 to 3653, such as 2d", s)
 		}
 		return time.Duration(n) * 24 * time.Hour, nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("--since %q: not a duration such as 10m, 2h or 3d", s)
+		return 0, fmt.Errorf("%q is not a duration such as 10m, 2h or 3d", s)
 	}
 	if d < 0 {
-		return 0, fmt.Errorf("--since %q: must not be negative", s)
+		return 0, fmt.Errorf("%q must not be negative (it counts back from now: 10m is ten minutes ago)", s)
 	}
 	return d, nil
 }
@@ -199,6 +202,9 @@ func (t *tail) run(ctx context.Context) error {
 		if err := t.fetch(ctx, start, end); err != nil {
 			return err
 		}
+	}
+	if len(t.seen) == 0 && t.o.Empty != nil {
+		t.o.Empty(time.UnixMilli(start), now)
 	}
 	if !t.o.Follow {
 		return nil

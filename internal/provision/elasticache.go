@@ -82,7 +82,7 @@ func cacheParamGroup(engine string) string {
 // RedisNote explains what the redis section provisions, and that the stock
 // WBO image does not use Redis, for plan and status to print.
 func RedisNote(cfg *config.Config) string {
-	const unused = "the stock WBO image (lovasoa/wbo) does not use Redis: it has no Redis client or socket.io adapter and keeps each board in one process (see wbo.md)"
+	const unused = "the stock WBO image (lovasoa/wbo) does not use Redis: it has no Redis client or socket.io adapter and keeps each board in one process (see docs/redis.md)"
 	if !cfg.RedisEnabled() {
 		return "Redis: none (redis.mode: none), nothing is provisioned; " + unused + "."
 	}
@@ -514,7 +514,8 @@ func (k replicationGroupKind) Find(ctx context.Context, env *Env, n *Node, rec *
 
 // PlanNote says what creating the group involves.
 func (k replicationGroupKind) PlanNote(env *Env, n *Node) string {
-	return "ElastiCache takes 5–15 minutes to create it (progress shows the time elapsed; the rest of the stack is provisioned meanwhile). " + RedisNote(env.Cfg)
+	// What Redis is for is the plan's Redis note, printed once below the plan.
+	return "ElastiCache takes 5–15 minutes to create it (progress shows the time elapsed; the rest of the stack is provisioned meanwhile)"
 }
 
 func (k replicationGroupKind) Create(ctx context.Context, env *Env, n *Node) (*Observed, error) {

@@ -74,6 +74,7 @@ func (r *Result) Err() error {
 		return nil
 	}
 	var root []string
+	var nodes []NodeResult
 	skipped := 0
 	interrupted := false
 	for _, n := range f {
@@ -85,6 +86,7 @@ func (r *Result) Err() error {
 			interrupted = true
 		}
 		root = append(root, fmt.Sprintf("%s (%s): %v", n.Name, n.Kind, n.Err))
+		nodes = append(nodes, n)
 	}
 	if len(root) == 0 && skipped > 0 {
 		return &RunError{Msg: fmt.Sprintf("interrupted: %d resources not processed", skipped), Interrupted: true}
@@ -93,16 +95,28 @@ func (r *Result) Err() error {
 	if skipped > 0 {
 		msg += fmt.Sprintf("\n  (%d dependent resources skipped)", skipped)
 	}
-	return &RunError{Msg: msg, Interrupted: interrupted}
+	return &RunError{Msg: msg, Interrupted: interrupted, Nodes: nodes, Skipped: skipped}
 }
 
 // RunError is a run that did not complete.
 type RunError struct {
 	Msg         string
 	Interrupted bool
+	Nodes       []NodeResult // the resources that failed (not those skipped)
+	Skipped     int
 }
 
 func (e *RunError) Error() string { return e.Msg }
+
+// Unwrap gives the failed resources' errors, so errors.As finds an AWS error
+// in a run that failed on it.
+func (e *RunError) Unwrap() []error {
+	var out []error
+	for _, n := range e.Nodes {
+		out = append(out, n.Err)
+	}
+	return out
+}
 
 func (e *Engine) limit() int {
 	if e.Concurrency <= 0 {
@@ -217,11 +231,16 @@ func (e *Engine) ensure(ctx context.Context, n *Node) NodeResult {
 				return e.fail(r, &ReplaceError{Node: n.Name, Change: c})
 			}
 		}
-		r.Changes = changes
-		if r.Action == ActNoop {
-			r.Action = ActUpdate
+		// A resource just created converges what its create call cannot
+		// set (VPC DNS hostnames, bucket settings...): part of creating it,
+		// not a change to report.
+		if r.Action != ActCreate {
+			r.Changes = changes
+			if r.Action == ActNoop {
+				r.Action = ActUpdate
+			}
+			e.Env.Emit(Event{Node: n.Name, Kind: n.Kind, Phase: PhaseStart, Action: "update", Message: changeList(changes)})
 		}
-		e.Env.Emit(Event{Node: n.Name, Kind: n.Kind, Phase: PhaseStart, Action: "update", Message: changeList(changes)})
 		if err := k.Update(ctx, e.Env, n, obs, changes); err != nil {
 			return e.fail(r, fmt.Errorf("update: %w", err))
 		}
@@ -338,7 +357,11 @@ func (e *Engine) destroy(ctx context.Context, recs []state.Resource) *Result {
 			r.Err = fmt.Errorf("no provisioner for kind %s (state written by a newer wbo-deploy?)", rec.Kind)
 			return r.Err
 		}
-		e.Env.Emit(Event{Node: name, Kind: rec.Kind, Phase: PhaseStart, Action: "delete", Message: rec.ID})
+		start := "delete"
+		if kp, ok := k.(Keeper); ok && kp.Keeps(e.Env, rec) != "" {
+			start = "keep" // a kept bucket is never shown as being deleted
+		}
+		e.Env.Emit(Event{Node: name, Kind: rec.Kind, Phase: PhaseStart, Action: start, Message: rec.ID})
 		err := e.Env.Clock.RetryDependency(ctx, timeout, func(status string, elapsed time.Duration) {
 			e.Env.Emit(Event{Node: name, Kind: rec.Kind, Phase: PhaseWait, Message: status, Elapsed: elapsed})
 		}, func(ctx context.Context) error { return k.Delete(ctx, e.Env, rec) })
@@ -431,6 +454,21 @@ func Merge(recs, found []state.Resource) []state.Resource {
 // (transitively), so the next Up re-creates them with the new settings. The
 // caller has the user's consent (--allow-replace).
 func (e *Engine) Replace(ctx context.Context, names []string) *Result {
+	doomed := e.withDependents(names)
+	var recs []state.Resource
+	if e.Env.store != nil {
+		for _, r := range e.Env.store.All() {
+			if doomed[r.Name] {
+				recs = append(recs, r)
+			}
+		}
+	}
+	return e.destroy(ctx, recs)
+}
+
+// withDependents is names and everything that depends on them, directly or
+// not: what a replacement deletes and creates again.
+func (e *Engine) withDependents(names []string) map[string]bool {
 	doomed := map[string]bool{}
 	var mark func(string)
 	mark = func(name string) {
@@ -449,13 +487,5 @@ func (e *Engine) Replace(ctx context.Context, names []string) *Result {
 	for _, n := range names {
 		mark(n)
 	}
-	var recs []state.Resource
-	if e.Env.store != nil {
-		for _, r := range e.Env.store.All() {
-			if doomed[r.Name] {
-				recs = append(recs, r)
-			}
-		}
-	}
-	return e.destroy(ctx, recs)
+	return doomed
 }

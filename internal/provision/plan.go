@@ -75,6 +75,23 @@ func (e *Engine) Plan(ctx context.Context, offline bool) *Result {
 		}(i, n, k)
 	}
 	wg.Wait()
+	// A replacement deletes and recreates everything that depends on the
+	// replaced resource (Replace does exactly that): count and show it.
+	var replaced []string
+	for _, r := range out {
+		if r.Action == ActReplace {
+			replaced = append(replaced, r.Name)
+		}
+	}
+	if len(replaced) > 0 {
+		doomed := e.withDependents(replaced)
+		for i := range out {
+			if doomed[out[i].Name] && (out[i].Action == ActNoop || out[i].Action == ActUpdate || out[i].Action == ActAdopt) {
+				out[i].Action = ActReplace
+				out[i].Note = "replaced: it depends on " + replaced[0] + ", which is replaced"
+			}
+		}
+	}
 	res.Nodes = out
 	if !offline {
 		for _, r := range e.orphans() {

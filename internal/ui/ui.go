@@ -8,11 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
-	"sync"
-	"time"
 
-	"github.com/wbo-deploy/wbo-deploy/internal/provision"
+	"golang.org/x/term"
 )
 
 // Streams are a command's standard streams and what they are connected to.
@@ -22,33 +21,61 @@ type Streams struct {
 	Err io.Writer
 	// InTTY, OutTTY, ErrTTY say whether each is an interactive terminal.
 	InTTY, OutTTY, ErrTTY bool
-	// Color enables ANSI colour on terminals (off with --no-color or NO_COLOR).
-	Color bool
+	// OutColor and ErrColor enable ANSI colour on stdout and stderr, each
+	// decided by its own stream (`plan > plan.txt` from a terminal writes no
+	// escape codes to the file while stderr stays coloured).
+	OutColor, ErrColor bool
+	// Width is stdout's terminal width in columns (0: not a terminal, no limit).
+	Width int
+	// ErrWidth is stderr's terminal width (0: not a terminal).
+	ErrWidth int
 }
 
-// IsTerminal reports whether f is a character device (a terminal), using
-// only the standard library.
+// IsTerminal reports whether f is an interactive terminal: isatty(3), a
+// terminal ioctl that succeeds, not merely a character device (/dev/null is
+// one, and cron, systemd and CI give it as standard input).
 func IsTerminal(f *os.File) bool {
 	if f == nil {
 		return false
 	}
-	st, err := f.Stat()
-	if err != nil {
-		return false
-	}
-	return st.Mode()&os.ModeCharDevice != 0
+	return term.IsTerminal(int(f.Fd()))
 }
 
 // System returns the process's streams.
 func System(noColor bool, getenv func(string) string) *Streams {
 	s := &Streams{In: os.Stdin, Out: os.Stdout, Err: os.Stderr,
 		InTTY: IsTerminal(os.Stdin), OutTTY: IsTerminal(os.Stdout), ErrTTY: IsTerminal(os.Stderr)}
+	if s.OutTTY {
+		s.Width = termWidth(os.Stdout, getenv)
+	}
+	if s.ErrTTY {
+		s.ErrWidth = termWidth(os.Stderr, getenv)
+	}
 	if getenv("CI") == "true" {
+		// CI logs are files even when a runner allocates a pty: plain,
+		// timestamped progress lines.
 		s.ErrTTY = false
 	}
-	_, noColorEnv := os.LookupEnv("NO_COLOR")
-	s.Color = s.ErrTTY && !noColor && !noColorEnv && getenv("TERM") != "dumb"
+	s.OutColor, s.ErrColor = ColorFor(s.OutTTY, noColor, getenv), ColorFor(s.ErrTTY, noColor, getenv)
 	return s
+}
+
+// ColorFor decides colour for one stream: only on a terminal, and not with
+// --no-color, a NO_COLOR that is set and not empty ("when present and not an
+// empty string", no-color.org), or TERM=dumb.
+func ColorFor(tty, noColor bool, getenv func(string) string) bool {
+	return tty && !noColor && getenv("NO_COLOR") == "" && getenv("TERM") != "dumb"
+}
+
+// termWidth is the terminal's width, or COLUMNS when the size cannot be read.
+func termWidth(f *os.File, getenv func(string) string) int {
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w > 0 {
+		return w
+	}
+	if n, err := strconv.Atoi(getenv("COLUMNS")); err == nil && n > 0 {
+		return n
+	}
+	return 80
 }
 
 const (
@@ -60,115 +87,34 @@ const (
 	reset  = "\x1b[0m"
 )
 
-// Paint wraps s in an ANSI colour when colour is on.
-func (s *Streams) Paint(color, text string) string {
-	if !s.Color {
+// Palette paints text for one stream.
+type Palette struct{ On bool }
+
+// Paint wraps text in an ANSI colour when colour is on.
+func (p Palette) Paint(color, text string) string {
+	if !p.On {
 		return text
 	}
 	return color + text + reset
 }
 
 // Colours by meaning.
-func (s *Streams) Good(t string) string { return s.Paint(green, t) }
-func (s *Streams) Bad(t string) string  { return s.Paint(red, t) }
-func (s *Streams) Warn(t string) string { return s.Paint(yellow, t) }
-func (s *Streams) Dim(t string) string  { return s.Paint(dim, t) }
-func (s *Streams) Bold(t string) string { return s.Paint(bold, t) }
+func (p Palette) Good(t string) string { return p.Paint(green, t) }
+func (p Palette) Bad(t string) string  { return p.Paint(red, t) }
+func (p Palette) Warn(t string) string { return p.Paint(yellow, t) }
+func (p Palette) Dim(t string) string  { return p.Paint(dim, t) }
+func (p Palette) Bold(t string) string { return p.Paint(bold, t) }
 
-// Progress renders engine events on stderr.
-type Progress struct {
-	s       *Streams
-	verbose bool
-	mu      sync.Mutex
-	live    bool // the last line written is a rewritable wait line
-	start   time.Time
-}
+// O is stdout's palette, E stderr's.
+func (s *Streams) O() Palette { return Palette{On: s.OutColor} }
+func (s *Streams) E() Palette { return Palette{On: s.ErrColor} }
 
-// NewProgress makes a renderer.
-func NewProgress(s *Streams, verbose bool) *Progress {
-	return &Progress{s: s, verbose: verbose, start: time.Now()}
-}
-
-// Sink returns the engine's event sink.
-func (p *Progress) Sink() provision.Sink { return p.handle }
-
-func (p *Progress) handle(ev provision.Event) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	line, ok := p.format(ev)
-	if !ok {
-		return
-	}
-	if !p.s.ErrTTY {
-		fmt.Fprintf(p.s.Err, "%s %s\n", ev.Time.UTC().Format(time.RFC3339), line)
-		return
-	}
-	if p.live {
-		fmt.Fprint(p.s.Err, "\r\x1b[2K")
-	}
-	if ev.Phase == provision.PhaseWait {
-		fmt.Fprint(p.s.Err, line)
-		p.live = true
-		return
-	}
-	fmt.Fprintln(p.s.Err, line)
-	p.live = false
-}
-
-// Finish ends a live line.
-func (p *Progress) Finish() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.live {
-		fmt.Fprintln(p.s.Err)
-		p.live = false
-	}
-}
-
-func (p *Progress) format(ev provision.Event) (string, bool) {
-	who := ev.Node
-	switch ev.Phase {
-	case provision.PhaseStart:
-		if ev.Action == "" {
-			if !p.verbose {
-				return "", false
-			}
-			return p.s.Dim(fmt.Sprintf("  %-22s checking", who)), true
-		}
-		msg := ev.Action
-		if ev.Message != "" {
-			msg += ": " + ev.Message
-		}
-		sym := p.s.Warn("~")
-		switch ev.Action {
-		case "create":
-			sym = p.s.Good("+")
-		case "delete":
-			sym = p.s.Bad("-")
-		}
-		return fmt.Sprintf("%s %-22s %s", sym, who, msg), true
-	case provision.PhaseWait:
-		if ev.Elapsed <= 0 || strings.Contains(ev.Message, "elapsed") {
-			return fmt.Sprintf("%s %-22s %s", p.s.Dim("…"), who, ev.Message), true
-		}
-		return fmt.Sprintf("%s %-22s %s (%s)", p.s.Dim("…"), who, ev.Message, ev.Elapsed.Round(time.Second)), true
-	case provision.PhaseDone:
-		if ev.Action == "no-op" && !p.verbose {
-			return "", false
-		}
-		msg := ev.Action
-		if ev.Message != "" {
-			msg += " " + ev.Message
-		}
-		return fmt.Sprintf("%s %-22s %s", p.s.Good("✓"), who, msg), true
-	case provision.PhaseFailed:
-		return fmt.Sprintf("%s %-22s %s", p.s.Bad("✗"), who, ev.Message), true
-	case provision.PhaseSkipped:
-		return fmt.Sprintf("%s %-22s skipped (%s)", p.s.Warn("-"), who, ev.Message), true
-	default:
-		return fmt.Sprintf("  %-22s %s", who, ev.Message), true
-	}
-}
+// Good, Bad, Warn, Dim and Bold paint for stdout.
+func (s *Streams) Good(t string) string { return s.O().Good(t) }
+func (s *Streams) Bad(t string) string  { return s.O().Bad(t) }
+func (s *Streams) Warn(t string) string { return s.O().Warn(t) }
+func (s *Streams) Dim(t string) string  { return s.O().Dim(t) }
+func (s *Streams) Bold(t string) string { return s.O().Bold(t) }
 
 // JSON writes v as one indented JSON document.
 func JSON(w io.Writer, v any) error {
@@ -179,27 +125,39 @@ func JSON(w io.Writer, v any) error {
 }
 
 // Table writes rows as aligned columns.
-func Table(w io.Writer, header []string, rows [][]string) {
+func Table(w io.Writer, header []string, rows [][]string) { TableWidth(w, 0, header, rows) }
+
+// TableWidth writes rows as aligned columns within width columns (0: no
+// limit). When the table is wider, the widest columns are narrowed first and
+// their cells cut with "…" (full values are in -o json), so a row never wraps
+// on an 80-column terminal.
+func TableWidth(w io.Writer, width int, header []string, rows [][]string) {
 	widths := make([]int, len(header))
 	for i, h := range header {
-		widths[i] = len([]rune(h))
+		widths[i] = VisibleLen(h)
 	}
 	for _, r := range rows {
 		for i, c := range r {
-			if i < len(widths) && len([]rune(c)) > widths[i] {
-				widths[i] = len([]rune(c))
+			if i < len(widths) && VisibleLen(c) > widths[i] {
+				widths[i] = VisibleLen(c)
 			}
 		}
+	}
+	if width > 0 {
+		fitWidths(widths, width)
 	}
 	line := func(cells []string) {
 		var b strings.Builder
 		for i, c := range cells {
+			if i < len(widths) && VisibleLen(c) > widths[i] {
+				c = Truncate(c, widths[i])
+			}
 			if i == len(cells)-1 {
 				b.WriteString(c)
 				break
 			}
 			b.WriteString(c)
-			b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(c))+2))
+			b.WriteString(strings.Repeat(" ", max(widths[i]-VisibleLen(c), 0)+2))
 		}
 		fmt.Fprintln(w, strings.TrimRight(b.String(), " "))
 	}
@@ -207,6 +165,88 @@ func Table(w io.Writer, header []string, rows [][]string) {
 	for _, r := range rows {
 		line(r)
 	}
+}
+
+// fitWidths narrows the widest columns until the row (with two spaces
+// between columns) fits width; no column goes below 8 characters (or its
+// own width when narrower).
+func fitWidths(widths []int, width int) {
+	total := func() int {
+		n := 0
+		for _, w := range widths {
+			n += w
+		}
+		return n + 2*(len(widths)-1)
+	}
+	for total() > width {
+		widest := -1
+		for i, w := range widths {
+			if w > 8 && (widest < 0 || w > widths[widest]) {
+				widest = i
+			}
+		}
+		if widest < 0 {
+			return
+		}
+		widths[widest]--
+	}
+}
+
+// VisibleLen is the number of terminal columns s takes: runes, without ANSI
+// escape sequences.
+func VisibleLen(s string) int {
+	n, esc := 0, false
+	for _, r := range s {
+		switch {
+		case esc:
+			if r >= 0x40 && r <= 0x7e && r != '[' {
+				esc = false
+			}
+		case r == 0x1b:
+			esc = true
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// Truncate cuts s to at most n visible columns, ending with "…" when cut;
+// escape sequences are kept (and a colour reset added) so colour never
+// bleeds into the next line.
+func Truncate(s string, n int) string {
+	if VisibleLen(s) <= n {
+		return s
+	}
+	if n <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	cnt, esc, colored := 0, false, false
+	for _, r := range s {
+		switch {
+		case esc:
+			b.WriteRune(r)
+			if r >= 0x40 && r <= 0x7e && r != '[' {
+				esc = false
+			}
+			continue
+		case r == 0x1b:
+			esc, colored = true, true
+			b.WriteRune(r)
+			continue
+		}
+		if cnt == n-1 {
+			b.WriteString("…")
+			break
+		}
+		b.WriteRune(r)
+		cnt++
+	}
+	if colored {
+		b.WriteString(reset)
+	}
+	return b.String()
 }
 
 // ShortID shortens an ARN for tables: the account, region and partition are
