@@ -55,7 +55,7 @@ by calling the AWS APIs directly. Run 'wbo-deploy plan' to see what it would cre
 
 	root.Version = versionLine(g.Version)
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newVersionCmd(g), newValidateCmd(g), newInitCmd(g))
+	root.AddCommand(newUpCmd(g), newPlanCmd(g), newStatusCmd(g), newDestroyCmd(g), newCostCmd(g), newLogsCmd(g), newIAMPolicyCmd(g), newBoardsCmd(g), newVersionCmd(g), newValidateCmd(g), newInitCmd(g))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &app.ExitError{Code: app.ExitUsage, Err: err}
 	})

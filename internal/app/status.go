@@ -34,7 +34,10 @@ type StatusDocument struct {
 	DashboardURL string                     `json:"dashboard_url,omitempty"`
 	Summary      map[string]int             `json:"summary"`
 	Resources    []provision.ResourceStatus `json:"resources"`
-	Notes        []string                   `json:"notes,omitempty"`
+	// Backups: each shard's recovery point (recovery.go); a stale one
+	// makes the stack unhealthy.
+	Backups []BackupStatus `json:"backups,omitempty"`
+	Notes   []string       `json:"notes,omitempty"`
 }
 
 // Status reports every resource and the application's health. Exit 0
@@ -164,6 +167,10 @@ func statusOnce(ctx context.Context, g *Globals, cfg *config.Config, eng *provis
 	if doc.URL == "" {
 		doc.URL = stackURL(cfg, recs)
 	}
+	doc.Backups = recoveryPoints(ctx, cfg, eng.Env.AWS, time.Now())
+	for _, b := range doc.Backups {
+		doc.Healthy = doc.Healthy && !b.Stale
+	}
 	for _, f := range PlanNotes {
 		if s := f(cfg); s != "" {
 			doc.Notes = append(doc.Notes, s)
@@ -225,6 +232,7 @@ func renderStatusText(s *ui.Streams, doc StatusDocument) {
 		}
 	}
 	fmt.Fprintf(w, " (%s)\n", strings.Join(parts, ", "))
+	renderBackups(s, doc.Backups)
 	if doc.URL != "" {
 		fmt.Fprintf(w, "URL:       %s\n", doc.URL)
 	}

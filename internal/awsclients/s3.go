@@ -10,9 +10,11 @@ import (
 )
 
 // S3API lists the calls wbo-deploy makes on s3. The operator's IAM policy is
-// derived from it (internal/iampolicy): wbo-deploy itself never reads or
-// writes board objects (the task role does), so GetObject and PutObject are
-// not here; emptying a bucket needs ListObjectVersions and DeleteObjects.
+// derived from it (internal/iampolicy). The task role syncs the boards; the
+// operator reads and writes board objects only in the board commands
+// (`wbo-deploy boards`: GetObject, PutObject, DeleteObject) and status (the
+// shards' lease objects, GetObject); emptying a bucket needs
+// ListObjectVersions and DeleteObjects.
 type S3API interface {
 	CreateBucket(ctx context.Context, in *s3.CreateBucketInput, optFns ...func(*s3.Options)) (*s3.CreateBucketOutput, error)
 	HeadBucket(ctx context.Context, in *s3.HeadBucketInput, optFns ...func(*s3.Options)) (*s3.HeadBucketOutput, error)
@@ -38,6 +40,9 @@ type S3API interface {
 	ListObjectVersions(ctx context.Context, in *s3.ListObjectVersionsInput, optFns ...func(*s3.Options)) (*s3.ListObjectVersionsOutput, error)
 	DeleteObjects(ctx context.Context, in *s3.DeleteObjectsInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectsOutput, error)
 	ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error)
+	GetObject(ctx context.Context, in *s3.GetObjectInput, optFns ...func(*s3.Options)) (*s3.GetObjectOutput, error)
+	PutObject(ctx context.Context, in *s3.PutObjectInput, optFns ...func(*s3.Options)) (*s3.PutObjectOutput, error)
+	DeleteObject(ctx context.Context, in *s3.DeleteObjectInput, optFns ...func(*s3.Options)) (*s3.DeleteObjectOutput, error)
 }
 
 var _ S3API = (*s3.Client)(nil)

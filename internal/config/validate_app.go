@@ -71,9 +71,11 @@ func ValidFargateSize(cpu, memory int) bool {
 // wbo-deploy sets itself and app.env may not override: PORT (from app.port;
 // the target group and health check use it), HOST (WBO must listen on all
 // interfaces for the load balancer), WBO_HISTORY_DIR (the board directory the
-// restore and backup sidecars share) and REDIS_URL (the provisioned endpoint).
+// restore and backup sidecars share), REDIS_URL (the provisioned endpoint),
+// and WBO_SAVE_INTERVAL and WBO_MAX_SAVE_DELAY (derived from
+// storage.sync_interval: they bound the edits lost when a task dies).
 func ReservedAppEnv() []string {
-	return []string{"HOST", "PORT", "REDIS_URL", "WBO_HISTORY_DIR"}
+	return []string{"HOST", "PORT", "REDIS_URL", "WBO_HISTORY_DIR", "WBO_MAX_SAVE_DELAY", "WBO_SAVE_INTERVAL"}
 }
 
 // DefaultAppEnv are variables wbo-deploy sets for the load balancer setup

@@ -117,6 +117,7 @@ func TestValidateBadConfigs(t *testing.T) {
 		{"architecture", `app: {architecture: amd64}`, "app.architecture", "x86_64, arm64"},
 		{"env reserved PORT", `app: {env: {PORT: "8080"}}`, "app.env.PORT", "set by wbo-deploy"},
 		{"env reserved history dir", `app: {env: {WBO_HISTORY_DIR: /tmp}}`, "app.env.WBO_HISTORY_DIR", "set by wbo-deploy"},
+		{"env reserved save delay", `app: {env: {WBO_MAX_SAVE_DELAY: "60000"}}`, "app.env.WBO_MAX_SAVE_DELAY", "set by wbo-deploy"},
 		{"env bad name", `app: {env: {"1BAD": x}}`, "app.env.1BAD", "environment variable name"},
 		{"env secret", `app: {env: {AUTH_SECRET_KEY: hunter2}}`, "app.env.AUTH_SECRET_KEY", "plain text"},
 		{"env aws key", `app: {env: {AWS_ACCESS_KEY_ID: AKIA}}`, "app.env.AWS_ACCESS_KEY_ID", "secret"},

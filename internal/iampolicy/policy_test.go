@@ -61,6 +61,27 @@ func scenario(t *testing.T, yaml string, steps func(run func(yaml string, f func
 	return used, cfgs
 }
 
+// boardCommands runs every board command once (import, restore and rm
+// restart the owning shard: UpdateService, ListTasks, DescribeTasks).
+func boardCommands(w *world) func(context.Context, *app.Globals) error {
+	return func(ctx context.Context, g *app.Globals) error {
+		file := filepath.Join(w.t.TempDir(), "a.svg")
+		steps := []func() error{
+			func() error { return app.BoardsList(ctx, g, app.BoardsListOptions{Shard: -1}) },
+			func() error { return app.BoardsExport(ctx, g, app.BoardsExportOptions{Name: "a", Output: file}) },
+			func() error { return app.BoardsImport(ctx, g, app.BoardsImportOptions{File: file, Name: "c"}) },
+			func() error { return app.BoardsRestore(ctx, g, app.BoardsRestoreOptions{Name: "a", At: "0s"}) },
+			func() error { return app.BoardsRemove(ctx, g, "b") },
+		}
+		for _, f := range steps {
+			if err := f(); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 func up(ctx context.Context, g *app.Globals) error {
 	return app.Up(ctx, g, app.UpOptions{AllowReplace: true})
 }
@@ -146,6 +167,7 @@ storage:
 		run(changed, up)
 		w.by(w.confirmEmails)
 		w.by(w.putBoards)
+		run(base, boardCommands(w))
 		w.by(func() { w.addIngressRule("sg-alb") })
 		run(shrunk, up)
 		run(shrunk, destroyAll)

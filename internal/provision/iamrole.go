@@ -126,6 +126,18 @@ func taskRolePolicy(env *Env, bucket, kmsKey string) (policyDoc, error) {
 		{Sid: "ReadWriteBoards", Effect: "Allow", Action: []string{"s3:GetObject", "s3:PutObject", "s3:DeleteObject"},
 			Resource: arn + "/" + prefix + "*"},
 	}}
+	if env.Cfg.App.Mode != config.ModeShared {
+		// restore asks ECS whether the task holding a shard's lease has
+		// stopped (sidecar.Config.Cluster). DescribeTasks takes the task
+		// resource type and the ecs:cluster condition key (Service
+		// Authorization Reference, Amazon ECS: "DescribeTasks", resource
+		// "task*", condition key ecs:cluster, whose value is the cluster
+		// ARN): this cluster's tasks only.
+		clusterARN := "arn:" + arnPartition(env) + ":ecs:" + env.Region() + ":" + env.Account() + ":cluster/" + env.Cfg.Names().Cluster
+		doc.Statement = append(doc.Statement, policyStmt{Sid: "LeaseHolderState", Effect: "Allow", Action: "ecs:DescribeTasks",
+			Resource:  "arn:" + arnPartition(env) + ":ecs:" + env.Region() + ":" + env.Account() + ":task/" + env.Cfg.Names().Cluster + "/*",
+			Condition: map[string]any{"ArnEquals": map[string]any{"ecs:cluster": clusterARN}}})
+	}
 	if k := env.Cfg.Storage.KMSKeyID; k != "" {
 		res, err := kmsKeyResource(env, k, kmsKey)
 		if err != nil {

@@ -36,6 +36,8 @@ func TestTaskRoleResolvesKMSAlias(t *testing.T) {
 		want := `{"Version":"2012-10-17","Statement":[` +
 			`{"Sid":"ListBoards","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::` + b + `","Condition":{"StringLike":{"s3:prefix":"boards/*"}}},` +
 			`{"Sid":"ReadWriteBoards","Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject"],"Resource":"arn:aws:s3:::` + b + `/boards/*"},` +
+			`{"Sid":"LeaseHolderState","Effect":"Allow","Action":"ecs:DescribeTasks","Resource":"arn:aws:ecs:us-east-1:123456789012:task/wbo/*",` +
+			`"Condition":{"ArnEquals":{"ecs:cluster":"arn:aws:ecs:us-east-1:123456789012:cluster/wbo"}}},` +
 			`{"Sid":"BoardsKey","Effect":"Allow","Action":["kms:Decrypt","kms:GenerateDataKey"],"Resource":"` + keyARN + `",` +
 			`"Condition":{"StringEquals":{"kms:ViaService":"s3.us-east-1.amazonaws.com"}}}]}`
 		if got := rolePolicy(t, r, "wbo-task", "boards"); got != want {

@@ -63,10 +63,13 @@ func TestTaskAndExecutionRolePoliciesExact(t *testing.T) {
 	}
 	b := boardBucketOf(r)
 	// The task role: list the bucket under the board prefix; get, put and
-	// delete objects under it. Nothing else.
+	// delete objects under it; describe this cluster's tasks (the lease
+	// holder's state). Nothing else.
 	wantTask := `{"Version":"2012-10-17","Statement":[` +
 		`{"Sid":"ListBoards","Effect":"Allow","Action":"s3:ListBucket","Resource":"arn:aws:s3:::` + b + `","Condition":{"StringLike":{"s3:prefix":"boards/*"}}},` +
-		`{"Sid":"ReadWriteBoards","Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject"],"Resource":"arn:aws:s3:::` + b + `/boards/*"}]}`
+		`{"Sid":"ReadWriteBoards","Effect":"Allow","Action":["s3:GetObject","s3:PutObject","s3:DeleteObject"],"Resource":"arn:aws:s3:::` + b + `/boards/*"},` +
+		`{"Sid":"LeaseHolderState","Effect":"Allow","Action":"ecs:DescribeTasks","Resource":"arn:aws:ecs:us-east-1:123456789012:task/wbo/*",` +
+		`"Condition":{"ArnEquals":{"ecs:cluster":"arn:aws:ecs:us-east-1:123456789012:cluster/wbo"}}}]}`
 	if got := rolePolicy(t, r, "wbo-task", "boards"); got != wantTask {
 		t.Fatalf("task role policy\n got %s\nwant %s", got, wantTask)
 	}

@@ -106,6 +106,11 @@ func wboEnv(cfg *config.Config, in taskInputs) map[string]string {
 	}
 	env["PORT"] = strconv.Itoa(cfg.App.Port)
 	env["WBO_HISTORY_DIR"] = BoardDir
+	// WBO's save delays follow storage.sync_interval so that the documented
+	// loss window (sidecar.LossWindow) holds.
+	for k, v := range sidecar.SaveEnv(cfg.Storage.SyncInterval) {
+		env[k] = v
+	}
 	if in.redisURL != "" {
 		env["REDIS_URL"] = in.redisURL
 	}
@@ -132,6 +137,7 @@ func taskDefinitionInput(cfg *config.Config, in taskInputs, tags []ecstypes.Tag)
 		SyncInterval: cfg.Storage.SyncInterval, Keys: in.keys, Region: in.region}
 	if cfg.App.Mode != config.ModeShared {
 		sc.LeaseName, sc.LeaseTTL = in.family, leaseTTL // the family is the service name (familyOf)
+		sc.Cluster = cfg.Names().Cluster                // restore asks whether the lease holder stopped
 	}
 	scEnv, err := sc.Env()
 	if err != nil {

@@ -122,7 +122,9 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 	redis := cmpRec(t, r, "redis")
 	check("wbo env", cmpEnv(wbo.Environment), map[string]string{
 		"NODE_ENV": "production", "WBO_IP_SOURCE": "X-Forwarded-For", "WBO_TRUST_PROXY_HOPS": "2", "LOG_LEVEL": "debug",
-		"PORT": "8080", "WBO_HISTORY_DIR": "/data", "REDIS_URL": redis.Attrs["url"]})
+		"PORT": "8080", "WBO_HISTORY_DIR": "/data", "REDIS_URL": redis.Attrs["url"],
+		// storage.sync_interval 15: WBO saves at the latest 15 s after a change.
+		"WBO_SAVE_INTERVAL": "2000", "WBO_MAX_SAVE_DELAY": "15000"})
 	if !strings.HasPrefix(redis.Attrs["url"], "redis") {
 		t.Errorf("Redis URL %q", redis.Attrs["url"])
 	}
@@ -137,7 +139,7 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 	logs(wbo)
 
 	sc := sidecar.Config{Bucket: cmpRec(t, r, "bucket-boards").ID, Prefix: "boards/", DataDir: "/data", SyncInterval: 15,
-		Keys: shard.Partition(2)[1], Region: "us-east-1", LeaseName: "wbo-shard-1", LeaseTTL: 150}
+		Keys: shard.Partition(2)[1], Region: "us-east-1", LeaseName: "wbo-shard-1", LeaseTTL: 150, Cluster: "wbo"}
 	wantEnv, err := sc.Env()
 	if err != nil {
 		t.Fatal(err)
@@ -266,6 +268,7 @@ func TestTaskDefinitionChangesAreListed(t *testing.T) {
 		"container restore env WBO_SYNC_INTERVAL: 10 → 30",
 		"container wbo image: " + config.DefaultImage + " → lovasoa/wbo:v2.16.0",
 		"container wbo env LOG_LEVEL: (unset) → warn",
+		"container wbo env WBO_MAX_SAVE_DELAY: 10000 → 30000", // follows the sync interval
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -20,12 +20,6 @@ I=$R
 W=${TMPDIR:-/tmp}/wbo-backup.$$
 S=${WBO_STATE_FILE:-$W/state}
 mkdir -p "$W" || die "cannot create $W"
-# list: "name size inode mtime" of every owned board file, sorted.
-list() {
-  [ -d "$D" ] && [ -r "$D" ] && [ -x "$D" ] || { log "$D is missing or unreadable: nothing uploaded or deleted"; return 1; }
-  (cd "$D" || exit 1; set -f; set -- $(owned); [ $# -eq 0 ] || stat -c '%n %s %i %y' -- "$@" 2>/dev/null; true) > "$W/raw" &&
-    LC_ALL=C sort "$W/raw" > "$W/cur"
-}
 sync_once() {
   list || return 1
   LC_ALL=C comm -13 "$S" "$W/cur" | cut -d' ' -f1 > "$W/up"
@@ -35,11 +29,9 @@ sync_once() {
   ok=1 up=0 del=0
   if [ -s "$W/up" ]; then
     rm -rf "$W/stage" && mkdir "$W/stage" || return 1
-    while IFS= read -r f; do
-      cp -- "$D/$f" "$W/stage/" 2>/dev/null || [ ! -e "$D/$f" ] || { log "cannot read $D/$f"; ok=; }
-      up=$((up + 1))
-    done < "$W/up"
-    aws s3 cp "$W/stage" "s3://$B/$P" --recursive --only-show-errors || ok=
+    up=$(wc -l < "$W/up")
+    each "$W/up" /dev/null cp -t "$W/stage" || ok=
+    [ -z "$ok" ] || aws s3 cp "$W/stage" "s3://$B/$P" --recursive --only-show-errors || ok=
   fi
   g=$(wc -l < "$W/gone") o=$(wc -l < "$W/old")
   if [ "$g" -ge 2 ] && [ $((g * 2)) -ge "$o" ]; then
@@ -53,11 +45,20 @@ sync_once() {
   [ -n "$ok" ] || { log "sync failed; will retry"; return 1; }
   LC_ALL=C sort "$W/next" > "$S.new" && mv "$S.new" "$S" || return 1
   [ $((up + del)) -eq 0 ] || log "uploaded $up, deleted $del board files"
+  LOK=$(date +%s)
+  [ -n "$NB" ] && [ $((up + del)) -eq 0 ] || counts
 }
-# beat: write the lease with this task's owner token and the time now (LB).
+# counts: NB, NBY = the boards and bytes of the last listing.
+counts() {
+  NB=$(wc -l < "$W/cur") NBY=$((0+$(cut -d' ' -f2 "$W/cur" | tr '\n' '+')0))
+}
+# beat: write the lease: this task's owner token, the time now (LB), and
+# the recovery point: the time of the last successful sync (LOK, 0 = none
+# yet), with the number of boards and bytes it saw (`wbo-deploy status`
+# reads them; internal/sidecar ParseLease).
 beat() {
   LB=$(date +%s)
-  printf '%s %s\n' "$ME" "$LB" > "$W/lease" && aws s3 cp "$W/lease" "s3://$B/$LK" --only-show-errors ||
+  printf '%s %s %s %s %s\n' "$ME" "$LB" "${LOK:-0}" "${NB:-0}" "${NBY:-0}" > "$W/lease" && aws s3 cp "$W/lease" "s3://$B/$LK" --only-show-errors ||
     log "cannot write the lease s3://$B/$LK"
 }
 # release: delete the lease unless another task has taken it over since.
@@ -75,14 +76,18 @@ if [ "${WBO_BACKUP_ONCE-}" = 1 ]; then
 fi
 T=
 trap 'T=1' TERM INT
+LOK= NB=
 if [ ! -f "$S" ]; then
+  # The directory as restore left it is what S3 holds: a recovery point.
   list && cp "$W/cur" "$S" || die "cannot list $D"
+  LOK=$(date +%s)
+  counts
 fi
 # The lease (WBO_LEASE_NAME set): taken at start, a heartbeat every
 # WBO_LEASE_TTL/3 s whatever the sync interval (a PUT each time), one more
 # when stopping (the TTL then covers the final sync), released at the end.
 [ -z "$LK" ] || { me; beat; }
-log "watching $D every ${I}s, keys [${WBO_SHARD_KEYS:-all}] -> s3://$B/$P${LK:+, lease $LN as $ME}"
+log "watching $D ($(wc -l < "$S") boards) every ${I}s, keys [${WBO_SHARD_KEYS:-all}] -> s3://$B/$P${LK:+, lease $LN as $ME}"
 # Sleep in 1 s steps: a signal arriving just before "wait" delays the final
 # sync by at most a second, whatever the interval.
 while [ -z "$T" ]; do

@@ -30,6 +30,10 @@ type Config struct {
 	LeaseName string // WBO_LEASE_NAME, e.g. the ECS service name "wbo-shard-0"
 	LeaseTTL  int    // seconds after its last heartbeat a lease is stale; 0 = DefaultLeaseTTL
 	LeaseWait int    // seconds restore waits at most for a live lease; 0 = DefaultLeaseWait
+	// Cluster (WBO_CLUSTER, with a LeaseName only): the ECS cluster restore
+	// asks (DescribeTasks) whether the task holding the lease has stopped,
+	// so a crashed task's shard need not wait for its lease to go stale.
+	Cluster string
 }
 
 // Lease defaults. A stopping task writes a last heartbeat when its backup
@@ -69,6 +73,8 @@ var (
 	// Lease names: ECS service names (letters, digits, _ and -, at most 255)
 	// plus dots; one key segment, no leading dot.
 	leaseRE = regexp.MustCompile(`^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,254}$`)
+	// ECS cluster names: letters, digits, _ and -, at most 255.
+	clusterRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 )
 
 // MaxSyncInterval bounds SyncInterval: a longer interval only widens the
@@ -109,8 +115,10 @@ func (c Config) Validate() error {
 func (c Config) validateLease() error {
 	ttl, wait := c.leaseTimes()
 	switch {
-	case c.LeaseName == "" && (c.LeaseTTL != 0 || c.LeaseWait != 0):
-		return &FieldError{"lease name", "", "must be set when the lease TTL or wait is"}
+	case c.LeaseName == "" && (c.LeaseTTL != 0 || c.LeaseWait != 0 || c.Cluster != ""):
+		return &FieldError{"lease name", "", "must be set when the lease TTL, wait or cluster is"}
+	case c.Cluster != "" && !clusterRE.MatchString(c.Cluster):
+		return &FieldError{"cluster", c.Cluster, "not an ECS cluster name (letters, digits, _ and -, at most 255)"}
 	case c.LeaseName != "" && !leaseRE.MatchString(c.LeaseName):
 		return &FieldError{"lease name", c.LeaseName, "only letters, digits and _ . - (at most 255, not starting with .) are allowed"}
 	case ttl < minLeaseTTL || ttl > MaxLeaseSeconds:
@@ -159,7 +167,8 @@ func (c Config) Vars() ([][2]string, error) {
 	if c.LeaseName != "" {
 		ttl, wait := c.leaseTimes()
 		vars = append(vars, [2]string{"WBO_LEASE_NAME", c.LeaseName},
-			[2]string{"WBO_LEASE_TTL", strconv.Itoa(ttl)}, [2]string{"WBO_LEASE_WAIT", strconv.Itoa(wait)})
+			[2]string{"WBO_LEASE_TTL", strconv.Itoa(ttl)}, [2]string{"WBO_LEASE_WAIT", strconv.Itoa(wait)},
+			[2]string{"WBO_CLUSTER", c.Cluster})
 	}
 	vars = slices.DeleteFunc(vars, func(v [2]string) bool { return v[1] == "" })
 	slices.SortFunc(vars, func(a, b [2]string) int { return strings.Compare(a[0], b[0]) })

@@ -89,6 +89,8 @@ func TestConfigValidateNamesTheField(t *testing.T) {
 		{"lease name", func(c *Config) { c.LeaseName = strings.Repeat("a", 256) }},
 		{"lease name", func(c *Config) { c.LeaseTTL = 60 }},
 		{"lease name", func(c *Config) { c.LeaseWait = 600 }},
+		{"lease name", func(c *Config) { c.Cluster = "wbo" }},
+		{"cluster", func(c *Config) { c.LeaseName, c.Cluster = "wbo-shard-0", "wbo/x" }},
 		{"lease ttl", func(c *Config) { c.LeaseName, c.LeaseTTL = "wbo-shard-0", 5 }},
 		{"lease ttl", func(c *Config) { c.LeaseName, c.LeaseTTL = "wbo-shard-0", -1 }},
 		{"lease ttl", func(c *Config) { c.LeaseName, c.LeaseTTL = "wbo-shard-0", MaxLeaseSeconds+1 }},

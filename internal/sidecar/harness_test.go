@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -86,6 +87,7 @@ type fakeS3 struct {
 	mu     sync.Mutex
 	reqs   []s3req
 	denied []string
+	ecs    http.Handler // answers the ECS JSON API calls (X-Amz-Target), when set
 }
 
 func newFakeS3(t *testing.T) *fakeS3 {
@@ -117,6 +119,19 @@ func newFakeS3(t *testing.T) *fakeS3 {
 			t.Errorf("the task role refused requests the scripts made: %v", f.denied)
 		}
 	})
+	// ECS calls (describe-tasks of the lease holder), authorized against
+	// the role like the S3 requests, are answered by f.ecs.
+	srv.SetECS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		h := f.ecs
+		f.mu.Unlock()
+		if h == nil {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"__type":"ServerException","message":"no ECS in this test"}`))
+			return
+		}
+		h.ServeHTTP(w, r)
+	}))
 
 	// Path-style addressing, no checksum trailers (aws-chunked uploads that
 	// gofakes3 would store verbatim), nothing read from ~/.aws.

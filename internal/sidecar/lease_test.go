@@ -35,8 +35,8 @@ func (f *fakeS3) lease() (owner string, at int64, ok bool) {
 		return "", 0, false
 	}
 	fields := strings.Fields(body)
-	if len(fields) != 2 {
-		f.t.Fatalf("lease object %q is not \"<owner> <time>\"", body)
+	if len(fields) != 2 && len(fields) != 5 {
+		f.t.Fatalf("lease object %q is not \"<owner> <time> [<last backup> <boards> <bytes>]\"", body)
 	}
 	at, err := strconv.ParseInt(fields[1], 10, 64)
 	if err != nil {

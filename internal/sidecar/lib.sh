@@ -6,29 +6,32 @@
 # raw UTF-8 (current WBO) or percent-encoded (older WBO). Its shard key is the
 # first byte of the name, ASCII letters lower-cased (internal/shard/key.go).
 # keypats turns WBO_SHARD_KEYS ("61 62 d0", empty = every board) into
-#   GLOBS: sh glob fragments for the text after "board-", one per form of each
-#          key, matched byte by byte (LC_ALL=C below);
-#   INCS:  the same for aws --include, which Python's fnmatch matches against
-#          Unicode names, so a raw lead byte is the range of characters
-#          starting with it, e.g. d0 -> [U+0400-U+043F].
+#   K:    non-empty when only some keys are owned;
+#   RAW:  the contents of one sh bracket expression matching the first byte
+#         of an owned raw name (both cases of a letter; UTF-8 lead bytes);
+#   K_xx: a variable set for each spelling xx (either case of each hex digit)
+#         of an owned percent-encoded first byte "%xx";
+#   INCS: aws --include glob fragments for the text after "board-", one per
+#         form of each key; Python's fnmatch matches them against Unicode
+#         names, so a raw lead byte is the range of characters starting with
+#         it, e.g. d0 -> [U+0400-U+043F].
+# So owned() tests a name in constant time whatever the number of keys: one
+# bracket match or one variable lookup (matched byte by byte, LC_ALL=C).
 LC_ALL=C
 log() { echo "$N: $*" >&2; }
 die() { log "$*"; exit 1; }
-# hexpat: two lower-case hex digits -> glob matching them in either case, in R.
-hexpat() {
-  R=
-  for x in "${1%?}" "${1#?}"; do
-    case $x in a) x=[aA];; b) x=[bB];; c) x=[cC];; d) x=[dD];; e) x=[eE];; f) x=[fF];; esac
-    R=$R$x
-  done
+# up: U = the upper-case form of hex digit $1 (empty for a digit).
+up() {
+  case $1 in a) U=A;; b) U=B;; c) U=C;; d) U=D;; e) U=E;; f) U=F;; *) U=;; esac
 }
 keypats() {
-  GLOBS= INCS= seen=' '
+  INCS= K= RAW=/ RAWD= seen=' '
   set -f
   for k in ${WBO_SHARD_KEYS-}; do
     case $k in [0-9a-f][0-9a-f]) ;; *) die "WBO_SHARD_KEYS: \"$k\" is not two lower-case hex digits";; esac
     case $seen in *" $k "*) die "WBO_SHARD_KEYS: key $k is listed twice";; esac
     seen="$seen$k "
+    K=1
     g=
     case $k in
       3[0-9]) g=${k#3};;
@@ -36,12 +39,18 @@ keypats() {
       6[1-9a-f]|7[0-9a])
         n=$((0x$k - 0x61)) l=abcdefghijklmnopqrstuvwxyz u=ABCDEFGHIJKLMNOPQRSTUVWXYZ
         while [ "$n" -gt 0 ]; do l=${l#?} u=${u#?} n=$((n - 1)); done
-        g="[${l%"${l#?}"}${u%"${u#?}"}]";;
-      2d) g=-;; 2e) g=.;; 5f) g=_;; 7e) g='~';; 21) g='!';; 27) g="'";; 28) g='(';; 29) g=')';; 2a) g='[*]';;
+        g="[${l%"${l#?}"}${u%"${u#?}"}]" RAW="$RAW${l%"${l#?}"}${u%"${u#?}"}";;
+      2d) g=- RAWD=-;; 2e) g=.;; 5f) g=_;; 7e) g='~';; 21) g='!';; 27) g="'";; 28) g='(';; 29) g=')';; 2a) g='[*]';;
     esac
-    if [ -n "$g" ]; then GLOBS="$GLOBS $g" INCS="$INCS $g"; continue; fi
-    hexpat "$k"
-    GLOBS="$GLOBS %$R" INCS="$INCS %$R"
+    case $k in 3[0-9] | 2[e1789] | 5f | 7e) RAW="$RAW$g";; esac
+    [ "$k" != 2a ] || RAW="$RAW*"
+    if [ -n "$g" ]; then INCS="$INCS $g"; continue; fi
+    # Percent-encoded form, either case of each hex digit.
+    h=${k%?} l=${k#?}
+    up "$h"; H=$U
+    up "$l"; L=$U
+    for a in $h $H; do for b in $l $L; do eval "K_$a$b=1"; done; done
+    INCS="$INCS %[$h$H][$l$L]"
     # Raw UTF-8 form: only valid lead bytes; s/e = first/last continuation bytes.
     case $k in
       c[2-9a-f]|d?) s='\200' e='\277';;
@@ -54,23 +63,60 @@ keypats() {
       *) continue;;
     esac
     o=\\$(printf %o $((0x$k)))
-    GLOBS="$GLOBS $(printf "$o")" INCS="$INCS [$(printf "$o$s-$o$e")]"
+    RAW="$RAW$(printf "$o")" INCS="$INCS [$(printf "$o$s-$o$e")]"
   done
   set +f
-  [ -n "$GLOBS" ] || GLOBS='*' INCS='*'
+  RAW=$RAW$RAWD
+  [ -n "$INCS" ] || INCS='*'
 }
 # owned: print the owned board files (svg/json, no temp files) in the current
 # directory, one per line; names with blanks are no WBO board and are skipped.
+# One directory scan by the shell itself (no exec, so no argument limit).
 owned() {
-  set -f
-  for p in $GLOBS; do
-    set +f
-    for f in board-$p*.svg board-$p*.json; do
-      case $f in *" "* | *"$TAB"* | *"$NL"*) continue;; esac
-      [ -f "$f" ] && printf '%s\n' "$f"
-    done
-  done
   set +f
+  for f in board-*; do
+    case $f in *.svg | *.json) ;; *) continue;; esac
+    case $f in *" "* | *"$TAB"* | *"$NL"*) continue;; esac
+    if [ -n "$K" ]; then
+      case $f in
+        board-%*)
+          t=${f#board-%} && t=${t%"${t#??}"}
+          case $t in [0-9A-Fa-f][0-9A-Fa-f]) eval "[ -n \"\${K_$t-}\" ]" || continue;; *) continue;; esac;;
+        board-[$RAW]*) ;;
+        *) continue;;
+      esac
+    fi
+    [ -f "$f" ] && printf '%s\n' "$f"
+  done
+  return 0
+}
+# each LIST OUT CMD ARG...: run "CMD ARG... -- NAME..." in $D for the names in
+# file LIST, at most 1000 at a time (WBO names are at most a few hundred
+# bytes: far below the kernel's argument limit), appending the output to OUT.
+# A name that vanished meanwhile (WBO renames and deletes) is no error; any
+# other error is logged and fails it.
+each() {
+  l=$1 o=$2
+  shift 2
+  rm -f "$W"/chunk.* && : >> "$o" || { log "cannot write $o"; return 1; }
+  [ -s "$l" ] || return 0
+  split -l 1000 -a 5 -- "$l" "$W/chunk." || { log "cannot split $l"; return 1; }
+  for c in "$W"/chunk.*; do
+    (cd "$D" || exit 1; IFS=$NL; set -f; set -- "$@" -- $(cat -- "$c") && "$@") >> "$o" 2> "$W/err" && continue
+    e=1
+    while IFS= read -r x; do
+      case $x in *": No such file or directory") ;; *) e=2 && log "$x";; esac
+    done < "$W/err"
+    [ "$e" = 1 ] && [ -s "$W/err" ] || { log "$1 failed in $D"; return 1; }
+  done
+  rm -f "$W"/chunk.*
+}
+# list: $W/cur = "name size inode mtime" of every owned board file, sorted.
+# Fails (never an empty list) when the directory cannot be read.
+list() {
+  [ -d "$D" ] && [ -r "$D" ] && [ -x "$D" ] || { log "$D is missing or unreadable: nothing uploaded or deleted"; return 1; }
+  (cd "$D" && owned) > "$W/names" || { log "cannot list $D"; return 1; }
+  : > "$W/raw" && each "$W/names" "$W/raw" stat -c '%n %s %i %y' && LC_ALL=C sort "$W/raw" > "$W/cur"
 }
 # secs VAR DEFAULT: R = $VAR (DEFAULT when unset or empty), a whole number
 # of seconds > 0 without leading zeros (sh reads 010 as octal), or die.
@@ -91,6 +137,8 @@ setup() {
   [ -n "$LN" ] || return 0
   case $LN in .* | *[!A-Za-z0-9_.-]*) die "WBO_LEASE_NAME: \"$LN\" is not letters, digits and _.- (not starting with .)";; esac
   LK=$P.leases/$LN
+  CL=${WBO_CLUSTER-}
+  case $CL in *[!A-Za-z0-9_-]*) die "WBO_CLUSTER: \"$CL\" is not an ECS cluster name (letters, digits, _ and -)";; esac
   secs WBO_LEASE_TTL 150
   LT0=$R
   secs WBO_LEASE_WAIT 300
@@ -101,7 +149,8 @@ setup() {
 # The lease of a shard (WBO_LEASE_NAME set; see the package doc): object
 # s3://$B/$LK, under the board prefix (the task role may only write there)
 # and no board (both scripts take board-* names only), holding
-# "<owner> <unix time of the last heartbeat>".
+# "<owner> <unix time of the last heartbeat>" and, from backup, the recovery
+# point "<unix time of its last successful sync> <boards> <bytes>".
 # me: ME = this task's owner token, kept in $D/.wbo-lease-owner (WBO reads
 # only board-* files there) so that the task's restore and backup share it:
 # the ECS task ARN when the task metadata endpoint answers, else host name,
@@ -121,6 +170,7 @@ lget() {
   LO= LA=
   c=$(aws s3 cp "s3://$B/$LK" - 2>/dev/null) || return 1
   LO=${c%% *} c=${c#* }
+  c=${c%% *}
   case $c in '' | *[!0-9]*) c=0;; esac
   LA=$(($(date +%s) - c))
 }

@@ -14,7 +14,8 @@ mkdir -p "$D" || die "cannot create $D"
 # Wait for the lease: the previous task of this shard (still stopping while
 # ECS starts this one) releases it after its final backup. Go on when it is
 # free, this task's own (a restarted restore), stale (its task died), or after
-# WBO_LEASE_WAIT s. The listing tells "no lease" from "no access": a GET of a
+# WBO_LEASE_WAIT s, or when ECS reports the holder (a task ARN) stopped
+# (WBO_CLUSTER: the cluster to ask). The listing tells "no lease" from "no access": a GET of a
 # missing key is a 403 for a role whose s3:ListBucket has a prefix condition.
 if [ -n "$LK" ]; then
   me
@@ -27,6 +28,20 @@ if [ -n "$LK" ]; then
     if lget; then
       if [ "$LO" = "$ME" ]; then m="is held by this task"; break; fi
       if [ "$LA" -ge "$LT0" ]; then m="is stale (last heartbeat of $LO ${LA}s ago)"; break; fi
+      # A task ECS reports as stopped has no backup left to wait for: its
+      # containers have all exited (a crash or a lost host), so its lease
+      # will never be released. Other states, or no answer, mean waiting.
+      case $LO in
+        arn:*:ecs:*:task/*)
+          if [ -n "$CL" ]; then
+            if e=$(aws ecs describe-tasks --cluster "$CL" --tasks "$LO" --query 'tasks[0].lastStatus' --output text 2>&1); then
+              case $e in DEPROVISIONING | STOPPED | DELETED) m="is held by $LO, which ECS reports $e"; break;; esac
+            else
+              log "cannot look up $LO in cluster $CL (waiting for its lease instead): $e"
+              CL=
+            fi
+          fi;;
+      esac
       [ -n "$s" ] || log "waiting for $LO to release lease $LN (heartbeat ${LA}s ago)"
       s=1
     fi

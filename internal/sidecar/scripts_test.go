@@ -275,6 +275,7 @@ func TestScriptsRejectBadSettings(t *testing.T) {
 		{"zero lease ttl", "WBO_LEASE_TTL must be", shardVars(dir, nil, "WBO_LEASE_NAME", "s", "WBO_LEASE_TTL", "0")},
 		{"octal-looking lease wait", "WBO_LEASE_WAIT must be", shardVars(dir, nil, "WBO_LEASE_NAME", "s", "WBO_LEASE_WAIT", "010")},
 		{"bad lease poll", "WBO_LEASE_POLL must be", shardVars(dir, nil, "WBO_LEASE_NAME", "s", "WBO_LEASE_POLL", "1s")},
+		{"bad cluster", "WBO_CLUSTER: \"a/b\"", shardVars(dir, nil, "WBO_LEASE_NAME", "s", "WBO_CLUSTER", "a/b")},
 	}
 	for _, c := range cases {
 		for _, script := range []struct{ name, text string }{{"restore", RestoreScript}, {"backup", BackupScript}} {
