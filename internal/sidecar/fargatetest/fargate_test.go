@@ -1,11 +1,12 @@
-package sidecar_test
-
-// The restore and backup scripts run as Fargate runs them: from the task
+// Package fargatetest runs the restore and backup scripts as Fargate runs
+// them (a package of its own, so that these minutes-long tests have their
+// own go test timeout beside internal/sidecar's script tests): from the task
 // definition the tool generates (provision.TaskDefinitionFor), each
 // container in a sandbox with the AWS CLI image's entry point, user,
 // environment and read-only root, only the declared volumes writable, the
 // dependsOn order, and S3 behind the task role's policy as the tool
 // generates it (provision.TaskRolePolicyFor).
+package fargatetest
 
 import (
 	"fmt"
