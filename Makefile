@@ -51,7 +51,11 @@ fuzz:
 
 test: tools lint unit reliability fuzz
 
+# The performance report (docs/performance.md): whole-stack runs on a virtual
+# clock (testing/synctest) against the critical path, exact and the same on
+# every machine; then the Go benchmarks of the other packages.
 bench:
+	@set -o pipefail; WBO_PERF=1 $(GO) test -count=1 -run '^TestPerformanceReport$$' -v ./internal/reliability/ | grep -v -E '^(=== RUN|--- PASS|PASS$$|ok )'
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
 # Whole-stack fault injection; prints the figures the README publishes.

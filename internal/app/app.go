@@ -91,6 +91,15 @@ type Globals struct {
 	ClockScale float64
 	// Stop is closed on the first Ctrl-C: no new work starts, waits end.
 	Stop <-chan struct{}
+	// ClockSeed, when not 0, seeds the retry jitter (a repeatable run:
+	// benchmarks on a virtual clock); 0 draws a random seed.
+	ClockSeed uint64
+	// Concurrency bounds how many resources the engine works on at once
+	// (0 = the engine's default).
+	Concurrency int
+	// Observe, when set, receives every progress event as well (benchmarks
+	// build their timeline from it).
+	Observe provision.Sink
 	// BeforeRun is called once the streams are set, before the command runs.
 	BeforeRun func()
 }
@@ -154,6 +163,20 @@ func (g *Globals) StatePath(cfg *config.Config) string {
 // Connect builds the AWS clients, checks credentials and identifies the
 // account (one STS call).
 func (g *Globals) Connect(ctx context.Context, cfg *config.Config) (*awsclients.Clients, error) {
+	c, err := g.credentials(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Identify(ctx); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// credentials builds the clients and resolves the credentials (no AWS API
+// call for keys in the environment or a profile; SSO and roles fetch theirs),
+// without identifying the account.
+func (g *Globals) credentials(ctx context.Context, cfg *config.Config) (*awsclients.Clients, error) {
 	o := g.AWS
 	o.Region = cfg.Region
 	if g.Profile != "" {
@@ -181,9 +204,6 @@ func (g *Globals) Connect(ctx context.Context, cfg *config.Config) (*awsclients.
 	if err := c.CheckCredentials(ctx); err != nil {
 		return nil, err
 	}
-	if err := c.Identify(ctx); err != nil {
-		return nil, err
-	}
 	return c, nil
 }
 
@@ -192,7 +212,22 @@ func (g *Globals) clock() *provision.Clock {
 	if scale == 0 {
 		scale = 1
 	}
+	if g.ClockSeed != 0 {
+		return provision.NewSeededClock(scale, g.Stop, g.ClockSeed)
+	}
 	return provision.NewClock(scale, g.Stop)
+}
+
+// sink is the progress renderer's sink, teed to Observe when set.
+func (g *Globals) sink(p *ui.Progress) provision.Sink {
+	s := p.Sink()
+	if g.Observe == nil {
+		return s
+	}
+	return func(ev provision.Event) {
+		s(ev)
+		g.Observe(ev)
+	}
 }
 
 // openState opens the stack's state with the run lock.
@@ -232,9 +267,9 @@ type run struct {
 }
 
 // startRun does what up and destroy do first, in this order: validate the
-// configuration (no AWS call on bad input), connect and identify the
-// account, take the state lock, and refuse a state of another account or
-// region.
+// configuration (no AWS call on bad input), resolve the credentials, take
+// the state lock, identify the account, and refuse a state of another
+// account or region.
 // The caller closes run.st.
 func (g *Globals) startRun(ctx context.Context) (*run, error) {
 	cfg, err := g.LoadConfig()
@@ -242,8 +277,9 @@ func (g *Globals) startRun(ctx context.Context) (*run, error) {
 		return nil, err
 	}
 	// Credentials first: nothing is written to disk (not even the state
-	// directory) for a run that cannot start.
-	clients, err := g.Connect(ctx, cfg)
+	// directory) for a run that cannot start. Then the lock, before any AWS
+	// call: a second run against a locked state makes none.
+	clients, err := g.credentials(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -251,13 +287,17 @@ func (g *Globals) startRun(ctx context.Context) (*run, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := clients.Identify(ctx); err != nil {
+		_ = st.Close()
+		return nil, err
+	}
 	if err := st.Bind(clients.Account, clients.Region); err != nil {
 		_ = st.Close()
 		return nil, err
 	}
 	r := &run{cfg: cfg, st: st, clients: clients, progress: ui.NewProgress(g.IO, g.Verbose)}
-	r.env = provision.NewEnv(clients, cfg, st, g.clock(), r.progress.Sink())
-	r.eng = &provision.Engine{Graph: provision.Build(cfg), Env: r.env, Stop: g.Stop}
+	r.env = provision.NewEnv(clients, cfg, st, g.clock(), g.sink(r.progress))
+	r.eng = &provision.Engine{Graph: provision.Build(cfg), Env: r.env, Stop: g.Stop, Concurrency: g.Concurrency}
 	return r, nil
 }
 

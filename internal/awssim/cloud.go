@@ -37,39 +37,6 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
-// Timing holds how long AWS takes for the asynchronous things it does, in AWS
-// time; Cloud.Scale maps them to wall time.
-type Timing struct {
-	VPCPending          time.Duration
-	LoadBalancerActive  time.Duration
-	ENILinger           time.Duration // ENIs outliving their ALB or Fargate task
-	ReplicationGroup    time.Duration // creating -> available
-	ReplicationDeleting time.Duration
-	ReplicationModify   time.Duration
-	TaskStart           time.Duration
-	TaskStop            time.Duration
-	TargetHealthy       time.Duration
-	ServiceDrain        time.Duration
-	IAMPropagation      time.Duration // new role not yet assumable by other services
-}
-
-// RealisticTiming is what AWS typically takes (see aws-behaviour.md).
-func RealisticTiming() Timing {
-	return Timing{
-		VPCPending:          2 * time.Second,
-		LoadBalancerActive:  2 * time.Minute,
-		ENILinger:           5 * time.Minute,
-		ReplicationGroup:    10 * time.Minute,
-		ReplicationDeleting: 5 * time.Minute,
-		ReplicationModify:   3 * time.Minute,
-		TaskStart:           45 * time.Second,
-		TaskStop:            30 * time.Second,
-		TargetHealthy:       30 * time.Second,
-		ServiceDrain:        60 * time.Second,
-		IAMPropagation:      8 * time.Second,
-	}
-}
-
 // Options configure a Cloud.
 type Options struct {
 	Account string  // default 123456789012

@@ -114,8 +114,13 @@ func (s *ec2Sim) attachENI(subnetID string, groups []string, desc, owner string,
 
 // releaseENIs marks the owner's ENIs to disappear after the linger time
 // (c.mu held). AWS releases ALB and Fargate ENIs minutes after their owner goes.
-func (s *ec2Sim) releaseENIs(owner string) {
-	at := s.c.deadline(s.c.Timing.ENILinger)
+func (s *ec2Sim) releaseENIs(owner string) { s.releaseENIsAt(owner, time.Now()) }
+
+// releaseENIsAt is releaseENIs for an owner that went at gone: states
+// computed lazily (a task STOPPED, a group deleted, noticed at the next
+// call) start the linger when the owner went, not when someone looked.
+func (s *ec2Sim) releaseENIsAt(owner string, gone time.Time) {
+	at := gone.Add(s.c.wall(s.c.Timing.ENILinger))
 	for _, e := range s.enis {
 		if e.owner == owner && e.goneAt.IsZero() {
 			e.goneAt = at

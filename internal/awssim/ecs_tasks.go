@@ -161,7 +161,7 @@ func (s *ecsSim) becameHealthy(t *ecsTask) {
 
 func (s *ecsSim) released(t *ecsTask) {
 	t.released = true
-	s.c.ec2().releaseENIs(t.arn)
+	s.c.ec2().releaseENIsAt(t.arn, t.stoppedAt)
 }
 
 // stopTask sets the task's desired status to STOPPED at time at: it leaves

@@ -290,7 +290,7 @@ func (s *elastiCacheSim) tick() {
 			g.status = "available"
 		case "deleting":
 			for _, m := range g.members {
-				s.c.ec2().releaseENIs(s.arn("cluster", m.id))
+				s.c.ec2().releaseENIsAt(s.arn("cluster", m.id), g.until)
 			}
 			delete(s.groups, id)
 			continue

@@ -32,6 +32,8 @@ type faults struct {
 	throttle    float64
 	serverError float64
 	latencyMax  time.Duration
+	// latencyFixed, when set, is every call's latency (SetCallLatency).
+	latencyFixed time.Duration
 }
 
 // decide is called with c.mu held.
@@ -58,6 +60,9 @@ func (f *faults) decide(c *Cloud, mutating bool) action {
 }
 
 func (f *faults) latency(c *Cloud) time.Duration {
+	if f.latencyFixed > 0 {
+		return f.latencyFixed
+	}
 	if f.latencyMax <= 0 {
 		return 0
 	}
@@ -93,6 +98,14 @@ func (c *Cloud) SetServerErrors(fraction float64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.faults.serverError = fraction
+}
+
+// SetCallLatency makes every call take exactly d (wall clock; virtual time in
+// a synctest bubble): the status benchmark's 50 ms per call.
+func (c *Cloud) SetCallLatency(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.faults.latencyFixed = d
 }
 
 // SetLatency adds a random wall-clock delay up to max to each call.

@@ -58,6 +58,11 @@ type Redis struct {
 	NodeType              string `mapstructure:"node_type"`
 	Replicas              int    `mapstructure:"replicas"`
 	SnapshotRetentionDays int    `mapstructure:"snapshot_retention_days"`
+	// PassURL passes the endpoint to the app as REDIS_URL. Off by default:
+	// the stock WBO image never reads it (wbo.md), and passing it makes
+	// every task definition, hence the whiteboard, wait the 5–15 minutes
+	// ElastiCache takes to create the group.
+	PassURL bool `mapstructure:"pass_url"`
 }
 
 // LoadBalancer is the ALB, its target groups and listeners.
@@ -238,6 +243,10 @@ func (c *Config) TaskCount() int {
 
 // RedisEnabled reports whether an ElastiCache replication group is part of the stack.
 func (c *Config) RedisEnabled() bool { return c.Redis.Mode == "elasticache" }
+
+// RedisURLPassed reports whether the app gets the Redis endpoint as
+// REDIS_URL (and its task definitions therefore wait for the group).
+func (c *Config) RedisURLPassed() bool { return c.RedisEnabled() && c.Redis.PassURL }
 
 // HTTPS reports whether the load balancer serves HTTPS (a certificate is configured).
 func (c *Config) HTTPS() bool { return c.LoadBalancer.CertificateARN != "" }

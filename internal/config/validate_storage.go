@@ -121,6 +121,9 @@ func (c *Config) validateRedis(p *problems) {
 	}
 	intRange(p, "redis.replicas", r.Replicas, 0, MaxRedisReplicas)
 	intRange(p, "redis.snapshot_retention_days", r.SnapshotRetentionDays, 0, MaxSnapshotRetentionDays)
+	if r.PassURL && r.Mode == "none" {
+		p.add("redis.pass_url", "true", "there is no endpoint to pass with redis.mode: none; set redis.mode: elasticache or remove redis.pass_url")
+	}
 }
 
 func cacheNodeTypeProblem(t string) string {

@@ -90,6 +90,7 @@ func TestValidateBadConfigs(t *testing.T) {
 		{"node type bad size", `redis: {node_type: cache.t3.large}`, "redis.node_type", "micro, small and medium"},
 		{"replicas six", `redis: {replicas: 6}`, "redis.replicas", "between 0 and 5"},
 		{"snapshot days", `redis: {snapshot_retention_days: 36}`, "redis.snapshot_retention_days", "between 0 and 35"},
+		{"pass_url without redis", `redis: {mode: none, pass_url: true}`, "redis.pass_url", "no endpoint to pass"},
 		// load balancer
 		{"idle timeout zero", `load_balancer: {idle_timeout: 0}`, "load_balancer.idle_timeout", "between 1 and 4000"},
 		{"health path relative", `load_balancer: {health_check_path: health}`, "load_balancer.health_check_path", `start with "/"`},

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -21,7 +22,17 @@ import (
 
 // scenario runs a sequence of commands with one configuration against a
 // fresh simulated account and returns the IAM actions of every call made.
-func scenario(t *testing.T, yaml string, steps func(run func(yaml string, f func(context.Context, *app.Globals) error), w *world)) (map[string]bool, []*config.Config) {
+//
+// It runs in a testing/synctest bubble: on the virtual clock whether a
+// deletion meets a lingering ENI (and so makes the calls that handle it)
+// does not depend on how fast the machine is.
+func scenario(t *testing.T, yaml string, steps func(run func(yaml string, f func(context.Context, *app.Globals) error), w *world)) (used map[string]bool, cfgs []*config.Config) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) { used, cfgs = scenarioIn(t, yaml, steps) })
+	return used, cfgs
+}
+
+func scenarioIn(t *testing.T, yaml string, steps func(run func(yaml string, f func(context.Context, *app.Globals) error), w *world)) (map[string]bool, []*config.Config) {
 	t.Helper()
 	cloud := awssim.New(awssim.Options{Scale: 2e-5})
 	dir := t.TempDir()

@@ -5,14 +5,30 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"sync"
 )
 
 // Graph is the stack's resources and their dependencies.
 type Graph struct {
-	nodes  []*Node
-	byName map[string]*Node
+	nodes      []*Node
+	byName     map[string]*Node
+	milestones []Milestone
 }
+
+// Milestone is a point of an up worth telling the user before the run ends:
+// when every one of Nodes is done, the engine emits a PhaseReady event named
+// Name whose message is Message(env) (for example the whiteboard's URL while
+// Redis is still being created).
+type Milestone struct {
+	Name    string
+	Nodes   []string
+	Message func(env *Env) string
+}
+
+// AddMilestone declares a milestone (graph.go).
+func (g *Graph) AddMilestone(m Milestone) { g.milestones = append(g.milestones, m) }
+
+// Milestones returns the declared milestones.
+func (g *Graph) Milestones() []Milestone { return append([]Milestone(nil), g.milestones...) }
 
 // NewGraph returns an empty graph.
 func NewGraph() *Graph { return &Graph{byName: map[string]*Node{}} }
@@ -121,64 +137,157 @@ var ErrSkipped = errors.New("skipped")
 // runDAG runs fn for every name once all of its deps have succeeded, at most
 // limit at a time. A node whose dependency failed is skipped; independent
 // branches go on. When stop is closed no new node starts.
+//
+// One coordinator (this function) owns the bookkeeping: it learns of each
+// completion, makes the dependents whose last dependency it was ready, and
+// starts ready nodes while fewer than limit run, the one with the longest
+// chain of dependents first (ties by name). Which node gets a free slot is
+// thus decided by the order of completions only, not by which goroutine the
+// scheduler runs first: with limit 1 a run is the same on every run, and a
+// long chain is not queued behind leaves.
 func runDAG(ctx context.Context, names []string, deps map[string][]string, limit int, stop <-chan struct{}, fn func(ctx context.Context, name string) error) map[string]error {
 	if limit < 1 {
 		limit = 1
 	}
-	results := map[string]error{}
-	var mu sync.Mutex
-	done := map[string]chan struct{}{}
+	known := map[string]bool{}
 	for _, n := range names {
-		done[n] = make(chan struct{})
+		known[n] = true
 	}
-	sem := make(chan struct{}, limit)
-	var wg sync.WaitGroup
-	sorted := append([]string(nil), names...)
-	sort.Strings(sorted)
-	for _, name := range names {
-		wg.Add(1)
-		go func(name string) {
-			defer wg.Done()
-			defer close(done[name])
-			for _, d := range deps[name] {
-				ch, ok := done[d]
-				if !ok {
-					continue
-				}
-				<-ch
-				mu.Lock()
-				derr := results[d]
-				mu.Unlock()
-				if derr != nil {
-					mu.Lock()
-					results[name] = fmt.Errorf("%w: %s did not complete", ErrSkipped, d)
-					mu.Unlock()
-					return
+	waiting := map[string]int{}
+	dependents := map[string][]string{}
+	for _, n := range names {
+		seen := map[string]bool{}
+		for _, d := range deps[n] {
+			if !known[d] || seen[d] || d == n {
+				continue
+			}
+			seen[d] = true
+			waiting[n]++
+			dependents[d] = append(dependents[d], n)
+		}
+	}
+	height := chainHeights(names, dependents)
+	results := map[string]error{}
+	var ready []string
+	push := func(n string) {
+		ready = append(ready, n)
+		sort.SliceStable(ready, func(i, j int) bool {
+			if height[ready[i]] != height[ready[j]] {
+				return height[ready[i]] > height[ready[j]]
+			}
+			return ready[i] < ready[j]
+		})
+	}
+	var finish func(name string, err error)
+	finish = func(name string, err error) {
+		results[name] = err
+		for _, x := range dependents[name] {
+			waiting[x]--
+			if waiting[x] > 0 {
+				continue
+			}
+			var failed string
+			for _, d := range deps[x] {
+				if derr, ok := results[d]; ok && known[d] && derr != nil {
+					failed = d
+					break
 				}
 			}
-			select {
-			case sem <- struct{}{}:
-			case <-stop:
-				mu.Lock()
-				results[name] = fmt.Errorf("%w: interrupted", ErrSkipped)
-				mu.Unlock()
-				return
+			if failed != "" {
+				finish(x, fmt.Errorf("%w: %s did not complete", ErrSkipped, failed))
+				continue
 			}
-			defer func() { <-sem }()
+			push(x)
+		}
+	}
+	for _, n := range names {
+		if waiting[n] == 0 {
+			push(n)
+		}
+	}
+	type completion struct {
+		name string
+		err  error
+	}
+	doneCh := make(chan completion)
+	running, stopped := 0, false
+	for {
+		for !stopped && running < limit && len(ready) > 0 {
 			select {
 			case <-stop:
-				mu.Lock()
-				results[name] = fmt.Errorf("%w: interrupted", ErrSkipped)
-				mu.Unlock()
-				return
+				stopped = true
+				continue
 			default:
 			}
-			err := fn(ctx, name)
-			mu.Lock()
-			results[name] = err
-			mu.Unlock()
-		}(name)
+			n := ready[0]
+			ready = ready[1:]
+			running++
+			go func(n string) {
+				err := fn(withNode(ctx, n), n)
+				doneCh <- completion{n, err}
+			}(n)
+		}
+		if running == 0 {
+			break
+		}
+		stopCh := stop
+		if stopped {
+			stopCh = nil
+		}
+		select {
+		case c := <-doneCh:
+			running--
+			finish(c.name, c.err)
+			// Completions that arrived meanwhile are taken in before the
+			// next slot is given.
+			for more := true; more; {
+				select {
+				case c := <-doneCh:
+					running--
+					finish(c.name, c.err)
+				default:
+					more = false
+				}
+			}
+		case <-stopCh:
+			stopped = true
+		}
 	}
-	wg.Wait()
+	for _, n := range names {
+		if _, ok := results[n]; !ok {
+			why := "interrupted"
+			if !stopped {
+				why = "dependency cycle"
+			}
+			results[n] = fmt.Errorf("%w: %s", ErrSkipped, why)
+		}
+	}
 	return results
+}
+
+// chainHeights gives each node the length of its longest chain of
+// dependents (1 for a node nothing depends on).
+func chainHeights(names []string, dependents map[string][]string) map[string]int {
+	h := map[string]int{}
+	visiting := map[string]bool{}
+	var visit func(n string) int
+	visit = func(n string) int {
+		if v, ok := h[n]; ok {
+			return v
+		}
+		if visiting[n] {
+			return 0 // a cycle: runDAG reports it
+		}
+		visiting[n] = true
+		best := 0
+		for _, x := range dependents[n] {
+			best = max(best, visit(x))
+		}
+		h[n] = best + 1
+		return h[n]
+	}
+	for _, n := range names {
+		visit(n)
+	}
+	return h
 }

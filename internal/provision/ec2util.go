@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -58,9 +57,13 @@ func pickOne(ids []string) (string, int) {
 	return ids[0], len(ids)
 }
 
-// azCache resolves the availability zones once per run.
+// azCache resolves the availability zones once per run. The first caller
+// resolves them; the others wait on done, a channel rather than a
+// sync.Once, so a waiter also gives up when its context ends and, inside a
+// testing/synctest bubble, counts as durably blocked (a goroutine waiting
+// for a sync.Once's mutex does not, and virtual time would stop).
 type azCache struct {
-	once sync.Once
+	done chan struct{}
 	azs  []string
 	err  error
 }
@@ -72,12 +75,22 @@ func (e *Env) AZs(ctx context.Context) ([]string, error) {
 		return e.Cfg.Network.AvailabilityZones, nil
 	}
 	e.mu.Lock()
-	if e.azs == nil {
-		e.azs = &azCache{}
+	c, first := e.azs, false
+	if c == nil {
+		c, first = &azCache{done: make(chan struct{})}, true
+		e.azs = c
 	}
-	c := e.azs
 	e.mu.Unlock()
-	c.once.Do(func() {
+	if !first {
+		select {
+		case <-c.done:
+			return c.azs, c.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	defer close(c.done)
+	func() {
 		// Filtered here rather than with API filters, which some emulators
 		// do not implement: available zones of type availability-zone (not
 		// Local or Wavelength zones; an emulator may leave the type empty).
@@ -102,6 +115,6 @@ func (e *Env) AZs(ctx context.Context) ([]string, error) {
 			return
 		}
 		c.azs = names[:2]
-	})
+	}()
 	return c.azs, c.err
 }

@@ -86,8 +86,12 @@ func RedisNote(cfg *config.Config) string {
 	if !cfg.RedisEnabled() {
 		return "Redis: none (redis.mode: none), nothing is provisioned; " + unused + "."
 	}
-	what := fmt.Sprintf("Redis: ElastiCache %s %s, %d × %s (%d replica(s)), passed to the app as REDIS_URL", cfg.Redis.Engine,
-		cacheEngineVersion(cfg.Redis.Engine), 1+cfg.Redis.Replicas, cfg.Redis.NodeType, cfg.Redis.Replicas)
+	passed := "not passed to the app (redis.pass_url: false: the whiteboard does not wait for it)"
+	if cfg.Redis.PassURL {
+		passed = "passed to the app as REDIS_URL (redis.pass_url: the tasks wait until it is created)"
+	}
+	what := fmt.Sprintf("Redis: ElastiCache %s %s, %d × %s (%d replica(s)), %s", cfg.Redis.Engine,
+		cacheEngineVersion(cfg.Redis.Engine), 1+cfg.Redis.Replicas, cfg.Redis.NodeType, cfg.Redis.Replicas, passed)
 	if strings.HasPrefix(cfg.App.Image, "lovasoa/wbo:") || cfg.App.Image == "lovasoa/wbo" {
 		return what + ". Note: " + unused + ", so these nodes are billed without being used; set redis.mode: none unless you switch to an image that needs it."
 	}

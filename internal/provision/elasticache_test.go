@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -724,6 +725,24 @@ func TestRedisModeNone(t *testing.T) {
 	note = RedisNote(&def)
 	if !strings.Contains(note, "does not use Redis") || !strings.Contains(note, "redis.mode: none") || !strings.Contains(note, "2 × cache.t3.micro") {
 		t.Fatalf("stock image note %q", note)
+	}
+	if !strings.Contains(note, "not passed to the app") {
+		t.Fatalf("default note %q does not say REDIS_URL is not passed", note)
+	}
+	// Without redis.pass_url nothing waits for the group: the task
+	// definitions (and so the services, the whiteboard) do not depend on it.
+	g := Build(&def)
+	for _, n := range g.Nodes() {
+		if n.Kind == "ecs.task-definition" && slices.Contains(n.Deps, "redis") {
+			t.Fatalf("%s waits for redis without redis.pass_url", n.Name)
+		}
+	}
+	def.Redis.PassURL = true
+	if td, _ := Build(&def).Node("taskdef-shard-0"); !slices.Contains(td.Deps, "redis") {
+		t.Fatal("with redis.pass_url the task definition does not wait for the endpoint it embeds")
+	}
+	if note = RedisNote(&def); !strings.Contains(note, "passed to the app as REDIS_URL") {
+		t.Fatalf("pass_url note %q", note)
 	}
 	def.App.Image = "example/wbo-redis:1"
 	if note = RedisNote(&def); strings.Contains(note, "billed without being used") || !strings.Contains(note, "example/wbo-redis:1") {

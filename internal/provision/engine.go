@@ -24,6 +24,9 @@ type Engine struct {
 	// DeleteTimeout bounds retries of deletions blocked by dependencies that
 	// go away by themselves (lingering ENIs), in AWS time (default 30 min).
 	DeleteTimeout time.Duration
+
+	planMu  sync.Mutex
+	planObs map[string]*Observed // Plan's observations of unchanged resources
 }
 
 // Action is what happens (or would happen) to one resource.
@@ -153,12 +156,23 @@ func (e *Engine) Up(ctx context.Context) *Result {
 	names, deps := e.deps(nodes)
 	var mu sync.Mutex
 	results := map[string]NodeResult{}
+	reached := map[string]bool{}
 	errs := runDAG(ctx, names, deps, e.limit(), e.Stop, func(ctx context.Context, name string) error {
 		n, _ := e.Graph.Node(name)
-		r := e.ensure(ctx, n)
+		mu.Lock()
+		unchanged := true
+		for _, d := range n.Deps {
+			unchanged = unchanged && results[d].Action == ActNoop
+		}
+		mu.Unlock()
+		r := e.ensure(ctx, n, unchanged)
 		mu.Lock()
 		results[name] = r
+		ready := e.reachedMilestones(results, reached, len(names))
 		mu.Unlock()
+		for _, ev := range ready {
+			e.Env.Emit(ev)
+		}
 		return r.Err
 	})
 	res := &Result{}
@@ -182,7 +196,38 @@ func (e *Engine) Up(ctx context.Context) *Result {
 	return res
 }
 
-func (e *Engine) ensure(ctx context.Context, n *Node) NodeResult {
+// reachedMilestones returns the events of the milestones whose nodes all
+// succeeded and that were not reached before (marked in reached). Called
+// with the results' lock held.
+func (e *Engine) reachedMilestones(results map[string]NodeResult, reached map[string]bool, total int) []Event {
+	var out []Event
+	for _, m := range e.Graph.milestones {
+		if reached[m.Name] {
+			continue
+		}
+		ok := true
+		for _, name := range m.Nodes {
+			if r, done := results[name]; !done || r.Err != nil {
+				ok = false
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		reached[m.Name] = true
+		msg := m.Message(e.Env)
+		if left := total - len(results); left > 0 {
+			msg += fmt.Sprintf(" (%d more resources in progress; up ends when they are done)", left)
+		}
+		out = append(out, Event{Node: m.Name, Phase: PhaseReady, Message: msg})
+	}
+	return out
+}
+
+// ensure finds, creates or converges n. depsUnchanged says every dependency
+// was a no-op in this run: Plan's observation of n, if any, is still valid.
+func (e *Engine) ensure(ctx context.Context, n *Node, depsUnchanged bool) NodeResult {
 	r := NodeResult{Name: n.Name, Kind: n.Kind}
 	k, err := e.kind(n)
 	if err != nil {
@@ -196,9 +241,12 @@ func (e *Engine) ensure(ctx context.Context, n *Node) NodeResult {
 		}
 	}
 	e.Env.Emit(Event{Node: n.Name, Kind: n.Kind, Phase: PhaseStart})
-	obs, err := k.Find(ctx, e.Env, n, rec)
-	if err != nil {
-		return e.fail(r, fmt.Errorf("find: %w", err))
+	obs := e.planned(n.Name)
+	if obs == nil || !depsUnchanged || rec == nil || rec.ID != obs.Rec.ID {
+		var err error
+		if obs, err = k.Find(ctx, e.Env, n, rec); err != nil {
+			return e.fail(r, fmt.Errorf("find: %w", err))
+		}
 	}
 	if obs == nil {
 		r.Action = ActCreate

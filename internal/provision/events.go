@@ -13,6 +13,8 @@ const (
 	PhaseFailed  Phase = "failed"
 	PhaseSkipped Phase = "skipped"
 	PhaseInfo    Phase = "info"
+	// PhaseReady: a milestone of the graph is reached (Node is its name).
+	PhaseReady Phase = "ready"
 )
 
 // Event is one progress report; the CLI renders them (live lines on a TTY,

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/synctest"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -223,74 +224,78 @@ func assertForwardAll(t *testing.T, a lbt.Action, tgs []string, stickySeconds in
 }
 
 func TestLBUpIdempotentStatusDestroy(t *testing.T) {
-	r := newRig(t, lbConfig())
-	g := lbGraph(r.cfg)
-	lbUp(t, r, g)
-	for _, want := range []string{"load-balancer alb", "target-group tg-shard-0", "target-group tg-shard-1", "listener listener-http"} {
-		found := false
-		for _, o := range r.owned() {
-			found = found || o == want
+	// On the virtual clock (testing/synctest) the load balancer's ENIs still
+	// linger when destroy reaches the subnets, however slow the machine.
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, lbConfig())
+		g := lbGraph(r.cfg)
+		lbUp(t, r, g)
+		for _, want := range []string{"load-balancer alb", "target-group tg-shard-0", "target-group tg-shard-1", "listener listener-http"} {
+			found := false
+			for _, o := range r.owned() {
+				found = found || o == want
+			}
+			if !found {
+				t.Fatalf("%s missing from %v", want, r.owned())
+			}
 		}
-		if !found {
-			t.Fatalf("%s missing from %v", want, r.owned())
+		lb := assertLoadBalancer(t, r, "60", "false")
+		tgs := assertTargetGroups(t, r, "/", nil)
+		ls := lbListeners(t, r)
+		if len(ls) != 1 || ls[80].Protocol != lbt.ProtocolEnumHttp {
+			t.Fatalf("listeners %v", ls)
 		}
-	}
-	lb := assertLoadBalancer(t, r, "60", "false")
-	tgs := assertTargetGroups(t, r, "/", nil)
-	ls := lbListeners(t, r)
-	if len(ls) != 1 || ls[80].Protocol != lbt.ProtocolEnumHttp {
-		t.Fatalf("listeners %v", ls)
-	}
-	assertForwardAll(t, ls[80].DefaultActions[0], tgs, 86400)
+		assertForwardAll(t, ls[80].DefaultActions[0], tgs, 86400)
 
-	r.cloud.ResetCalls()
-	lbUp(t, r, g)
-	if m := r.cloud.MutatingCalls(); len(m) != 0 {
-		t.Fatalf("second up made mutating calls: %v", m)
-	}
-	st := lbStatus(r, g)
-	for name, s := range st {
-		if s.Status != StatusOK {
-			t.Errorf("status %s: %s (%s)", name, s.Status, s.Reason)
+		r.cloud.ResetCalls()
+		lbUp(t, r, g)
+		if m := r.cloud.MutatingCalls(); len(m) != 0 {
+			t.Fatalf("second up made mutating calls: %v", m)
 		}
-	}
-	if got := st["alb"].Info["url"]; got != "http://"+aws.ToString(lb.DNSName) {
-		t.Fatalf("status URL %q", got)
-	}
-	if got := st["tg-shard-0"].Info["targets"]; got != "0/0 healthy" {
-		t.Fatalf("target info %q", got)
-	}
+		st := lbStatus(r, g)
+		for name, s := range st {
+			if s.Status != StatusOK {
+				t.Errorf("status %s: %s (%s)", name, s.Status, s.Reason)
+			}
+		}
+		if got := st["alb"].Info["url"]; got != "http://"+aws.ToString(lb.DNSName) {
+			t.Fatalf("status URL %q", got)
+		}
+		if got := st["tg-shard-0"].Info["targets"]; got != "0/0 healthy" {
+			t.Fatalf("target info %q", got)
+		}
 
-	r.cloud.ResetCalls()
-	if err := r.destroy(g).Err(); err != nil {
-		t.Fatalf("destroy: %v", err)
-	}
-	if got := r.owned(); len(got) != 0 {
-		t.Fatalf("left after destroy: %v", got)
-	}
-	for _, res := range r.cloud.Inventory() {
-		if res.Kind == "network-interface" || res.Service == "ELBv2" {
-			t.Fatalf("left after destroy: %+v", res)
+		r.cloud.ResetCalls()
+		if err := r.destroy(g).Err(); err != nil {
+			t.Fatalf("destroy: %v", err)
 		}
-	}
-	// The load balancer's ENIs outlived it: destroy waited them out itself.
-	blocked := false
-	for _, c := range r.cloud.Calls() {
-		blocked = blocked || (c.Operation == "DeleteSubnet" || c.Operation == "DeleteSecurityGroup" || c.Operation == "DetachInternetGateway") && c.Err == "DependencyViolation"
-	}
-	if !blocked {
-		t.Fatal("expected the lingering ENIs to block a deletion at least once")
-	}
-	if n := len(r.records()); n != 0 {
-		t.Fatalf("state still has %d records", n)
-	}
-	r.cloud.ResetCalls()
-	if err := r.destroy(g).Err(); err != nil {
-		t.Fatalf("second destroy: %v", err)
-	}
-	if m := r.cloud.MutatingCalls(); len(m) != 0 {
-		t.Fatalf("second destroy made calls: %v", m)
-	}
+		if got := r.owned(); len(got) != 0 {
+			t.Fatalf("left after destroy: %v", got)
+		}
+		for _, res := range r.cloud.Inventory() {
+			if res.Kind == "network-interface" || res.Service == "ELBv2" {
+				t.Fatalf("left after destroy: %+v", res)
+			}
+		}
+		// The load balancer's ENIs outlived it: destroy waited them out itself.
+		blocked := false
+		for _, c := range r.cloud.Calls() {
+			blocked = blocked || (c.Operation == "DeleteSubnet" || c.Operation == "DeleteSecurityGroup" || c.Operation == "DetachInternetGateway") && c.Err == "DependencyViolation"
+		}
+		if !blocked {
+			t.Fatal("expected the lingering ENIs to block a deletion at least once")
+		}
+		if n := len(r.records()); n != 0 {
+			t.Fatalf("state still has %d records", n)
+		}
+		r.cloud.ResetCalls()
+		if err := r.destroy(g).Err(); err != nil {
+			t.Fatalf("second destroy: %v", err)
+		}
+		if m := r.cloud.MutatingCalls(); len(m) != 0 {
+			t.Fatalf("second destroy made calls: %v", m)
+		}
+	})
 }
 
 func TestLBWithCertificate(t *testing.T) {

@@ -63,6 +63,9 @@ func (e *Engine) Plan(ctx context.Context, offline bool) *Result {
 			}
 			changes := k.Diff(e.Env, n, obs)
 			if len(changes) == 0 {
+				if rec != nil && rec.ID == obs.Rec.ID {
+					e.remember(n.Name, obs)
+				}
 				return
 			}
 			out[i].Changes = changes
@@ -100,6 +103,30 @@ func (e *Engine) Plan(ctx context.Context, offline bool) *Result {
 		}
 	}
 	return res
+}
+
+// remember keeps what Plan observed of an unchanged resource, for the Up
+// that follows (see planned).
+func (e *Engine) remember(name string, obs *Observed) {
+	e.planMu.Lock()
+	defer e.planMu.Unlock()
+	if e.planObs == nil {
+		e.planObs = map[string]*Observed{}
+	}
+	e.planObs[name] = obs
+}
+
+// planned returns, once, what the preceding Plan observed of an unchanged
+// resource. Up uses it instead of describing the resource again when every
+// dependency of the node is unchanged in this run too (so nothing the
+// observation depends on moved since): a no-op up then reads each resource
+// once, not twice.
+func (e *Engine) planned(name string) *Observed {
+	e.planMu.Lock()
+	defer e.planMu.Unlock()
+	obs := e.planObs[name]
+	delete(e.planObs, name)
+	return obs
 }
 
 // depsKnown reports whether every dependency of n has a record (so Find can

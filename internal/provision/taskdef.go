@@ -61,7 +61,7 @@ func taskInputsFor(env *Env, n *Node) (taskInputs, error) {
 	in.taskRole = ref("role-task").ARN
 	in.logGroup = ref("log-group").ID
 	in.bucket = ref("bucket-boards").ID
-	if cfg.RedisEnabled() {
+	if cfg.RedisURLPassed() {
 		r := ref("redis")
 		switch {
 		case r.Attrs["url"] != "":

@@ -65,6 +65,7 @@ func TestTaskDefinitionMatchesTheBrief(t *testing.T) {
 	c.App.CPU, c.App.Memory = 512, 2048
 	c.App.Env = map[string]string{"LOG_LEVEL": "debug", "WBO_TRUST_PROXY_HOPS": "2"}
 	c.Storage.SyncInterval = 15
+	c.Redis.PassURL = true // an image that uses Redis
 	c.Alarms.Enabled, c.Dashboard.Enabled = false, false
 	r := newRig(t, c)
 	cmpUp(t, r)

@@ -29,6 +29,11 @@ type world struct {
 	config string // config file contents
 	stack  string
 	scale  float64
+	// perf runs (perf_test.go): a fixed jitter seed, the engine's
+	// concurrency (0 = default) and an observer of every progress event.
+	seed        uint64
+	concurrency int
+	observe     provision.Sink
 }
 
 func newWorld(t *testing.T, config string) *world {
@@ -74,6 +79,7 @@ func (w *world) globals(stop <-chan struct{}) (*app.Globals, *bytes.Buffer, *byt
 			APIOptions:  w.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 25, MaxBackoff: time.Millisecond,
 		},
 	}
+	g.ClockSeed, g.Concurrency, g.Observe = w.seed, w.concurrency, w.observe
 	return g, &out, &errb
 }
 

@@ -151,6 +151,8 @@ func (p *Progress) plainLine(ev provision.Event) (line, state string) {
 	case provision.PhaseFailed:
 		delete(p.active, who)
 		return fmt.Sprintf("%s %-22s %s", p.s.E().Bad("✗"), who, ev.Message), ""
+	case provision.PhaseReady:
+		return fmt.Sprintf("%s %-22s %s", p.s.E().Good("★"), who, ev.Message), ""
 	case provision.PhaseSkipped:
 		return fmt.Sprintf("%s %-22s skipped (%s)", p.s.E().Warn("-"), who, ev.Message), ""
 	default:
@@ -237,6 +239,8 @@ func (p *Progress) terminal(ev provision.Event) {
 	case provision.PhaseFailed:
 		delete(p.active, who)
 		perm = fmt.Sprintf("%s %-22s %s", p.s.E().Bad("✗"), who, ev.Message)
+	case provision.PhaseReady:
+		perm = fmt.Sprintf("%s %-22s %s", p.s.E().Good("★"), who, ev.Message)
 	case provision.PhaseSkipped:
 		delete(p.active, who)
 		perm = fmt.Sprintf("%s %-22s skipped (%s)", p.s.E().Warn("-"), who, ev.Message)

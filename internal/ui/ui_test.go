@@ -255,3 +255,14 @@ func TestShortID(t *testing.T) {
 		}
 	}
 }
+
+// The whiteboard milestone gets a line of its own, even without -v.
+func TestProgressShowsMilestones(t *testing.T) {
+	var buf bytes.Buffer
+	p := NewProgress(&Streams{Err: &buf}, false)
+	p.Sink()(provision.Event{Time: time.Date(2026, 11, 29, 10, 3, 17, 0, time.UTC), Node: provision.MilestoneServing, Phase: provision.PhaseReady,
+		Message: "serving at http://wbo-alb.example (6 more resources in progress; up ends when they are done)"})
+	if out := buf.String(); !strings.Contains(out, "whiteboard") || !strings.Contains(out, "serving at http://wbo-alb.example (6 more") {
+		t.Fatalf("milestone line: %q", out)
+	}
+}
