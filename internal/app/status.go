@@ -105,6 +105,11 @@ func unhealthySummary(doc StatusDocument) string {
 			parts = append(parts, r.Name+" "+r.Status)
 		}
 	}
+	for _, b := range doc.Backups {
+		if b.Stale {
+			parts = append(parts, fmt.Sprintf("shard %d recovery point stale", b.Shard))
+		}
+	}
 	return strings.Join(parts, ", ")
 }
 

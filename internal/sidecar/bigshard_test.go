@@ -116,7 +116,7 @@ func TestBigShardListsUploadsAndStops(t *testing.T) {
 				want = slices.DeleteFunc(slices.Clone(names), func(n string) bool { return !slices.Contains(keys, keyOfFile(t, n)) })
 			}
 			want = slices.Sorted(slices.Values(want))
-			r := f.run(sh, Compact(libSource)+listScript, shardVars(dir, keys))
+			r := f.run(sh, Compact(libSource+listSource)+listScript, shardVars(dir, keys))
 			if r.code != 0 {
 				t.Fatalf("%s keys [%s]: list exited %d:\n%.2000s", sh, shard.FormatKeys(keys), r.code, r.stderr)
 			}
@@ -231,14 +231,14 @@ func BenchmarkBackupSync(b *testing.B) {
 					state := filepath.Join(b.TempDir(), "state")
 					env := append(os.Environ(), "WBO_BUCKET=wbo-boards", "WBO_PREFIX=boards/", "WBO_DATA_DIR="+dir,
 						"WBO_SHARD_KEYS="+shard.FormatKeys(ks.keys), "WBO_BACKUP_ONCE=1", "WBO_STATE_FILE="+state, "TMPDIR="+b.TempDir())
-					seed := shellCommand(context.Background(), sh, Compact(libSource)+listScript)
+					seed := shellCommand(context.Background(), sh, Compact(libSource+listSource)+listScript)
 					seed.Env = env
 					out, err := seed.Output()
 					if err != nil {
 						b.Fatalf("seed listing: %v", err)
 					}
 					// The state as the loop keeps it: the listing itself.
-					seed = shellCommand(context.Background(), sh, Compact(libSource)+"N=s\nsetup\nW=$TMPDIR/s\nmkdir -p $W\nlist && cp $W/cur \"$WBO_STATE_FILE\"\n")
+					seed = shellCommand(context.Background(), sh, Compact(libSource+listSource)+"N=s\nsetup\nW=$TMPDIR/s\nmkdir -p $W\nlist && cp $W/cur \"$WBO_STATE_FILE\"\n")
 					seed.Env = env
 					if o, err := seed.CombinedOutput(); err != nil {
 						b.Fatalf("seed state: %v\n%s", err, o)

@@ -77,9 +77,7 @@ func TestLeaseOfStoppedTaskDoesNotBlock(t *testing.T) {
 		want         string
 	}{
 		{name: "stopped", status: "STOPPED", wait: 600, want: "lease " + testLease + " is held by " + arn + ", which ECS reports STOPPED"},
-		{name: "deprovisioning", status: "DEPROVISIONING", wait: 600, want: "which ECS reports DEPROVISIONING"},
 		{name: "running", status: "RUNNING", wait: 2, want: "giving up waiting"},
-		{name: "stopping", status: "STOPPING", wait: 2, want: "giving up waiting"},
 		{name: "unknown", wait: 2, want: "giving up waiting"},
 		{name: "denied", denied: true, wait: 2, want: "cannot look up " + arn + " in cluster wbo"},
 	}
@@ -155,7 +153,7 @@ func TestLeaseCarriesTheRecoveryPoint(t *testing.T) {
 		t.Fatalf("lease at start: %+v, want a recovery point after %v with 3 boards and 9 bytes", l, before)
 	}
 	writeLikeWBO(t, filepath.Join(dir, "board-c.svg"), "c")
-	waitFor(t, loop, "the new board counted", func() bool { l := parse(); return l.Boards == 4 && l.Bytes == 10 })
+	waitLong(t, loop, "the new board counted", func() bool { l := parse(); return l.Boards == 4 && l.Bytes == 10 })
 
 	// Syncs fail from now on (the directory is gone): heartbeats go on,
 	// the recovery point stays.
@@ -163,7 +161,7 @@ func TestLeaseCarriesTheRecoveryPoint(t *testing.T) {
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, loop, "a heartbeat after failing syncs", func() bool {
+	waitLong(t, loop, "a heartbeat after failing syncs", func() bool {
 		l := parse()
 		return l.Heartbeat.After(last.Add(2 * time.Second))
 	})
@@ -171,4 +169,17 @@ func TestLeaseCarriesTheRecoveryPoint(t *testing.T) {
 		t.Errorf("the recovery point moved to %v while every sync failed (last success %v)", l.LastBackup, last)
 	}
 	_ = loop.stop(t, syscall.SIGTERM)
+}
+
+// waitLong is waitFor with a 3-minute bound, for waits spanning several
+// syncs and heartbeats on a busy machine. It asserts no timing.
+func waitLong(t *testing.T, p *proc, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 3 minutes; backup output:\n%s", what, p.out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

@@ -75,16 +75,20 @@ var libSource string
 //go:embed restore.sh
 var restoreSource string
 
+//go:embed list.sh
+var listSource string
+
 //go:embed backup.sh
 var backupSource string
 
 // RestoreScript and BackupScript are the shell programs to pass as the
-// container command after EntryPoint: lib.sh followed by the script, with
+// container command after EntryPoint: lib.sh followed by the script (and,
+// for backup, list.sh in between), with
 // comment lines, blank lines and indentation removed to keep the task
 // definition small (see Compact).
 var (
 	RestoreScript = Compact(libSource + restoreSource)
-	BackupScript  = Compact(libSource + backupSource)
+	BackupScript  = Compact(libSource + listSource + backupSource)
 )
 
 // EntryPoint replaces the AWS CLI image's entry point (aws) with a shell that
