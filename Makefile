@@ -18,15 +18,20 @@ build:
 run: build
 	./bin/wbo-deploy plan
 
-# tools installs what the tests need: staticcheck (Go module proxy) and the
-# AWS CLI (Debian's awscli), which the sidecar script tests drive against a
-# loopback S3 server.
+# tools installs what the tests need: staticcheck (Go module proxy), the AWS
+# CLI, which the sidecar script tests drive against a loopback S3 server, and
+# bubblewrap (bwrap), in which internal/awssim/fargate runs the generated
+# task definitions' containers as Fargate does (with Debian's awscli at
+# /usr/bin/aws inside). As root with apt-get (CI) the Debian packages are
+# installed; elsewhere an aws CLI on PATH is enough (the Fargate-like tests
+# then skip, saying why).
 tools:
 	@test -x $(GOBIN)/staticcheck || $(GO) install $(STATICCHECK)
-	@command -v aws >/dev/null 2>&1 || { \
-	  if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq awscli >/dev/null); \
-	  else echo "install the AWS CLI (Debian: apt-get install awscli)" >&2; exit 1; fi; }
+	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+	  missing=; test -x /usr/bin/aws || missing="$$missing awscli"; command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	  [ -z "$$missing" ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null); \
+	elif ! command -v aws >/dev/null 2>&1; then \
+	  echo "install the AWS CLI (Debian: apt-get install awscli bubblewrap)" >&2; exit 1; fi
 
 vet:
 	$(GO) vet ./...

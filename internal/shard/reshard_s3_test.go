@@ -2,17 +2,15 @@ package shard_test
 
 // The re-shard from 2 to 3 shards with the real restore/backup scripts
 // (internal/sidecar) and the aws CLI against a loopback S3 server
-// (gofakes3 on 127.0.0.1), with ownership from shard.Partition and the
-// routing of each board checked against shard.Rules with the simulated
-// ALB's rule evaluation.
+// (gofakes3 on 127.0.0.1, behind the task role policy the tool generates),
+// with ownership from shard.Partition and the routing of each board checked
+// against shard.Rules with the simulated ALB's rule evaluation.
 
 import (
 	"context"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -20,16 +18,17 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	lbt "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
-	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
+	"github.com/wbo-deploy/wbo-deploy/internal/awssim/fargate"
+	"github.com/wbo-deploy/wbo-deploy/internal/config"
+	"github.com/wbo-deploy/wbo-deploy/internal/provision"
 	"github.com/wbo-deploy/wbo-deploy/internal/shard"
 	"github.com/wbo-deploy/wbo-deploy/internal/sidecar"
 )
@@ -41,13 +40,18 @@ const (
 
 type s3call struct{ method, key string }
 
+const taskRole = "arn:aws:iam::123456789012:role/wbo-deploy/wbo-task"
+
+// loopbackS3 authorizes every request against the task role policy the
+// tool generates (provision.TaskRolePolicyFor, evaluated by fargate.S3):
+// a permission the scripts need and the role lacks fails the test.
 type loopbackS3 struct {
 	t       *testing.T
 	backend *s3mem.Backend
+	srv     *fargate.S3
+	creds   fargate.Credentials
 	url     string
 	dir     string
-	mu      sync.Mutex
-	calls   []s3call
 }
 
 func newLoopbackS3(t *testing.T) *loopbackS3 {
@@ -59,23 +63,19 @@ func newLoopbackS3(t *testing.T) *loopbackS3 {
 	if err != nil {
 		t.Fatalf("the aws CLI is not on PATH (Debian: apt-get install -y awscli): %v", err)
 	}
-	s := &loopbackS3{t: t, backend: s3mem.New(), dir: t.TempDir()}
-	if err := s.backend.CreateBucket(bucket); err != nil {
+	cfg := config.Default()
+	cfg.Region, cfg.Storage.Prefix = "us-east-1", prefix
+	doc, err := provision.TaskRolePolicyFor(&cfg, provision.TaskRefs{Account: "123456789012", Region: "us-east-1", Bucket: bucket})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.backend.SetVersioningConfiguration(bucket, gofakes3.VersioningConfiguration{Status: gofakes3.VersioningEnabled}); err != nil {
+	policies, err := fargate.ParsePolicies(doc)
+	if err != nil {
 		t.Fatal(err)
 	}
-	inner := gofakes3.New(s.backend).Server()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		key := strings.TrimPrefix(strings.TrimPrefix(r.URL.Path, "/"+bucket), "/")
-		s.mu.Lock()
-		s.calls = append(s.calls, s3call{r.Method, key})
-		s.mu.Unlock()
-		inner.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	s.url = srv.URL
+	srv := fargate.NewS3(t, bucket)
+	srv.AddRole(taskRole, policies)
+	s := &loopbackS3{t: t, backend: srv.Backend, srv: srv, creds: srv.AssumeRole(taskRole, "reshard-test"), url: srv.URL, dir: t.TempDir()}
 	write(t, filepath.Join(s.dir, "config"), "[default]\nregion = us-east-1\ns3 =\n    addressing_style = path\n"+
 		"request_checksum_calculation = when_required\nresponse_checksum_validation = when_required\n")
 	write(t, filepath.Join(s.dir, "credentials"), "")
@@ -93,16 +93,15 @@ func newLoopbackS3(t *testing.T) *loopbackS3 {
 // backups, and returns the S3 calls it made.
 func (s *loopbackS3) run(script, dataDir string, keys []byte) []s3call {
 	s.t.Helper()
-	s.mu.Lock()
-	s.calls = nil
-	s.mu.Unlock()
+	s.srv.TakeRequests()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", script)
 	cmd.Env = []string{
 		"PATH=" + filepath.Join(s.dir, "bin") + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"HOME=" + os.Getenv("HOME"), "LANG=C.UTF-8", "TMPDIR=" + s.t.TempDir(),
-		"AWS_ACCESS_KEY_ID=AKIDFAKEFAKEFAKE", "AWS_SECRET_ACCESS_KEY=fake/secret/key",
+		"AWS_ACCESS_KEY_ID=" + s.creds.AccessKeyID, "AWS_SECRET_ACCESS_KEY=" + s.creds.SecretAccessKey,
+		"AWS_SESSION_TOKEN=" + s.creds.SessionToken,
 		"AWS_REGION=us-east-1", "AWS_DEFAULT_REGION=us-east-1",
 		"AWS_CONFIG_FILE=" + filepath.Join(s.dir, "config"),
 		"AWS_SHARED_CREDENTIALS_FILE=" + filepath.Join(s.dir, "credentials"),
@@ -122,9 +121,16 @@ func (s *loopbackS3) run(script, dataDir string, keys []byte) []s3call {
 	if err != nil {
 		s.t.Fatalf("script failed: %v\n%s", err, out)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls
+	var calls []s3call
+	for _, r := range s.srv.TakeRequests() {
+		if len(r.Denied) > 0 {
+			s.t.Errorf("the task role refused %s %s?%s: %v", r.Operation, r.Key, r.Query, r.Denied)
+		}
+		if r.Bucket == bucket {
+			calls = append(calls, s3call{r.Method, r.Key})
+		}
+	}
+	return calls
 }
 
 func (s *loopbackS3) put(key, body string) {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -22,6 +21,7 @@ import (
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
+	"github.com/wbo-deploy/wbo-deploy/internal/awssim/fargate"
 	"github.com/wbo-deploy/wbo-deploy/internal/shard"
 )
 
@@ -63,51 +63,75 @@ func shellCommand(ctx context.Context, shell, script string) *exec.Cmd {
 
 type s3req struct{ Method, Key, Query string }
 
-// fakeS3 is gofakes3 with its in-memory backend on 127.0.0.1, one versioned
-// bucket, and a log of the requests it served.
+// TaskRolePolicy returns the task role policy the tool generates for a
+// bucket and board prefix (provision.TaskRolePolicyFor). It is set by
+// rolepolicy_test.go, of package sidecar_test: this package's own tests
+// cannot import provision, which imports sidecar.
+var TaskRolePolicy func(bucket, prefix string) (string, error)
+
+// testRole is the task role the scripts run as in these tests.
+const testRole = "arn:aws:iam::123456789012:role/wbo-deploy/wbo-task"
+
+// fakeS3 is a loopback S3 (gofakes3 in memory, one versioned bucket) that
+// authorizes every request against the task role's policy as the tool
+// generates it (fargate.S3), with a log of the requests it served.
 type fakeS3 struct {
 	t       *testing.T
 	backend *s3mem.Backend
+	srv     *fargate.S3
+	creds   fargate.Credentials // the task role's session
 	url     string
 	aws     string // path of the real aws CLI
 	dir     string // config files and the aws shim
 
-	mu   sync.Mutex
-	reqs []s3req
-	ecs  http.Handler // answers the ECS JSON API calls (X-Amz-Target), when set
+	mu     sync.Mutex
+	reqs   []s3req
+	denied []string
+	ecs    http.Handler // answers the ECS JSON API calls (X-Amz-Target), when set
 }
 
 func newFakeS3(t *testing.T) *fakeS3 {
 	t.Helper()
 	awsPath := requireAWS(t)
-	backend := s3mem.New()
-	if err := backend.CreateBucket(testBucket); err != nil {
+	if TaskRolePolicy == nil {
+		t.Fatal("TaskRolePolicy is not set (rolepolicy_test.go)")
+	}
+	doc, err := TaskRolePolicy(testBucket, testPrefix)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := backend.SetVersioningConfiguration(testBucket, gofakes3.VersioningConfiguration{Status: gofakes3.VersioningEnabled}); err != nil {
+	policies, err := fargate.ParsePolicies(doc)
+	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fakeS3{t: t, backend: backend, aws: awsPath, dir: t.TempDir()}
-	faker := gofakes3.New(backend)
-	inner := faker.Server()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p := strings.TrimPrefix(r.URL.Path, "/")
-		key := strings.TrimPrefix(strings.TrimPrefix(p, testBucket), "/")
+	srv := fargate.NewS3(t, testBucket)
+	srv.AddRole(testRole, policies)
+	f := &fakeS3{t: t, backend: srv.Backend, srv: srv, creds: srv.AssumeRole(testRole, "sidecar-test"), url: srv.URL,
+		aws: awsPath, dir: t.TempDir()}
+	// A request the role is refused fails the test, unless it is the GET
+	// or HEAD of a missing key (403 instead of 404 without s3:ListBucket on
+	// it), which the lease reader expects.
+	t.Cleanup(func() {
+		f.takeRequests()
 		f.mu.Lock()
-		ecs := f.ecs
-		if ecs == nil || !strings.HasPrefix(r.Header.Get("X-Amz-Target"), "AmazonEC2ContainerService") {
-			f.reqs = append(f.reqs, s3req{r.Method, key, r.URL.RawQuery})
-			ecs = nil
+		defer f.mu.Unlock()
+		if len(f.denied) > 0 {
+			t.Errorf("the task role refused requests the scripts made: %v", f.denied)
 		}
+	})
+	// ECS calls (describe-tasks of the lease holder), authorized against
+	// the role like the S3 requests, are answered by f.ecs.
+	srv.SetECS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		h := f.ecs
 		f.mu.Unlock()
-		if ecs != nil {
-			ecs.ServeHTTP(w, r)
+		if h == nil {
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write([]byte(`{"__type":"ServerException","message":"no ECS in this test"}`))
 			return
 		}
-		inner.ServeHTTP(w, r)
+		h.ServeHTTP(w, r)
 	}))
-	t.Cleanup(srv.Close)
-	f.url = srv.URL
 
 	// Path-style addressing, no checksum trailers (aws-chunked uploads that
 	// gofakes3 would store verbatim), nothing read from ~/.aws.
@@ -135,8 +159,9 @@ func (f *fakeS3) env(endpoint string, vars map[string]string) []string {
 		"HOME=" + os.Getenv("HOME"),
 		"LANG=C", // as in the AWS CLI image; the CLI's Python then runs in UTF-8 mode
 		"TMPDIR=" + f.t.TempDir(),
-		"AWS_ACCESS_KEY_ID=AKIDFAKEFAKEFAKE",
-		"AWS_SECRET_ACCESS_KEY=fake/secret/key",
+		"AWS_ACCESS_KEY_ID=" + f.creds.AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + f.creds.SecretAccessKey,
+		"AWS_SESSION_TOKEN=" + f.creds.SessionToken,
 		"AWS_REGION=us-east-1",
 		"AWS_DEFAULT_REGION=us-east-1",
 		"AWS_CONFIG_FILE=" + filepath.Join(f.dir, "config"),
@@ -312,6 +337,17 @@ func (l *lineLog) waitFor(sub string, timeout time.Duration) bool {
 func (f *fakeS3) takeRequests() []s3req {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	for _, r := range f.srv.TakeRequests() {
+		if r.Bucket != testBucket {
+			continue
+		}
+		f.reqs = append(f.reqs, s3req{r.Method, r.Key, r.Query})
+		for _, d := range r.Denied {
+			if !strings.HasSuffix(d, "(missing key)") {
+				f.denied = append(f.denied, fmt.Sprintf("%s %s?%s: %s", r.Operation, r.Key, r.Query, d))
+			}
+		}
+	}
 	r := f.reqs
 	f.reqs = nil
 	return r
