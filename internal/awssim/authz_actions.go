@@ -991,7 +991,7 @@ var secretsRules = map[string]authzRule{
 }
 
 func init() {
-	for _, op := range []string{"DescribeSecret", "GetSecretValue", "PutSecretValue", "DeleteSecret", "TagResource", "UntagResource", "UpdateSecret"} {
+	for _, op := range []string{"DescribeSecret", "GetSecretValue", "PutSecretValue", "DeleteSecret", "TagResource"} {
 		action := "secretsmanager:" + op
 		secretsRules[op] = func(e *authzEnv, in any) []authzCheck {
 			e.add(action, e.secretARN(str(in, "SecretId")), nil)
@@ -1001,7 +1001,7 @@ func init() {
 	// SSM parameters: arn:...:parameter/NAME without the leading slash
 	// (Service Authorization Reference, AWS Systems Manager, resource type
 	// parameter); GetParameter and DeleteParameter take a name or an ARN.
-	for _, op := range []string{"GetParameter", "DeleteParameter", "PutParameter", "GetParameters"} {
+	for _, op := range []string{"GetParameter", "DeleteParameter", "PutParameter"} {
 		action := "ssm:" + op
 		ssmRules[op] = func(e *authzEnv, in any) []authzCheck {
 			name := str(in, "Name")

@@ -409,12 +409,12 @@ func TestSecretValueNotEchoed(t *testing.T) {
 }
 
 func TestWBOEnvWarnings(t *testing.T) {
-	c := mustLoadYAML(t, "app: {env: {WBO_MAX_SAVE_DELAYS: \"5\", WBO_SAVE_INTERVAL: 2s, AUTO_FINGER_WHITEOUT: \"off\", WBO_MAX_EMIT_COUNT: \"*:300/5s\", LOG_LEVEL: DEBUG}}")
+	c := mustLoadYAML(t, "app: {env: {WBO_MAX_SAVE_DELAYS: \"5\", WBO_SEQ_REPLAY_RETENTION_MS: 2s, AUTO_FINGER_WHITEOUT: \"off\", WBO_MAX_EMIT_COUNT: \"*:300/5s\", LOG_LEVEL: DEBUG}}")
 	if err := c.Validate(); err != nil {
 		t.Fatalf("valid WBO settings refused: %v", err)
 	}
 	w := strings.Join(c.Warnings(), "\n")
-	for _, want := range []string{"WBO_MAX_SAVE_DELAYS: lovasoa/wbo:v2.17.0 does not read", "did you mean WBO_MAX_SAVE_DELAY?", "WBO_SAVE_INTERVAL: WBO reads 2s as 2", "AUTO_FINGER_WHITEOUT: only the value \"disabled\""} {
+	for _, want := range []string{"WBO_MAX_SAVE_DELAYS: lovasoa/wbo:v2.17.0 does not read", "did you mean WBO_MAX_SAVE_DELAY?", "WBO_SEQ_REPLAY_RETENTION_MS: WBO reads 2s as 2", "AUTO_FINGER_WHITEOUT: only the value \"disabled\""} {
 		if !strings.Contains(w, want) {
 			t.Errorf("warnings lack %q:\n%s", want, w)
 		}
