@@ -1,125 +1,90 @@
 package sidecar
 
 import (
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/awssim/fargate"
 )
-
-// ecsTasks answers DescribeTasks (ECS JSON 1.1 protocol, Amazon ECS API
-// reference) from a map of task ARN to lastStatus, AccessDenied when denied
-// is set, and records the cluster each call named.
-type ecsTasks struct {
-	mu       sync.Mutex
-	status   map[string]string
-	denied   bool
-	clusters []string
-}
-
-func (e *ecsTasks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Cluster string   `json:"cluster"`
-		Tasks   []string `json:"tasks"`
-	}
-	_ = json.NewDecoder(r.Body).Decode(&in)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.clusters = append(e.clusters, in.Cluster)
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	if !strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeTasks") {
-		w.WriteHeader(400)
-		_, _ = w.Write([]byte(`{"__type":"InvalidParameterException","message":"unexpected call"}`))
-		return
-	}
-	if e.denied {
-		w.WriteHeader(400)
-		_, _ = w.Write([]byte(`{"__type":"AccessDeniedException","message":"User is not authorized to perform: ecs:DescribeTasks"}`))
-		return
-	}
-	type task struct {
-		TaskArn    string `json:"taskArn"`
-		LastStatus string `json:"lastStatus"`
-	}
-	type failure struct {
-		Arn    string `json:"arn"`
-		Reason string `json:"reason"`
-	}
-	out := struct {
-		Tasks    []task    `json:"tasks"`
-		Failures []failure `json:"failures"`
-	}{Tasks: []task{}, Failures: []failure{}}
-	for _, t := range in.Tasks {
-		if s, ok := e.status[t]; ok {
-			out.Tasks = append(out.Tasks, task{t, s})
-		} else {
-			out.Failures = append(out.Failures, failure{t, "MISSING"})
-		}
-	}
-	_ = json.NewEncoder(w).Encode(out)
-}
 
 // TestLeaseOfStoppedTaskDoesNotBlock: a lease with a fresh heartbeat whose
 // holder (a task ARN) ECS reports stopped is no reason to wait; a running
-// holder, an unknown one or a failed lookup means waiting as before.
+// holder, an unknown one or a lookup the task role may not make means
+// waiting as before. ECS is fargate.Tasks behind the generated task role
+// policy; the scripts run on a test clock moved one poll interval per poll.
 func TestLeaseOfStoppedTaskDoesNotBlock(t *testing.T) {
 	t.Parallel()
-	const arn = "arn:aws:ecs:us-east-1:123456789012:task/wbo/0123456789abcdef0123456789abcdef"
+	const (
+		arn      = "arn:aws:ecs:us-east-1:123456789012:task/wbo/0123456789abcdef0123456789abcdef"
+		otherARN = "arn:aws:ecs:us-east-1:123456789012:task/other/0123456789abcdef0123456789abcdef"
+	)
 	cases := []struct {
-		name, status string
-		denied       bool
-		wait         int
-		want         string
+		name, holder, status, cluster string
+		wait, sleeps, calls           int
+		want                          string
 	}{
-		{name: "stopped", status: "STOPPED", wait: 600, want: "lease " + testLease + " is held by " + arn + ", which ECS reports STOPPED"},
-		{name: "running", status: "RUNNING", wait: 2, want: "giving up waiting"},
-		{name: "unknown", wait: 2, want: "giving up waiting"},
-		{name: "denied", denied: true, wait: 2, want: "cannot look up " + arn + " in cluster wbo"},
+		{name: "stopped", holder: arn, status: "STOPPED", cluster: "wbo", wait: 600, sleeps: 0, calls: 1,
+			want: "lease " + testLease + " is held by " + arn + ", which ECS reports STOPPED; waited 0s"},
+		{name: "running", holder: arn, status: "RUNNING", cluster: "wbo", wait: 2, sleeps: 2, calls: 3, want: "giving up waiting; waited 2s"},
+		{name: "unknown", holder: arn, cluster: "wbo", wait: 2, sleeps: 2, calls: 3, want: "giving up waiting; waited 2s"},
+		// The generated role may only describe the tasks of its own cluster
+		// (wbo): ECS refuses, and restore stops asking.
+		{name: "denied", holder: otherARN, status: "STOPPED", cluster: "other", wait: 2, sleeps: 2, calls: 1,
+			want: "cannot look up " + otherARN + " in cluster other"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFakeS3(t)
-			e := &ecsTasks{status: map[string]string{}, denied: c.denied}
+			clk := fargate.NewClock(t, clockStart)
+			tasks := fargate.NewTasks()
 			if c.status != "" {
-				e.status[arn] = c.status
+				tasks.Set(c.holder, c.status)
 			}
-			f.mu.Lock()
-			f.ecs = e
-			f.mu.Unlock()
+			f.srv.SetECS(tasks)
 			f.put(testPrefix+"board-a.svg", "a")
-			putLease(f, arn, time.Now().Unix())
+			putLease(f, c.holder, clk.Now().Unix())
 			dir := filepath.Join(t.TempDir(), "data")
-			r := f.run("sh", RestoreScript, leaseVars(dir, 600, c.wait, "WBO_CLUSTER", "wbo"))
+			r, sleeps := f.runOnClock(clk, "sh", RestoreScript, "restore", leaseVars(dir, 600, c.wait, "WBO_CLUSTER", c.cluster), time.Second, 10)
 			if r.code != 0 {
 				t.Fatalf("restore exited %d:\n%s", r.code, r.stderr)
 			}
 			if !strings.Contains(r.stderr, c.want) {
 				t.Errorf("restore output lacks %q:\n%s", c.want, r.stderr)
 			}
-			if c.wait == 600 && strings.Contains(r.stderr, "giving up") {
-				t.Errorf("restore waited for a stopped task's lease:\n%s", r.stderr)
+			if sleeps != c.sleeps {
+				t.Errorf("restore slept %d times between polls, want %d:\n%s", sleeps, c.sleeps, r.stderr)
 			}
 			if d := diffMaps(map[string]string{"board-a.svg": "a"}, boardFiles(dirFiles(t, dir))); d != "" {
 				t.Fatalf("restored:\n%s", d)
 			}
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			if len(e.clusters) == 0 {
-				t.Fatal("restore never asked ECS about the lease holder")
+			calls := f.ecsCalls()
+			if len(calls) != c.calls {
+				t.Errorf("restore asked ECS %d times, want %d (once per poll, never again after a refusal): %v", len(calls), c.calls, calls)
 			}
-			for _, cl := range e.clusters {
+			for _, call := range calls {
+				if call.Operation != "ecs:DescribeTasks" || (len(call.Denied) > 0) != (c.name == "denied") {
+					t.Errorf("ECS call %s denied %v", call.Operation, call.Denied)
+				}
+			}
+			answered := tasks.Clusters()
+			if c.name == "denied" {
+				if len(answered) != 0 {
+					t.Errorf("the refused call reached ECS: %v", answered)
+				}
+				return
+			}
+			if len(answered) != c.calls {
+				t.Errorf("ECS answered %d calls, want %d", len(answered), c.calls)
+			}
+			for _, cl := range answered {
 				if cl != "wbo" {
 					t.Errorf("DescribeTasks named cluster %q, want wbo", cl)
 				}
-			}
-			if c.denied && len(e.clusters) != 1 {
-				t.Errorf("restore asked ECS %d times after an AccessDenied, want once", len(e.clusters))
 			}
 		})
 	}
