@@ -281,6 +281,20 @@ func (p *proc) stop(t *testing.T, sig os.Signal) int {
 	return p.wait(t)
 }
 
+// stopOnClock sends sig to p, which runs on clk as who, and returns its
+// exit code. A sleep p began just before the signal and still waits for
+// is ended (Clock.Wake), as it would end by itself on a real clock.
+func (p *proc) stopOnClock(t *testing.T, clk *fargate.Clock, who string, sig os.Signal) int {
+	t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	for clk.WaitAsleep(t, hang, p.exited, who) {
+		clk.Wake(who)
+	}
+	return p.wait(t)
+}
+
 // wait returns the exit code of the script once it has ended.
 func (p *proc) wait(t *testing.T) int {
 	t.Helper()

@@ -121,7 +121,7 @@ func TestLeaseHandOverWaitsForFinalBackup(t *testing.T) {
 			// new restore sleeps meanwhile (the clock stands still): it
 			// cannot see the lease before the final sync.
 			writeLikeWBO(t, filepath.Join(oldDir, "board-a.svg"), "a v2, the last edit")
-			if code := backup.stop(t, syscall.SIGTERM); code != 0 {
+			if code := backup.stopOnClock(t, clk, "old-backup", syscall.SIGTERM); code != 0 {
 				t.Fatalf("old backup exited %d after SIGTERM:\n%s", code, backup.out.String())
 			}
 			for _, want := range []string{"final sync done", "lease " + testLease + " released"} {

@@ -189,6 +189,25 @@ func (c *Clock) Advance(d time.Duration) {
 	}
 }
 
+// Wake ends who's sleeps now without moving the clock. It is for a script
+// stopped by a signal: backup.sh's loop starts a sleep, then waits for it,
+// and a signal that arrives in between does not end the wait, so the final
+// sync starts when that sleep ends (at most a second later on a real
+// clock, never on a test clock that stands still). Waking a sleep the
+// script has already killed does nothing.
+func (c *Clock) Wake(who string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.sleepers = slices.DeleteFunc(c.sleepers, func(s *sleeper) bool {
+		if s.who != who {
+			return false
+		}
+		close(s.wake)
+		return true
+	})
+	c.notify()
+}
+
 // AfterFunc calls f once the clock has moved d (in Advance's goroutine);
 // stop cancels it and reports whether it had not fired yet.
 func (c *Clock) AfterFunc(d time.Duration, f func()) (stop func() bool) {
