@@ -340,6 +340,21 @@ func (f *fakeS3) runOnClock(clk *fargate.Clock, shell, script, who string, vars 
 	return r, sleeps
 }
 
+// tick moves clk by n seconds, one at a time, each once p (running on it
+// as who) sleeps, then waits until p sleeps again: what p does in those n
+// seconds is done when tick returns.
+func tick(t *testing.T, clk *fargate.Clock, p *proc, who string, n int) {
+	t.Helper()
+	for i := 0; i <= n; i++ {
+		if !clk.WaitAsleep(t, hang, p.exited, who) {
+			t.Fatalf("%s ended (%d); output:\n%s", who, p.code, p.out.String())
+		}
+		if i < n {
+			clk.Advance(time.Second)
+		}
+	}
+}
+
 // clockVars adds the test clock's variables (the script runs as who) to vars.
 func clockVars(clk *fargate.Clock, who string, vars map[string]string) map[string]string {
 	v := clk.Vars(who)

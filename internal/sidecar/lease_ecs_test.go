@@ -93,58 +93,51 @@ func TestLeaseOfStoppedTaskDoesNotBlock(t *testing.T) {
 // TestLeaseCarriesTheRecoveryPoint: the backup's heartbeat publishes the
 // time of its last successful sync with the boards and bytes it saw, in the
 // form ParseLease reads; a failing sync leaves the recovery point behind.
+// The backup runs on a test clock, one second per tick.
 func TestLeaseCarriesTheRecoveryPoint(t *testing.T) {
 	t.Parallel()
 	f := newFakeS3(t)
+	clk := fargate.NewClock(t, clockStart)
 	dir := filepath.Join(t.TempDir(), "data")
 	writeBoards(t, dir, map[string]string{"board-a.svg": "aaaa", "board-b.svg": "bb", "board-тест.svg": "ccc"})
-	vars := leaseVars(dir, 6, 6, "WBO_SYNC_INTERVAL", "1") // a heartbeat every 2 s
-	before := time.Now().Add(-time.Second).Truncate(time.Second)
+	vars := clockVars(clk, "backup", leaseVars(dir, 6, 6, "WBO_SYNC_INTERVAL", "1")) // a heartbeat every 2 s
 	loop := f.start("sh", BackupScript, vars, "watching")
-	parse := func() Lease {
+	check := func(what string, heartbeat, lastBackup time.Time, boards int, bytes int64) {
 		t.Helper()
 		body, ok := f.objects(testLeaseKey)[testLeaseKey]
 		if !ok {
-			t.Fatalf("no lease:\n%s", loop.out.String())
+			t.Fatalf("%s: no lease:\n%s", what, loop.out.String())
 		}
 		l, err := ParseLease(body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return l
+		want := Lease{Owner: l.Owner, Heartbeat: heartbeat, LastBackup: lastBackup, Boards: boards, Bytes: bytes}
+		if l != want || l.Owner == "" {
+			t.Fatalf("%s: lease %+v, want %+v", what, l, want)
+		}
 	}
-	l := parse()
-	if l.LastBackup.Before(before) || l.Boards != 3 || l.Bytes != int64(4+2+len("ccc")) {
-		t.Fatalf("lease at start: %+v, want a recovery point after %v with 3 boards and 9 bytes", l, before)
-	}
+	// The directory as restore left it is the first recovery point.
+	t0 := clk.Now()
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+	check("at start", t0, t0, 3, int64(4+2+len("ccc")))
+
+	// A new board: the sync at t0+1 uploads it, the heartbeat at t0+2
+	// publishes that sync.
 	writeLikeWBO(t, filepath.Join(dir, "board-c.svg"), "c")
-	waitLong(t, loop, "the new board counted", func() bool { l := parse(); return l.Boards == 4 && l.Bytes == 10 })
+	tick(t, clk, loop, "backup", 1)
+	check("1 s later (no heartbeat due)", t0, t0, 3, 9)
+	tick(t, clk, loop, "backup", 1)
+	check("the heartbeat after the upload", sec(2), sec(1), 4, 10)
 
 	// Syncs fail from now on (the directory is gone): heartbeats go on,
-	// the recovery point stays.
-	last := parse().LastBackup
+	// the recovery point stays at the last successful sync (t0+2).
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	waitLong(t, loop, "a heartbeat after failing syncs", func() bool {
-		l := parse()
-		return l.Heartbeat.After(last.Add(2 * time.Second))
-	})
-	if l := parse(); !l.LastBackup.Equal(last) && !l.LastBackup.Before(last.Add(2*time.Second)) {
-		t.Errorf("the recovery point moved to %v while every sync failed (last success %v)", l.LastBackup, last)
-	}
-	_ = loop.stop(t, syscall.SIGTERM)
-}
-
-// waitLong is waitFor with a 3-minute bound, for waits spanning several
-// syncs and heartbeats on a busy machine. It asserts no timing.
-func waitLong(t *testing.T, p *proc, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 3 minutes; backup output:\n%s", what, p.out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
+	tick(t, clk, loop, "backup", 2)
+	check("a heartbeat after failing syncs", sec(4), sec(2), 4, 10)
+	if code := loop.stopOnClock(t, clk, "backup", syscall.SIGTERM); code == 0 {
+		t.Errorf("backup exited 0 after its final sync failed:\n%s", loop.out.String())
 	}
 }

@@ -224,17 +224,19 @@ func TestLeaseStaleOrOverdueDoesNotBlock(t *testing.T) {
 
 // TestLeaseIsNoBoard: the lease object is never restored, its owner token
 // file is never uploaded, and neither counts as a board for the deletion
-// guard; the backup loop refreshes the lease while nothing changes.
+// guard; the backup loop refreshes the lease while nothing changes. The
+// backup runs on a test clock, one second per tick.
 func TestLeaseIsNoBoard(t *testing.T) {
 	t.Parallel()
 	f := newFakeS3(t)
+	clk := fargate.NewClock(t, clockStart)
 	boards := map[string]string{"board-a.svg": "a", "board-b.svg": "b", "board-c.svg": "c", "board-d.svg": "d"}
 	for name, body := range boards {
 		f.put(testPrefix+name, body)
 	}
 	putLease(f, "gone-task", 1000) // stale
 	dir := filepath.Join(t.TempDir(), "data")
-	vars := leaseVars(dir, 6, 6, "WBO_SYNC_INTERVAL", "1") // a heartbeat every 2 s
+	vars := clockVars(clk, "backup", leaseVars(dir, 6, 6, "WBO_SYNC_INTERVAL", "1")) // a heartbeat every 2 s
 
 	r := f.run("sh", RestoreScript, vars)
 	if r.code != 0 || !strings.Contains(r.stderr, "restored 4 boards") {
@@ -254,8 +256,17 @@ func TestLeaseIsNoBoard(t *testing.T) {
 	owner := readOwner(t, dir)
 
 	loop := f.start("sh", BackupScript, vars, "watching")
-	_, first, _ := f.lease()
-	waitFor(t, loop, "a heartbeat", func() bool { o, at, ok := f.lease(); return ok && o == owner && at > first })
+	if o, at, ok := f.lease(); !ok || o != owner || at != clk.Now().Unix() {
+		t.Fatalf("lease at start: %q at %d (present %v), want %q at %d", o, at, ok, owner, clk.Now().Unix())
+	}
+	tick(t, clk, loop, "backup", 1)
+	if _, at, _ := f.lease(); at != clk.Now().Unix()-1 {
+		t.Fatalf("a heartbeat after 1 s of a TTL of 6 s: want every 2 s")
+	}
+	tick(t, clk, loop, "backup", 1)
+	if o, at, _ := f.lease(); o != owner || at != clk.Now().Unix() {
+		t.Fatalf("no heartbeat 2 s after the last: %q at %d, now %d", o, at, clk.Now().Unix())
+	}
 
 	// One board of four deleted: its object goes. Then two of the three
 	// left: the guard refuses, which it would not if the lease or the token
@@ -263,16 +274,20 @@ func TestLeaseIsNoBoard(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "board-a.svg")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, loop, "board-a deleted", func() bool { _, ok := f.objects(testPrefix)[testPrefix+"board-a.svg"]; return !ok })
+	tick(t, clk, loop, "backup", 1)
+	if _, ok := f.objects(testPrefix)[testPrefix+"board-a.svg"]; ok {
+		t.Fatalf("board-a not deleted by the next sync:\n%s", loop.out.String())
+	}
 	for _, n := range []string{"board-b.svg", "board-c.svg"} {
 		if err := os.Remove(filepath.Join(dir, n)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if !loop.out.WaitFor("refusing to delete 2 of 3 boards", hang, loop.exited) {
+	tick(t, clk, loop, "backup", 1)
+	if !strings.Contains(loop.out.String(), "refusing to delete 2 of 3 boards") {
 		t.Fatalf("the guard did not refuse deleting 2 of 3 boards:\n%s", loop.out.String())
 	}
-	if code := loop.stop(t, syscall.SIGINT); code != 0 {
+	if code := loop.stopOnClock(t, clk, "backup", syscall.SIGINT); code != 0 {
 		t.Fatalf("backup exited %d:\n%s", code, loop.out.String())
 	}
 
