@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -275,21 +276,36 @@ func (f *fakeS3) start(shell, script string, vars map[string]string, ready strin
 // stop sends sig and returns the exit code.
 func (p *proc) stop(t *testing.T, sig os.Signal) int {
 	t.Helper()
+	p.signal(t, sig)
+	return p.wait(t)
+}
+
+// signal sends sig to the script.
+func (p *proc) signal(t *testing.T, sig os.Signal) {
+	t.Helper()
+	// A signal ignored here is ignored by the script too, and sh cannot
+	// trap it ("signals that were ignored on entry to a non-interactive
+	// shell cannot be trapped or reset"): e.g. SIGINT for a go test run as
+	// a background job of a script without job control.
+	if signal.Ignored(sig) {
+		t.Fatalf("%v is ignored by this test process, so the script cannot trap it: run go test in the foreground", sig)
+	}
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	return p.wait(t)
 }
 
 // stopOnClock sends sig to p, which runs on clk as who, and returns its
 // exit code. A sleep p began just before the signal and still waits for
-// is ended (Clock.Wake), as it would end by itself on a real clock.
+// is ended (Clock.Wake), as it would end by itself on a real clock; so are
+// the sleeps between the retries of a failing final sync (two at most).
 func (p *proc) stopOnClock(t *testing.T, clk *fargate.Clock, who string, sig os.Signal) int {
 	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatal(err)
-	}
-	for clk.WaitAsleep(t, hang, p.exited, who) {
+	p.signal(t, sig)
+	for wakes := 0; clk.WaitAsleep(t, hang, p.exited, who); wakes++ {
+		if wakes > 3 {
+			t.Fatalf("%s still runs after %v and %d of its sleeps ended; output:\n%s", who, sig, wakes, p.out.String())
+		}
 		clk.Wake(who)
 	}
 	return p.wait(t)

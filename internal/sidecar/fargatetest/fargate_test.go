@@ -220,7 +220,10 @@ func TestGeneratedTaskRoundTrip(t *testing.T) {
 	put(t, srv, prefix+own, "original")
 	put(t, srv, prefix+other, "other shard")
 	def := st.taskDef(t, 1)
-	task := runTask(t, srv, def, st.cfg, wboImage(t, own, fresh))
+	// On a test clock that stands still: no stopTimeout can run out on a
+	// busy machine, the backup's final sync alone carries the edits.
+	clk := fargate.NewClock(t, time.Unix(1_800_000_000, 0))
+	task := runTaskOnClock(t, srv, def, st.cfg, wboImage(t, own, fresh), clk, "trip")
 	task.WaitOutput("wbo", "wbo: ready", fgWait)
 	if out := task.Output("wbo"); !strings.Contains(out, "wbo: loaded "+own+"\n") && !strings.HasSuffix(strings.Split(out, "\n")[0], own) {
 		t.Errorf("WBO must find exactly the shard's board %s; output:\n%s", own, out)
@@ -232,8 +235,7 @@ func TestGeneratedTaskRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	task.WaitOutput("wbo", "wbo: edited", fgWait)
-	task.Stop("the service deployed a new revision")
-	task.Wait(fgWait)
+	stopOnClock(t, task, clk, "trip", "the service deployed a new revision")
 
 	evs := task.Events()
 	order := []int{eventIndex(evs, "restore", "start"), eventIndex(evs, "restore", "exit"), eventIndex(evs, "backup", "start"),
@@ -368,14 +370,27 @@ func TestGeneratedTaskStopsAHungWBO(t *testing.T) {
 	prefix := st.cfg.Storage.Prefix
 	put(t, srv, prefix+own, "original")
 	def := st.taskDef(t, 0)
-	task := runTask(t, srv, def, st.cfg, wboImage(t, own, ""))
+	clk := fargate.NewClock(t, time.Unix(1_800_000_000, 0))
+	task := runTaskOnClock(t, srv, def, st.cfg, wboImage(t, own, ""), clk, "hung")
 	task.WaitOutput("backup", "watching", fgWait)
 	if err := os.WriteFile(filepath.Join(task.Volume("boards"), ".edit"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	task.WaitOutput("wbo", "wbo: edited", fgWait)
 	task.Stop("scale in")
-	task.Wait(fgWait)
+	waitEvent(t, task, "wbo", "SIGTERM")
+	// The runner's stopTimeout is on the test clock: WBO is killed when,
+	// and only when, the clock has moved that far.
+	stopTimeout := time.Duration(aws.ToInt32(container(t, def, "wbo").StopTimeout)) * time.Second
+	clk.Advance(stopTimeout - time.Second)
+	if i := eventIndex(task.Events(), "wbo", "SIGKILL"); i != -1 {
+		t.Fatalf("wbo killed %v after SIGTERM, before its stopTimeout of %v; events %v", stopTimeout-time.Second, stopTimeout, task.Events())
+	}
+	clk.Advance(time.Second)
+	if i := eventIndex(task.Events(), "wbo", "SIGKILL"); i == -1 {
+		t.Fatalf("wbo not killed after its stopTimeout of %v; events %v", stopTimeout, task.Events())
+	}
+	stopOnClock(t, task, clk, "hung", "scale in")
 	evs := task.Events()
 	order := []int{eventIndex(evs, "wbo", "SIGTERM"), eventIndex(evs, "wbo", "SIGKILL"), eventIndex(evs, "wbo", "exit"),
 		eventIndex(evs, "backup", "SIGTERM"), eventIndex(evs, "backup", "exit")}
@@ -399,6 +414,20 @@ func TestGeneratedTaskStopsAHungWBO(t *testing.T) {
 	}
 }
 
+// waitEvent waits until the task records "container what" (polling its
+// events; the bound only stops a hung test).
+func waitEvent(t *testing.T, task *fargate.Task, container, what string) {
+	t.Helper()
+	deadline := time.After(fgWait)
+	for eventIndex(task.Events(), container, what) == -1 {
+		select {
+		case <-deadline:
+			t.Fatalf("no event %s %s; events %v\n%s", container, what, task.Events(), task.Logs())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
 // stopOnClock stops a task whose scripts run on clk (runTaskOnClock as
 // name) and waits for it. A sleep its backup began just before its SIGTERM
 // and still waits for is ended (Clock.Wake), as it would end by itself on a
@@ -406,16 +435,13 @@ func TestGeneratedTaskStopsAHungWBO(t *testing.T) {
 func stopOnClock(t *testing.T, task *fargate.Task, clk *fargate.Clock, name, reason string) {
 	t.Helper()
 	task.Stop(reason)
-	for clk.WaitAsleep(t, fgWait, task.Done(), name+"-backup") {
-		if eventIndex(task.Events(), "backup", "SIGTERM") != -1 {
-			clk.Wake(name + "-backup")
-		} else {
-			// The backup still runs its loop while WBO stops.
-			select {
-			case <-task.Done():
-			case <-time.After(50 * time.Millisecond):
-			}
+	// The backup runs its loop until WBO has stopped.
+	waitEvent(t, task, "backup", "SIGTERM")
+	for wakes := 0; clk.WaitAsleep(t, fgWait, task.Done(), name+"-backup"); wakes++ {
+		if wakes > 3 {
+			t.Fatalf("the backup still runs after its SIGTERM and %d of its sleeps ended; events %v\n%s", wakes, task.Events(), task.Logs())
 		}
+		clk.Wake(name + "-backup")
 	}
 	task.Wait(fgWait)
 }
