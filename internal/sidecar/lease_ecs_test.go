@@ -29,11 +29,11 @@ func TestLeaseOfStoppedTaskDoesNotBlock(t *testing.T) {
 	}{
 		{name: "stopped", holder: arn, status: "STOPPED", cluster: "wbo", wait: 600, sleeps: 0, calls: 1,
 			want: "lease " + testLease + " is held by " + arn + ", which ECS reports STOPPED; waited 0s"},
-		{name: "running", holder: arn, status: "RUNNING", cluster: "wbo", wait: 2, sleeps: 2, calls: 3, want: "giving up waiting; waited 2s"},
-		{name: "unknown", holder: arn, cluster: "wbo", wait: 2, sleeps: 2, calls: 3, want: "giving up waiting; waited 2s"},
+		{name: "running", holder: arn, status: "RUNNING", cluster: "wbo", wait: 1, sleeps: 1, calls: 2, want: "giving up waiting; waited 1s"},
+		{name: "unknown", holder: arn, cluster: "wbo", wait: 1, sleeps: 1, calls: 2, want: "giving up waiting; waited 1s"},
 		// The generated role may only describe the tasks of its own cluster
 		// (wbo): ECS refuses, and restore stops asking.
-		{name: "denied", holder: otherARN, status: "STOPPED", cluster: "other", wait: 2, sleeps: 2, calls: 1,
+		{name: "denied", holder: otherARN, status: "STOPPED", cluster: "other", wait: 1, sleeps: 1, calls: 1,
 			want: "cannot look up " + otherARN + " in cluster other"},
 	}
 	for _, c := range cases {

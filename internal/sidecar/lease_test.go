@@ -175,14 +175,14 @@ func TestLeaseStaleOrOverdueDoesNotBlock(t *testing.T) {
 		// Dead for long: restore goes on at once.
 		{name: "stale", age: 1000, ttl: 30, wait: 600, sleeps: 0,
 			want: []string{"lease " + testLease + " is stale (last heartbeat of dead-task 1000s ago); waited 0s"}},
-		// 1 s old, TTL 3 s: fresh at the first two polls, stale at the
-		// third, long before the wait of 600 s runs out.
-		{name: "goes stale while waiting", age: 1, ttl: 3, wait: 600, sleeps: 2,
-			want: []string{"waiting for dead-task to release lease " + testLease + " (heartbeat 1s ago)",
-				"lease " + testLease + " is stale (last heartbeat of dead-task 3s ago); waited 2s"}},
-		// Alive (TTL 600 s) but the wait is 2 s.
-		{name: "wait runs out", age: 0, ttl: 600, wait: 2, sleeps: 2,
-			want: []string{"waiting for dead-task", "lease " + testLease + " still held by dead-task: giving up waiting; waited 2s"}},
+		// 2 s old, TTL 3 s: fresh at the first poll, stale at the second,
+		// long before the wait of 600 s runs out.
+		{name: "goes stale while waiting", age: 2, ttl: 3, wait: 600, sleeps: 1,
+			want: []string{"waiting for dead-task to release lease " + testLease + " (heartbeat 2s ago)",
+				"lease " + testLease + " is stale (last heartbeat of dead-task 3s ago); waited 1s"}},
+		// Alive (TTL 600 s) but the wait is 1 s: a second poll, then no more.
+		{name: "wait runs out", age: 0, ttl: 600, wait: 1, sleeps: 1,
+			want: []string{"waiting for dead-task", "lease " + testLease + " still held by dead-task: giving up waiting; waited 1s"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
