@@ -218,8 +218,12 @@ func upDocument(cfg *config.Config, account, region string, res *provision.Resul
 	return doc
 }
 
-// stackURL is the load balancer's URL, from its state record.
+// stackURL is the whiteboard's URL: https on domain.name, else the load
+// balancer's, from its state record.
 func stackURL(cfg *config.Config, recs []state.Resource) string {
+	if d := cfg.DomainName(); d != "" && len(recs) > 0 {
+		return "https://" + d
+	}
 	for _, r := range recs {
 		if r.Name == "alb" && r.Attrs["dns_name"] != "" {
 			if cfg.HTTPS() {

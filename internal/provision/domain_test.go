@@ -1,0 +1,313 @@
+package provision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53t "github.com/aws/aws-sdk-go-v2/service/route53/types"
+	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
+	"github.com/wbo-deploy/wbo-deploy/internal/config"
+)
+
+func domainConfig(domain string) *config.Config {
+	cfg := cmpSmallConfig(config.ModeSingle)
+	cfg.Domain.Name = domain
+	return cfg
+}
+
+// zoneRecords lists a zone's records other than SOA and NS, as "name type value".
+func zoneRecords(t *testing.T, r *rig, zone string) []string {
+	t.Helper()
+	out, err := r.clients().Route53.ListResourceRecordSets(context.Background(), &route53.ListResourceRecordSetsInput{HostedZoneId: aws.String(zone)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range out.ResourceRecordSets {
+		if s.Type == r53t.RRTypeSoa || s.Type == r53t.RRTypeNs {
+			continue
+		}
+		got = append(got, strings.TrimSpace(fmt.Sprintf("%s %s %s", aws.ToString(s.Name), s.Type, setValue(&s))))
+	}
+	sort.Strings(got)
+	return got
+}
+
+// certificates lists the account's certificates as "domain status".
+func certificates(t *testing.T, r *rig) []string {
+	t.Helper()
+	out, err := r.clients().ACM.ListCertificates(context.Background(), &acm.ListCertificatesInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, c := range out.CertificateSummaryList {
+		got = append(got, aws.ToString(c.DomainName)+" "+string(c.Status))
+	}
+	sort.Strings(got)
+	return got
+}
+
+func httpsCertificate(t *testing.T, r *rig) string {
+	t.Helper()
+	out, err := r.clients().ELB.DescribeListeners(context.Background(), &elbv2.DescribeListenersInput{ListenerArns: []string{cmpRecord(t, r, "listener-https")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.Listeners[0].Certificates[0].CertificateArn)
+}
+
+func addRecord(t *testing.T, r *rig, zone, name, typ, value string) {
+	t.Helper()
+	_, err := r.clients().Route53.ChangeResourceRecordSets(context.Background(), &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zone),
+		ChangeBatch: &r53t.ChangeBatch{Changes: []r53t.Change{{Action: r53t.ChangeActionCreate, ResourceRecordSet: &r53t.ResourceRecordSet{
+			Name: aws.String(name), Type: r53t.RRType(typ), TTL: aws.Int64(60), ResourceRecords: []r53t.ResourceRecord{{Value: aws.String(value)}}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A domain in a Route 53 zone of the account: up requests the certificate,
+// validates it through the zone, serves HTTPS with it, points the domain at
+// the load balancer; a second up changes nothing; destroy removes exactly
+// what up made, leaving the user's own records.
+func TestDomainInRoute53(t *testing.T) {
+	r := newRig(t, domainConfig("board.example.com"))
+	zone := r.cloud.CreateZone("example.com")
+	other := r.cloud.CreateZone("example.org")
+	addRecord(t, r, zone, "www.example.com", "CNAME", "elsewhere.example.net")
+	cmpUp(t, r)
+
+	if got := certificates(t, r); strings.Join(got, ",") != "board.example.com ISSUED" {
+		t.Fatalf("certificates %v", got)
+	}
+	cert := cmpRecord(t, r, CertificateNode("board.example.com"))
+	if got := httpsCertificate(t, r); got != cert {
+		t.Fatalf("HTTPS listener serves %s, want the domain's certificate %s", got, cert)
+	}
+	recs := zoneRecords(t, r, zone)
+	want := map[string]bool{"board.example.com. A": false, "_wbo-deploy.board.example.com. TXT": false, "www.example.com. CNAME": false}
+	validation := 0
+	for _, rec := range recs {
+		f := strings.Fields(rec)
+		if _, ok := want[f[0]+" "+f[1]]; ok {
+			want[f[0]+" "+f[1]] = true
+		}
+		if strings.HasSuffix(f[0], ".board.example.com.") && f[1] == "CNAME" && strings.HasSuffix(f[2], ".acm-validations.aws.") {
+			validation++
+		}
+	}
+	for k, ok := range want {
+		if !ok {
+			t.Errorf("no %s record: %v", k, recs)
+		}
+	}
+	if validation != 1 {
+		t.Errorf("%d validation CNAMEs: %v", validation, recs)
+	}
+	if got := zoneRecords(t, r, other); len(got) != 0 {
+		t.Errorf("records written in another zone: %v", got)
+	}
+	st := cmpStatus(t, r)
+	for _, name := range []string{dnsZoneNode, CertificateNode("board.example.com"), CertificateIssuedNode("board.example.com"),
+		DNSValidationNode("board.example.com"), DNSAliasNode("board.example.com")} {
+		if st[name].Status != StatusOK {
+			t.Errorf("status of %s: %s %s", name, st[name].Status, st[name].Reason)
+		}
+	}
+	if u := st["alb"].Info["url"]; u != "https://board.example.com" {
+		t.Errorf("URL %q", u)
+	}
+
+	r.cloud.ResetCalls()
+	cmpUp(t, r)
+	if m := r.cloud.MutatingCalls(); len(m) != 0 {
+		t.Fatalf("second up: %v", m)
+	}
+
+	if err := r.destroy(computeGraph(r.cfg)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := zoneRecords(t, r, zone); strings.Join(got, ",") != "www.example.com. CNAME elsewhere.example.net." {
+		t.Errorf("after destroy the zone holds %v; want only the user's own record", got)
+	}
+	if got := certificates(t, r); len(got) != 0 {
+		t.Errorf("certificates left: %v", got)
+	}
+}
+
+// The longest suffix wins, and domain.hosted_zone_id overrides the search.
+func TestDomainZoneLookup(t *testing.T) {
+	r := newRig(t, domainConfig("a.team.example.com"))
+	parent := r.cloud.CreateZone("example.com")
+	team := r.cloud.CreateZone("team.example.com")
+	e, done := r.engine(computeGraph(r.cfg))
+	z, err := lookupZone(context.Background(), e.Env, "a.team.example.com")
+	done()
+	if err != nil || z.id != team {
+		t.Fatalf("zone %+v %v, want %s", z, err, team)
+	}
+	r.cfg.Domain.HostedZoneID = "/hostedzone/" + parent
+	e, done = r.engine(computeGraph(r.cfg))
+	z, err = lookupZone(context.Background(), e.Env, "a.team.example.com")
+	done()
+	if err != nil || z.id != parent {
+		t.Fatalf("zone %+v %v, want %s", z, err, parent)
+	}
+	r.cfg.Domain.HostedZoneID = r.cloud.CreateZone("example.org")
+	e, done = r.engine(computeGraph(r.cfg))
+	_, err = lookupZone(context.Background(), e.Env, "a.team.example.com")
+	done()
+	if err == nil || !strings.Contains(err.Error(), "does not hold a.team.example.com") {
+		t.Fatalf("a zone of another name: %v", err)
+	}
+}
+
+// A record of the domain that the stack did not make is never overwritten:
+// up stops and says so, and the record is left as it was.
+func TestDomainForeignRecordIsNotOverwritten(t *testing.T) {
+	r := newRig(t, domainConfig("board.example.com"))
+	zone := r.cloud.CreateZone("example.com")
+	// Someone else's A record of the name.
+	_, err := r.clients().Route53.ChangeResourceRecordSets(context.Background(), &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zone),
+		ChangeBatch: &r53t.ChangeBatch{Changes: []r53t.Change{{Action: r53t.ChangeActionCreate, ResourceRecordSet: &r53t.ResourceRecordSet{
+			Name: aws.String("board.example.com"), Type: r53t.RRTypeA, TTL: aws.Int64(60), ResourceRecords: []r53t.ResourceRecord{{Value: aws.String("192.0.2.10")}}}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := r.up(computeGraph(r.cfg))
+	var fe *ForeignRecordError
+	if !errors.As(res.Err(), &fe) {
+		t.Fatalf("up: %v, want a ForeignRecordError", res.Err())
+	}
+	if !strings.Contains(res.Err().Error(), "did not make") {
+		t.Errorf("message: %v", res.Err())
+	}
+	found := false
+	for _, rec := range zoneRecords(t, r, zone) {
+		found = found || rec == "board.example.com. A 192.0.2.10."
+	}
+	if !found {
+		t.Errorf("the user's record changed: %v", zoneRecords(t, r, zone))
+	}
+	if err := r.destroy(computeGraph(r.cfg)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := zoneRecords(t, r, zone); strings.Join(got, ",") != "board.example.com. A 192.0.2.10." {
+		t.Errorf("after destroy: %v", got)
+	}
+}
+
+// A new domain.name: the new certificate is issued and the HTTPS listener
+// switches to it before the old certificate and records are deleted; plan
+// shows that order.
+func TestDomainChange(t *testing.T) {
+	r := newRig(t, domainConfig("old.example.com"))
+	zone := r.cloud.CreateZone("example.com")
+	cmpUp(t, r)
+	oldCert := httpsCertificate(t, r)
+
+	r.cfg.Domain.Name = "new.example.com"
+	g := computeGraph(r.cfg)
+	e, done := r.engine(g)
+	plan := e.Plan(context.Background(), false)
+	done()
+	if err := plan.Err(); err != nil {
+		t.Fatal(err)
+	}
+	pos := map[string]int{}
+	for i, n := range plan.Nodes {
+		pos[string(n.Action)+" "+n.Name] = i
+	}
+	order := []string{"create " + CertificateNode("new.example.com"), "update listener-https", "delete " + CertificateNode("old.example.com")}
+	for i := 1; i < len(order); i++ {
+		a, okA := pos[order[i-1]]
+		b, okB := pos[order[i]]
+		if !okA || !okB || a > b {
+			t.Fatalf("plan order: want %v in that order, got %v", order, pos)
+		}
+	}
+	r.cloud.ResetCalls()
+	cmpUp(t, r)
+	newCert := httpsCertificate(t, r)
+	if newCert == oldCert {
+		t.Fatal("the listener still serves the old certificate")
+	}
+	// In the calls: the new certificate is requested, the listener is
+	// modified, and only then is the old certificate deleted (never refused
+	// as in use).
+	at := map[string]int{}
+	for i, c := range r.cloud.Calls() {
+		if _, seen := at[c.Service+"."+c.Operation]; !seen && c.Performed {
+			at[c.Service+"."+c.Operation] = i
+		}
+		if c.Operation == "DeleteCertificate" && c.Err != "" {
+			t.Errorf("DeleteCertificate answered %s", c.Err)
+		}
+	}
+	req, okR := at["ACM.RequestCertificate"]
+	mod, okM := at["Elastic Load Balancing v2.ModifyListener"]
+	del, okD := at["ACM.DeleteCertificate"]
+	if !okR || !okM || !okD || !(req < mod && mod < del) {
+		t.Fatalf("calls out of order: request %d, modify listener %d, delete certificate %d", req, mod, del)
+	}
+	if got := certificates(t, r); strings.Join(got, ",") != "new.example.com ISSUED" {
+		t.Errorf("certificates %v", got)
+	}
+	for _, rec := range zoneRecords(t, r, zone) {
+		if strings.Contains(rec, "old.example.com") {
+			t.Errorf("record of the old domain left: %s", rec)
+		}
+	}
+	for _, rec := range r.records() {
+		if strings.Contains(rec.Name, "old.example.com") {
+			t.Errorf("state still has %s", rec.Name)
+		}
+	}
+}
+
+// Crash at every call of the domain's kinds (ACM, Route 53, the HTTPS
+// listener), before or after AWS acted: the re-run converges to one
+// certificate, the records once, and destroy leaves nothing.
+func TestDomainCrashAtEveryCall(t *testing.T) {
+	cfg := func() *config.Config { return domainConfig("board.example.com") }
+	probe := newRig(t, cfg())
+	probe.cloud.CreateZone("example.com")
+	probe.cloud.ResetCalls()
+	cmpUp(t, probe)
+	want := probe.owned()
+	var points []int
+	for i, op := range probe.cloud.MutatingCalls() {
+		if strings.HasPrefix(op, "ACM.") || strings.HasPrefix(op, "Route 53.") || op == "Elastic Load Balancing v2.CreateListener" {
+			points = append(points, i+1)
+		}
+	}
+	if len(points) < 4 {
+		t.Fatalf("only %d crash points: %v", len(points), probe.cloud.MutatingCalls())
+	}
+	for _, err := range cmpCrashAll(points, func(mode awssim.CrashMode, k int) error {
+		r := newRig(t, cfg())
+		zone := r.cloud.CreateZone("example.com")
+		r.cloud.ResetCalls()
+		if err := cmpCrashOnce2(r, mode, k, want); err != nil {
+			return err
+		}
+		if got := zoneRecords(t, r, zone); len(got) != 0 {
+			return fmt.Errorf("mode %d k=%d: records left after destroy: %v", mode, k, got)
+		}
+		if got := certificates(t, r); len(got) != 0 {
+			return fmt.Errorf("mode %d k=%d: certificates left after destroy: %v", mode, k, got)
+		}
+		return nil
+	}) {
+		t.Error(err)
+	}
+}
