@@ -187,9 +187,9 @@ var Implicit = map[string]string{
 	"cloudwatch:TagResource":        "tags in PutMetricAlarm",
 	// "To add tags to a certificate when you request it, you must have
 	// acm:AddTagsToCertificate" (ACM User Guide, "Tagging resources").
-	"acm:AddTagsToCertificate": "tags in RequestCertificate (certificate.go)",
-	"iam:PassRole":                  "ECS task definitions pass the task and execution roles",
-	"iam:CreateServiceLinkedRole":   "ECS, ELB, ElastiCache and Application Auto Scaling create their service-linked roles on first use",
+	"acm:AddTagsToCertificate":    "tags in RequestCertificate (certificate.go)",
+	"iam:PassRole":                "ECS task definitions pass the task and execution roles",
+	"iam:CreateServiceLinkedRole": "ECS, ELB, ElastiCache and Application Auto Scaling create their service-linked roles on first use",
 	// "The IAM principal that creates the flow log must ... have the
 	// following permissions, which are required to publish flow logs to the
 	// destination Amazon S3 bucket": logs:CreateLogDelivery and
