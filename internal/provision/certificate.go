@@ -515,12 +515,25 @@ type DNSRecordsNeeded struct {
 }
 
 func (e *DNSRecordsNeeded) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "the certificate for %s waits for DNS validation: no Route 53 zone of this account holds %s, so create these records at your DNS provider, then run `wbo-deploy up` again:", e.Domain, e.Domain)
+	var parts []string
 	for _, r := range e.Records {
-		fmt.Fprintf(&b, "\n    %s  %s  %s", r.Name, r.Type, r.Value)
+		parts = append(parts, r.String())
 	}
-	return b.String()
+	return fmt.Sprintf("the certificate for %s waits for DNS validation: no Route 53 zone of this account holds %s; create at your DNS provider %s, then run `wbo-deploy up` again",
+		e.Domain, e.Domain, strings.Join(parts, "; "))
+}
+
+// DomainRecords are the DNS records domain.name needs, as known from the
+// run's records (the certificate's validation CNAME, the name's CNAME to the
+// load balancer), and whether Route 53 holds them (false: the user creates
+// them at their DNS provider).
+func DomainRecords(env *Env) (records []DNSRecord, inRoute53 bool) {
+	d := env.Cfg.DomainName()
+	if d == "" {
+		return nil, false
+	}
+	n := &Node{Name: CertificateIssuedNode(d), Deps: []string{CertificateNode(d)}}
+	return neededRecords(env, n, d), !externalDNS(env)
 }
 
 // fqdnOf adds the trailing dot DNS records are written with.
