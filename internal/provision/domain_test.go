@@ -311,3 +311,144 @@ func TestDomainCrashAtEveryCall(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// domainCalls are the crash points of a run: its ACM and Route 53 calls and
+// the HTTPS listener's creation or modification.
+func domainCalls(calls []string) []int {
+	var points []int
+	for i, op := range calls {
+		if strings.HasPrefix(op, "ACM.") || strings.HasPrefix(op, "Route 53.") ||
+			op == "Elastic Load Balancing v2.CreateListener" || op == "Elastic Load Balancing v2.ModifyListener" || op == "Elastic Load Balancing v2.DeleteListener" {
+			points = append(points, i+1)
+		}
+	}
+	return points
+}
+
+// A domain change through a crash at every call of the change: the re-run
+// leaves only the new certificate, serving, and only the new name's records.
+func TestDomainChangeCrashAtEveryCall(t *testing.T) {
+	prep := func() (*rig, string) {
+		r := newRig(t, domainConfig("old.example.com"))
+		zone := r.cloud.CreateZone("example.com")
+		cmpUp(t, r)
+		r.cfg.Domain.Name = "new.example.com"
+		r.cloud.ResetCalls()
+		return r, zone
+	}
+	probe, _ := prep()
+	cmpUp(t, probe)
+	points := domainCalls(probe.cloud.MutatingCalls())
+	if len(points) < 6 {
+		t.Fatalf("only %d crash points: %v", len(points), probe.cloud.MutatingCalls())
+	}
+	for _, err := range cmpCrashAll(points, func(mode awssim.CrashMode, k int) error {
+		r, zone := prep()
+		g := computeGraph(r.cfg)
+		r.cloud.CrashAt(k, mode)
+		if err := r.up(g).Err(); err == nil || !r.cloud.Crashed() {
+			return fmt.Errorf("mode %d k=%d: the crash did not happen (%v)", mode, k, err)
+		}
+		r.cloud.Revive()
+		if err := r.up(g).Err(); err != nil {
+			return fmt.Errorf("mode %d k=%d: re-run: %v", mode, k, err)
+		}
+		if got := certificates(t, r); strings.Join(got, ",") != "new.example.com ISSUED" {
+			return fmt.Errorf("mode %d k=%d: certificates %v", mode, k, got)
+		}
+		if httpsCertificate(t, r) != cmpRecord(t, r, CertificateNode("new.example.com")) {
+			return fmt.Errorf("mode %d k=%d: the listener does not serve the new certificate", mode, k)
+		}
+		for _, rec := range zoneRecords(t, r, zone) {
+			if strings.Contains(rec, "old.example.com") {
+				return fmt.Errorf("mode %d k=%d: left %s", mode, k, rec)
+			}
+		}
+		if err := cmpStateAgrees(r); err != nil {
+			return fmt.Errorf("mode %d k=%d: %v", mode, k, err)
+		}
+		return nil
+	}) {
+		t.Error(err)
+	}
+}
+
+// destroy through a crash at every call of the domain's kinds: the next
+// destroy leaves no certificate and none of the stack's records, and the
+// user's own record untouched.
+func TestDomainDestroyCrashAtEveryCall(t *testing.T) {
+	prep := func() (*rig, string) {
+		r := newRig(t, domainConfig("board.example.com"))
+		zone := r.cloud.CreateZone("example.com")
+		addRecord(t, r, zone, "www.example.com", "CNAME", "elsewhere.example.net")
+		cmpUp(t, r)
+		r.cloud.ResetCalls()
+		return r, zone
+	}
+	probe, _ := prep()
+	if err := probe.destroy(computeGraph(probe.cfg)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	points := domainCalls(probe.cloud.MutatingCalls())
+	if len(points) < 4 {
+		t.Fatalf("only %d crash points: %v", len(points), probe.cloud.MutatingCalls())
+	}
+	for _, err := range cmpCrashAll(points, func(mode awssim.CrashMode, k int) error {
+		r, zone := prep()
+		g := computeGraph(r.cfg)
+		r.cloud.CrashAt(k, mode)
+		if err := r.destroy(g).Err(); err == nil || !r.cloud.Crashed() {
+			return fmt.Errorf("mode %d k=%d: the crash did not happen (%v)", mode, k, err)
+		}
+		r.cloud.Revive()
+		if err := r.destroy(g).Err(); err != nil {
+			return fmt.Errorf("mode %d k=%d: re-run: %v", mode, k, err)
+		}
+		if got := zoneRecords(t, r, zone); strings.Join(got, ",") != "www.example.com. CNAME elsewhere.example.net." {
+			return fmt.Errorf("mode %d k=%d: zone holds %v", mode, k, got)
+		}
+		if got := certificates(t, r); len(got) != 0 {
+			return fmt.Errorf("mode %d k=%d: certificates %v", mode, k, got)
+		}
+		return nil
+	}) {
+		t.Error(err)
+	}
+}
+
+// Without the state file, destroy finds the stack's certificate by its tags
+// and its records by their ownership TXT records, and deletes exactly those.
+func TestDomainDestroyWithoutState(t *testing.T) {
+	r := newRig(t, domainConfig("board.example.com"))
+	zone := r.cloud.CreateZone("example.com")
+	addRecord(t, r, zone, "www.example.com", "CNAME", "elsewhere.example.net")
+	cmpUp(t, r)
+	if err := removeFile(r.path); err != nil {
+		t.Fatal(err)
+	}
+	e, done := r.engine(computeGraph(r.cfg))
+	found, err := e.Discover(context.Background())
+	if err != nil {
+		done()
+		t.Fatal(err)
+	}
+	kinds := map[string]int{}
+	for _, f := range found {
+		kinds[f.Kind]++
+	}
+	if kinds["acm.certificate"] != 1 || kinds["route53.record"] != 2 {
+		done()
+		t.Fatalf("discovered %v", kinds)
+	}
+	res := e.Destroy(context.Background(), found)
+	done()
+	if err := res.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := zoneRecords(t, r, zone); strings.Join(got, ",") != "www.example.com. CNAME elsewhere.example.net." {
+		t.Errorf("zone holds %v", got)
+	}
+	if got := certificates(t, r); len(got) != 0 {
+		t.Errorf("certificates %v", got)
+	}
+}
