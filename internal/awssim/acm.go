@@ -94,7 +94,7 @@ func acmToken(s string) string {
 
 // advance moves a certificate along its lifecycle (c.mu held).
 func (s *acmSim) advance(ct *acmCert) {
-	now := time.Now()
+	now := s.c.now()
 	if ct.status != acmt.CertificateStatusPendingValidation {
 		return
 	}
@@ -128,7 +128,7 @@ func (s *acmSim) RequestCertificate(_ context.Context, in *acm.RequestCertificat
 	if in.ValidationMethod != "" && in.ValidationMethod != acmt.ValidationMethodDns && in.ValidationMethod != acmt.ValidationMethodEmail {
 		return nil, apiError("InvalidParameterException", "Invalid validation method")
 	}
-	now := time.Now()
+	now := s.c.now()
 	if tok := aws.ToString(in.IdempotencyToken); tok != "" {
 		for _, ct := range s.certs {
 			if ct.token == tok && now.Sub(ct.requested) < s.c.wall(time.Hour) {
@@ -210,7 +210,7 @@ func (s *acmSim) DescribeCertificate(_ context.Context, in *acm.DescribeCertific
 	if !ct.issuedAt.IsZero() {
 		d.IssuedAt, d.NotBefore, d.NotAfter = aws.Time(ct.issuedAt), aws.Time(ct.issuedAt), aws.Time(ct.notAfter)
 	}
-	showRecords := !time.Now().Before(ct.recordAt)
+	showRecords := !s.c.now().Before(ct.recordAt)
 	for _, v := range ct.validations {
 		o := acmt.DomainValidation{DomainName: aws.String(v.domain), ValidationMethod: ct.validationMethod, ValidationDomain: aws.String(v.domain)}
 		switch ct.status {

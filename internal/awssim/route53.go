@@ -116,7 +116,7 @@ func (c *Cloud) CreateZone(name string) string {
 	id := fmt.Sprintf("Z%020X", uint64(c.seq)*0x9e3779b97f4a7c15)[:21]
 	n := fqdn(name)
 	z := &r53Zone{id: id, name: n, records: map[string]*r53Record{}}
-	past := time.Now().Add(-time.Hour)
+	past := s.c.now().Add(-time.Hour)
 	z.records[n+"|SOA"] = &r53Record{set: r53t.ResourceRecordSet{Name: aws.String(n), Type: r53t.RRTypeSoa, TTL: aws.Int64(900),
 		ResourceRecords: []r53t.ResourceRecord{{Value: aws.String("ns-1.awsdns-01.org. awsdns-hostmaster.amazon.com. 1 7200 900 1209600 86400")}}}, visible: past}
 	z.records[n+"|NS"] = &r53Record{set: r53t.ResourceRecordSet{Name: aws.String(n), Type: r53t.RRTypeNs, TTL: aws.Int64(172800),
@@ -212,7 +212,7 @@ func (s *route53Sim) ChangeResourceRecordSets(_ context.Context, in *route53.Cha
 	for k, v := range z.records {
 		next[k] = v
 	}
-	now := time.Now()
+	now := s.c.now()
 	visible := s.c.deadline(Route53Propagation)
 	var problems []string
 	for _, ch := range in.ChangeBatch.Changes {
@@ -268,7 +268,7 @@ func (s *route53Sim) GetChange(_ context.Context, in *route53.GetChangeInput) (*
 		return nil, apiError("NoSuchChange", "A change with the specified change ID does not exist.")
 	}
 	st := r53t.ChangeStatusPending
-	if time.Now().After(ch.insync) {
+	if s.c.now().After(ch.insync) {
 		st = r53t.ChangeStatusInsync
 	}
 	return &route53.GetChangeOutput{ChangeInfo: &r53t.ChangeInfo{Id: aws.String("/change/" + id), Status: st, SubmittedAt: aws.Time(ch.at)}}, nil
@@ -316,7 +316,7 @@ func (s *route53Sim) ListResourceRecordSets(_ context.Context, in *route53.ListR
 // in any of the account's public zones (c.mu held): the record exists and
 // its change is INSYNC.
 func (s *route53Sim) recordVisible(name string, typ r53t.RRType, value string) bool {
-	now := time.Now()
+	now := s.c.now()
 	for _, z := range s.zones {
 		if z.private {
 			continue
