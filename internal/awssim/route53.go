@@ -56,7 +56,7 @@ type r53Change struct {
 }
 
 type route53Sim struct {
-	c       *Cloud
+	c        *Cloud
 	zones    map[string]*r53Zone // by ID (without /hostedzone/)
 	changes  map[string]*r53Change
 	external []extRecord // records at another DNS provider (dns.go)
