@@ -287,7 +287,8 @@ func TestStatelessDestroyTouchesOnlyTheStack(t *testing.T) {
 func TestFullCycleWithHTTPS(t *testing.T) {
 	c := newCLI(t)
 	cfg := filepath.Join(c.dir, "https.yaml")
-	if err := os.WriteFile(cfg, []byte("load_balancer:\n  certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0c8a8c36-1a2b-4c3d-9e8f-0123456789ab\n"), 0o600); err != nil {
+	cert := c.cloud.ImportCertificate("wbo.example.com", time.Now().Add(365*24*time.Hour))
+	if err := os.WriteFile(cfg, []byte("load_balancer:\n  certificate_arn: "+cert+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r := c.mustCode(0, "--config", cfg, "up", "--yes")

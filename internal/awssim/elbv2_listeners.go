@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	acmt "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	lbt "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
@@ -90,6 +91,26 @@ func (s *elbv2Sim) checkCerts(certs []lbt.Certificate) ([]string, error) {
 	m := certARNRE.FindStringSubmatch(arn)
 	if m == nil || m[2] != "" && m[2] != s.c.Region {
 		return nil, apiError("CertificateNotFound", "Certificate '%s' not found", arn)
+	}
+	if m[2] == "" {
+		// An IAM server certificate: IAM's are not simulated; taken as given.
+		return []string{arn}, nil
+	}
+	// An ACM certificate must exist in the account's ACM: "Certificate '...'
+	// not found" (CertificateNotFound, CreateListener Errors; as quoted in
+	// aws/aws-cdk#6081). One that exists but is not ISSUED (still
+	// PENDING_VALIDATION, timed out, ...) is refused with UnsupportedCertificate
+	// and its generic message: "UnsupportedCertificate is what ELB returns for
+	// a certificate that is not yet ISSUED" (DataBiosphere/azul#8321, with the
+	// timeline); govuk-paas/paas-cf#3063 (AddListenerCertificates before the
+	// validation finished), hashicorp/terraform-provider-aws#41789 (ModifyListener).
+	ct, ok := s.c.acm().certs[arn]
+	if !ok {
+		return nil, apiError("CertificateNotFound", "Certificate '%s' not found", arn)
+	}
+	s.c.acm().advance(ct)
+	if ct.status != acmt.CertificateStatusIssued || !s.c.now().Before(ct.notAfter) {
+		return nil, apiError("UnsupportedCertificate", "The certificate '%s' must have a fully-qualified domain name, a supported signature, and a supported key size.", arn)
 	}
 	return []string{arn}, nil
 }
@@ -459,7 +480,9 @@ func (s *elbv2Sim) ModifyListener(_ context.Context, in *elbv2.ModifyListenerInp
 			return nil, err
 		}
 	}
+	oldCerts := l.certs
 	l.port, l.protocol, l.sslPolicy, l.certs = port, string(proto), newPolicy, newCerts
+	s.c.acm().released(oldCerts, l.lb)
 	opened := s.associating(actions)
 	def.actions = actions
 	opened()
@@ -467,6 +490,9 @@ func (s *elbv2Sim) ModifyListener(_ context.Context, in *elbv2.ModifyListenerInp
 }
 
 func (s *elbv2Sim) deleteListener(arn string) {
+	if l := s.listeners[arn]; l != nil {
+		defer s.c.acm().released(l.certs, l.lb)
+	}
 	for ra, r := range s.rules {
 		if r.listener == arn {
 			delete(s.rules, ra)

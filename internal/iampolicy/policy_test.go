@@ -43,6 +43,10 @@ func scenario(t *testing.T, yaml string, steps func(run func(yaml string, f func
 	return used, cfgs
 }
 
+// madeUpCertARN in a scenario's configuration stands for an ISSUED
+// certificate scenarioIn imports into the account.
+const madeUpCertARN = "arn:aws:acm:us-east-1:123456789012:certificate/0c8a8c36-1a2b-4c3d-9e8f-0123456789ab"
+
 func scenarioIn(t *testing.T, yaml string, steps func(run func(yaml string, f func(context.Context, *app.Globals) error), w *world)) (map[string]bool, []*config.Config) {
 	t.Helper()
 	cloud := awssim.New(awssim.Options{Scale: 2e-5})
@@ -51,8 +55,16 @@ func scenarioIn(t *testing.T, yaml string, steps func(run func(yaml string, f fu
 	}
 	dir := t.TempDir()
 	var cfgs []*config.Config
+	cert := ""
 	run := func(y string, f func(context.Context, *app.Globals) error) {
 		t.Helper()
+		// The listener's certificate must exist in the account's ACM.
+		if strings.Contains(y, madeUpCertARN) {
+			if cert == "" {
+				cert = cloud.ImportCertificate("wbo.example.com", time.Now().Add(365*24*time.Hour))
+			}
+			y = strings.ReplaceAll(y, madeUpCertARN, cert)
+		}
 		g, errb, cfg := operatorRun(t, cloud, dir, y)
 		cfgs = append(cfgs, cfg)
 		doc, err := iampolicy.Build(cfg, "aws", cloud.Account, cloud.Region, iampolicy.Options{}).JSON()
@@ -176,7 +188,7 @@ storage:
   kms_key_id: arn:aws:kms:us-east-1:123456789012:alias/wbo-boards
 `
 	const shrunk = base + "app:\n  shards: 3\nalarms:\n  email: []\n"
-	const sharedBase = base + "app:\n  mode: shared\n  image: example/wbo-shared:1\n  shares_state: true\nload_balancer:\n  certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0c8a8c36-1a2b-4c3d-9e8f-0123456789ab\n"
+	const sharedBase = base + "app:\n  mode: shared\n  image: example/wbo-shared:1\n  shares_state: true\nload_balancer:\n  certificate_arn: " + madeUpCertARN + "\n"
 	const sharedStep = sharedBase + "autoscaling:\n  policy: step\n"
 	const sharedTagged = sharedBase + "tags:\n  team: whiteboard\n"
 	usedAll := map[string]bool{}

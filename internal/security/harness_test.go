@@ -48,6 +48,9 @@ type deployment struct {
 	// kmsKeyARN is the key a storage.kms_key_id alias names, made in the
 	// account before the first up (its owner's doing, not wbo-deploy's).
 	kmsKeyARN string
+	// certARN is the ISSUED certificate that replaces testCertARN in the
+	// configuration (listeners need one that exists in ACM).
+	certARN string
 }
 
 // sdkClients are real SDK clients on the deployment's simulated account,
@@ -73,6 +76,10 @@ func deploy(t *testing.T, config, kmsAlias string) *deployment {
 		dir: t.TempDir(), outputs: map[string]string{}}
 	if kmsAlias != "" {
 		d.kmsKeyARN = d.cloud.CreateKMSKey(kmsAlias)
+	}
+	if strings.Contains(config, testCertARN) {
+		d.certARN = d.cloud.ImportCertificate("wbo.example.com", time.Now().Add(365*24*time.Hour))
+		config = strings.ReplaceAll(config, testCertARN, d.certARN)
 	}
 	d.state = filepath.Join(d.dir, ".wbo-deploy", "wbo.json")
 	if err := os.WriteFile(filepath.Join(d.dir, "wbo-deploy.yaml"), []byte(config), 0o644); err != nil {
