@@ -452,3 +452,86 @@ func TestDomainDestroyWithoutState(t *testing.T) {
 		t.Errorf("certificates %v", got)
 	}
 }
+
+// DNS elsewhere: up requests the certificate, makes nothing in Route 53, and
+// stops with the two records to create; once they resolve, a later up
+// finishes with HTTPS on the certificate. Through a crash at every call of
+// that second up, it still converges.
+func TestDomainExternalDNS(t *testing.T) {
+	prep := func() (*rig, *DNSRecordsNeeded) {
+		r := newRig(t, domainConfig("board.example.com"))
+		res := r.up(computeGraph(r.cfg))
+		var need *DNSRecordsNeeded
+		if !errors.As(res.Err(), &need) {
+			t.Fatalf("first up: %v, want the records to create", res.Err())
+		}
+		return r, need
+	}
+	r, need := prep()
+	if len(need.Records) != 2 || need.Records[0].Type != "CNAME" || !strings.HasSuffix(need.Records[0].Value, ".acm-validations.aws.") ||
+		need.Records[1].Name != "board.example.com." || need.Records[1].Value != fqdnOf(recordAttr(t, r, "alb", "dns_name")) {
+		t.Fatalf("records to create: %+v", need.Records)
+	}
+	if got := certificates(t, r); strings.Join(got, ",") != "board.example.com PENDING_VALIDATION" {
+		t.Fatalf("certificates %v", got)
+	}
+	st := cmpStatus(t, r)
+	if s := st[CertificateIssuedNode("board.example.com")]; s.Status != StatusCreating || !strings.Contains(s.Reason, need.Records[0].Name) {
+		t.Fatalf("status of the certificate: %+v", s)
+	}
+	// A second up without the records: still waiting, still no Route 53 call that writes.
+	r.cloud.ResetCalls()
+	var again *DNSRecordsNeeded
+	if res := r.up(computeGraph(r.cfg)); !errors.As(res.Err(), &again) {
+		t.Fatalf("second up: %v", res.Err())
+	}
+	for _, c := range r.cloud.MutatingCalls() {
+		if strings.HasPrefix(c, "Route 53.") || c == "ACM.RequestCertificate" {
+			t.Errorf("second up made %s", c)
+		}
+	}
+	publish := func(r *rig, need *DNSRecordsNeeded) {
+		for _, rec := range need.Records {
+			r.cloud.PublishExternalDNS(rec.Name, rec.Type, rec.Value)
+		}
+	}
+	publish(r, need)
+	r.cloud.ResetCalls()
+	cmpUp(t, r)
+	if got := certificates(t, r); strings.Join(got, ",") != "board.example.com ISSUED" {
+		t.Fatalf("certificates %v", got)
+	}
+	if httpsCertificate(t, r) != cmpRecord(t, r, CertificateNode("board.example.com")) {
+		t.Fatal("the HTTPS listener does not serve the domain's certificate")
+	}
+	want := r.owned()
+	points := domainCalls(r.cloud.MutatingCalls())
+	if len(points) < 1 {
+		t.Fatalf("no crash points: %v", r.cloud.MutatingCalls())
+	}
+	for _, err := range cmpCrashAll(points, func(mode awssim.CrashMode, k int) error {
+		r, need := prep()
+		publish(r, need)
+		r.cloud.ResetCalls()
+		return cmpCrashOnce2(r, mode, k, want)
+	}) {
+		t.Error(err)
+	}
+	if err := r.destroy(computeGraph(r.cfg)).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if got := certificates(t, r); len(got) != 0 {
+		t.Errorf("certificates left: %v", got)
+	}
+}
+
+func recordAttr(t *testing.T, r *rig, name, attr string) string {
+	t.Helper()
+	for _, rec := range r.records() {
+		if rec.Name == name {
+			return rec.Attrs[attr]
+		}
+	}
+	t.Fatalf("no %s in state", name)
+	return ""
+}
