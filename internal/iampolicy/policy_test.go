@@ -3,6 +3,7 @@ package iampolicy_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -287,6 +288,29 @@ app:
 		run(secrets, destroyAll)
 	})
 	check("secrets and sign-in", used, cfgs)
+
+	// Your own domain: the certificate and records in the account's zone, a
+	// new name in the zone named by ID, the domain given up (what it made is
+	// deleted with the DELETE-only grant), then DNS elsewhere, and destroy.
+	domainYAML := func(extra string) string { return base + "redis:\n  mode: none\napp:\n  shards: 1\n" + extra }
+	used, cfgs = scenario(t, domainYAML(""), func(run func(string, func(context.Context, *app.Globals) error), w *world) {
+		zone := w.cloud.CreateZone("example.com")
+		withZone := domainYAML("domain:\n  name: board.example.com\n")
+		run(withZone, up)
+		run(withZone, status)
+		run(domainYAML("domain:\n  name: new.example.com\n  hosted_zone_id: "+zone+"\n"), up)
+		run(domainYAML(""), up)
+		elsewhere := domainYAML("domain:\n  name: board.example.org\n")
+		run(elsewhere, func(ctx context.Context, g *app.Globals) error {
+			// Stops with the records to create at the DNS provider.
+			if err := up(ctx, g); app.ExitCode(err) != app.ExitFailure {
+				return fmt.Errorf("up with DNS elsewhere: %v, want exit 1 and the records to create", err)
+			}
+			return nil
+		})
+		run(elsewhere, destroyAll)
+	})
+	check("domain: Route 53, a change, given up, DNS elsewhere", used, cfgs)
 
 	var unused []string
 	for a := range policyAll {
