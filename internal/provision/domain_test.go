@@ -535,3 +535,36 @@ func recordAttr(t *testing.T, r *rig, name, attr string) string {
 	t.Fatalf("no %s in state", name)
 	return ""
 }
+
+// A lost answer (AWS acted, the client saw an error and the SDK retried or
+// the run failed) at each ACM and Route 53 call: a re-run, if needed, ends
+// with one certificate and the records once, as without the fault.
+func TestDomainLostResponses(t *testing.T) {
+	cfg := func() *config.Config { return domainConfig("board.example.com") }
+	probe := newRig(t, cfg())
+	probe.cloud.CreateZone("example.com")
+	probe.cloud.ResetCalls()
+	cmpUp(t, probe)
+	want := probe.owned()
+	points := domainCalls(probe.cloud.MutatingCalls())
+	for _, k := range points {
+		r := newRig(t, cfg())
+		zone := r.cloud.CreateZone("example.com")
+		r.cloud.ResetCalls()
+		r.cloud.LoseResponseAt(k)
+		if err := r.up(computeGraph(r.cfg)).Err(); err != nil {
+			if err := r.up(computeGraph(r.cfg)).Err(); err != nil {
+				t.Fatalf("k=%d: re-run: %v", k, err)
+			}
+		}
+		if got := r.owned(); strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("k=%d: got %v, want %v", k, got, want)
+		}
+		if got := certificates(t, r); strings.Join(got, ",") != "board.example.com ISSUED" {
+			t.Errorf("k=%d: certificates %v", k, got)
+		}
+		if n := len(zoneRecords(t, r, zone)); n != 4 {
+			t.Errorf("k=%d: %d records: %v", k, n, zoneRecords(t, r, zone))
+		}
+	}
+}
