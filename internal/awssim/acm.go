@@ -119,6 +119,10 @@ func acmToken(s string) string {
 // advance moves a certificate along its lifecycle (c.mu held).
 func (s *acmSim) advance(ct *acmCert) {
 	now := s.c.now()
+	if ct.status == acmt.CertificateStatusIssued && !ct.notAfter.IsZero() && now.After(ct.notAfter) {
+		ct.status = acmt.CertificateStatusExpired // CertificateStatus EXPIRED (ACM API reference)
+		return
+	}
 	if ct.status != acmt.CertificateStatusPendingValidation {
 		return
 	}

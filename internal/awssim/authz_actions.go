@@ -991,6 +991,13 @@ var secretsRules = map[string]authzRule{
 }
 
 func init() {
+	for _, op := range []string{"DescribeCertificate", "DeleteCertificate", "ListTagsForCertificate"} {
+		action := "acm:" + op
+		acmRules[op] = func(e *authzEnv, in any) []authzCheck {
+			e.add(action, str(in, "CertificateArn"), nil)
+			return e.checks
+		}
+	}
 	for _, op := range []string{"DescribeSecret", "GetSecretValue", "PutSecretValue", "DeleteSecret", "TagResource"} {
 		action := "secretsmanager:" + op
 		secretsRules[op] = func(e *authzEnv, in any) []authzCheck {
@@ -1016,6 +1023,119 @@ func init() {
 
 var ssmRules = map[string]authzRule{}
 
+// ACM: certificates are arn:aws:acm:REGION:ACCOUNT:certificate/ID (Service
+// Authorization Reference, AWS Certificate Manager, resource type
+// certificate). RequestCertificate has no resource type ("*"), with
+// acm:ValidationMethod, acm:DomainNames and acm:KeyAlgorithm ("Use condition
+// keys with ACM", ACM User Guide) and, with Tags, acm:AddTagsToCertificate
+// with aws:RequestTag/aws:TagKeys (tag on create: "To add tags ... you must
+// have permission for acm:AddTagsToCertificate", RequestCertificate
+// reference, Tags). ListCertificates is on "*".
+var acmRules = map[string]authzRule{
+	"RequestCertificate": func(e *authzEnv, in any) []authzCheck {
+		names := append([]string{strings.ToLower(str(in, "DomainName"))}, strs(in, "SubjectAlternativeNames")...)
+		method := str(in, "ValidationMethod")
+		if method == "" {
+			method = "EMAIL" // RequestCertificate ValidationMethod: EMAIL unless DNS is given
+		}
+		key := str(in, "KeyAlgorithm")
+		if key == "" {
+			key = "RSA_2048"
+		}
+		ctx := tagCtx(tagsIn(fieldOf(in, "Tags")), "acm:ValidationMethod", method, "acm:KeyAlgorithm", key)
+		ctx["acm:DomainNames"] = names
+		e.add("acm:RequestCertificate", "*", ctx)
+		e.tagOnCreate(in, "Tags", "acm:AddTagsToCertificate", e.arn("acm", "certificate/*"), "")
+		return e.checks
+	},
+	"AddTagsToCertificate": func(e *authzEnv, in any) []authzCheck {
+		e.add("acm:AddTagsToCertificate", str(in, "CertificateArn"), tagCtx(tagsIn(fieldOf(in, "Tags"))))
+		return e.checks
+	},
+	"ListCertificates": simple("acm:ListCertificates", star),
+}
+
+// Route 53 ARNs carry no region or account: arn:aws:route53:::hostedzone/ID,
+// arn:aws:route53:::change/ID (Service Authorization Reference, Amazon Route
+// 53, resource types hostedzone and change). ChangeResourceRecordSets
+// carries route53:ChangeResourceRecordSetsNormalizedRecordNames (lower-case,
+// no trailing dot, other characters than a-z 0-9 - _ . as \OOO octal),
+// route53:ChangeResourceRecordSetsRecordTypes and
+// route53:ChangeResourceRecordSetsActions, one value per change ("Using IAM
+// policy conditions for fine-grained access control", Route 53 Developer
+// Guide, "Normalizing Route 53 condition key values"). ListHostedZonesByName
+// is on "*".
+func (e *authzEnv) r53(kind, id string) string {
+	id = strings.TrimPrefix(strings.TrimPrefix(id, "/"+kind+"/"), kind+"/")
+	return "arn:" + e.part + ":route53:::" + kind + "/" + id
+}
+
+func authzR53Zone(e *authzEnv, in any) []authzCheck {
+	field := "HostedZoneId"
+	if e.op == "GetHostedZone" {
+		field = "Id"
+	}
+	e.add("route53:"+e.op, e.r53("hostedzone", str(in, field)), nil)
+	return e.checks
+}
+
+// normalizedRecordName is a record name as the condition key has it.
+func normalizedRecordName(n string) string {
+	n = strings.TrimSuffix(strings.ToLower(n), ".")
+	var b strings.Builder
+	for _, r := range []byte(n) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteByte(r)
+		default:
+			b.WriteString("\\" + strconv.FormatInt(int64(r)+01000, 8)[1:])
+		}
+	}
+	return b.String()
+}
+
+func uniq(xs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+var route53Rules = map[string]authzRule{
+	"ChangeResourceRecordSets": func(e *authzEnv, in any) []authzCheck {
+		var names, types, actions []string
+		if b := fieldOf(in, "ChangeBatch"); b.IsValid() && !b.IsNil() {
+			chs := b.Elem().FieldByName("Changes")
+			for i := 0; i < chs.Len(); i++ {
+				ch := chs.Index(i).Addr().Interface()
+				actions = append(actions, str(ch, "Action"))
+				if set := fieldOf(ch, "ResourceRecordSet"); set.IsValid() && !set.IsNil() {
+					names = append(names, normalizedRecordName(str(set.Interface(), "Name")))
+					types = append(types, str(set.Interface(), "Type"))
+				}
+			}
+		}
+		e.add("route53:ChangeResourceRecordSets", e.r53("hostedzone", str(in, "HostedZoneId")), map[string][]string{
+			"route53:ChangeResourceRecordSetsNormalizedRecordNames": uniq(names),
+			"route53:ChangeResourceRecordSetsRecordTypes":           uniq(types),
+			"route53:ChangeResourceRecordSetsActions":               uniq(actions),
+		})
+		return e.checks
+	},
+	"GetHostedZone":          authzR53Zone,
+	"ListResourceRecordSets": authzR53Zone,
+	"GetChange": func(e *authzEnv, in any) []authzCheck {
+		e.add("route53:GetChange", e.r53("change", str(in, "Id")), nil)
+		return e.checks
+	},
+	"ListHostedZonesByName": simple("route53:ListHostedZonesByName", star),
+}
+
 var authzTable = map[string]map[string]authzRule{
 	"Secrets Manager":           secretsRules,
 	"SSM":                       ssmRules,
@@ -1030,4 +1150,6 @@ var authzTable = map[string]map[string]authzRule{
 	"SNS":                       snsRules,
 	"Application Auto Scaling":  autoscalingRules,
 	"KMS":                       kmsRules,
+	"ACM":                       acmRules,
+	"Route 53":                  route53Rules,
 }

@@ -109,7 +109,7 @@ func (s *elbv2Sim) checkCerts(certs []lbt.Certificate) ([]string, error) {
 		return nil, apiError("CertificateNotFound", "Certificate '%s' not found", arn)
 	}
 	s.c.acm().advance(ct)
-	if ct.status != acmt.CertificateStatusIssued || !s.c.now().Before(ct.notAfter) {
+	if ct.status != acmt.CertificateStatusIssued {
 		return nil, apiError("UnsupportedCertificate", "The certificate '%s' must have a fully-qualified domain name, a supported signature, and a supported key size.", arn)
 	}
 	return []string{arn}, nil
