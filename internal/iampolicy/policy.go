@@ -460,7 +460,7 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 // types wbo-deploy writes, in the configured zone or any zone (Amazon Route
 // 53 Developer Guide, "Using IAM policy conditions for fine-grained access
 // control": route53:ChangeResourceRecordSetsNormalizedRecordNames, ...RecordTypes,
-// ...Actions). Without a domain only deletions are allowed, for the records
+// ...Actions), and deletions of those types under any name, for the records
 // an earlier domain.name made.
 func route53Statements(cfg *config.Config, partition string, acts map[string]bool, list func(map[string]bool, func(string) bool) []string) []Statement {
 	zone := fmt.Sprintf("arn:%s:route53:::hostedzone/*", partition)
@@ -475,15 +475,20 @@ func route53Statements(cfg *config.Config, partition string, acts map[string]boo
 		{Sid: "Route53Changes", Effect: "Allow", Action: list(acts, isGetChange), Resource: fmt.Sprintf("arn:%s:route53:::change/*", partition)},
 		{Sid: "Route53ZoneReads", Effect: "Allow", Action: list(acts, func(a string) bool { return !isList(a) && !isChange(a) && !isGetChange(a) }), Resource: zone},
 	}
-	cond := map[string]any{
-		"ForAllValues:StringEquals": map[string]any{"route53:ChangeResourceRecordSetsRecordTypes": []string{"A", "CNAME", "TXT"}},
-	}
+	types := []string{"A", "CNAME", "TXT"}
 	if d := cfg.DomainName(); d != "" {
-		cond["ForAllValues:StringLike"] = map[string]any{"route53:ChangeResourceRecordSetsNormalizedRecordNames": []string{d, "*." + d}}
-	} else {
-		cond["ForAllValues:StringEquals"].(map[string]any)["route53:ChangeResourceRecordSetsActions"] = []string{"DELETE"}
+		out = append(out, Statement{Sid: "Route53DomainRecords", Effect: "Allow", Action: list(acts, isChange), Resource: zone, Condition: map[string]any{
+			"ForAllValues:StringEquals": map[string]any{"route53:ChangeResourceRecordSetsRecordTypes": types},
+			"ForAllValues:StringLike":   map[string]any{"route53:ChangeResourceRecordSetsNormalizedRecordNames": []string{d, "*." + d}},
+		}})
 	}
-	out = append(out, Statement{Sid: "Route53DomainRecords", Effect: "Allow", Action: list(acts, isChange), Resource: zone, Condition: cond})
+	// The records of an earlier domain.name (a domain change, or the
+	// domain given up) are deleted by a configuration that no longer names
+	// them: deletions of those types are allowed under any name. wbo-deploy
+	// deletes only records whose ownership TXT is the stack's (dnsrecord.go).
+	out = append(out, Statement{Sid: "Route53DeleteEarlierRecords", Effect: "Allow", Action: list(acts, isChange), Resource: zone, Condition: map[string]any{
+		"ForAllValues:StringEquals": map[string]any{"route53:ChangeResourceRecordSetsRecordTypes": types, "route53:ChangeResourceRecordSetsActions": []string{"DELETE"}},
+	}})
 	return out
 }
 
