@@ -404,6 +404,10 @@ func (k certificateIssuedKind) Find(ctx context.Context, env *Env, n *Node, rec 
 	if err != nil || d == nil {
 		return nil, err
 	}
+	if rec == nil && d.Status == acmt.CertificateStatusPendingValidation {
+		// Never waited for: up "creates" it (waits), and a plan says so.
+		return nil, nil
+	}
 	return k.observe(env, n, certDomain(n, rec), d), nil
 }
 

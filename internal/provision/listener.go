@@ -130,10 +130,11 @@ func (k listenerKind) spec(env *Env, n *Node) (listenerSpec, error) {
 		}
 		cert := lb.CertificateARN
 		if d := env.Cfg.DomainName(); d != "" {
-			// The certificate of domain.name, once issued (certificate.go).
+			// The certificate of domain.name, once issued (certificate.go);
+			// a plan made before it exists shows what it will be.
 			arn, err := env.RefID(CertificateIssuedNode(d))
 			if err != nil {
-				return listenerSpec{}, err
+				arn = "(the certificate of " + d + ", once issued)"
 			}
 			cert = arn
 		}
