@@ -364,7 +364,7 @@ func domainStatus(cfg *config.Config, env *provision.Env, res []provision.Resour
 	}
 	for _, r := range res {
 		switch r.Name {
-		case provision.CertificateIssuedNode(d):
+		case provision.CertificateNode(d):
 			if f := strings.Fields(r.Info["certificate"]); len(f) == 2 {
 				ds.Certificate = f[1]
 			}

@@ -416,6 +416,15 @@ func (k certificateIssuedKind) Create(ctx context.Context, env *Env, n *Node) (*
 	if err != nil {
 		return nil, err
 	}
+	// Recorded before the wait: status then says what is awaited, and a
+	// later up waits again (Diff, Update).
+	rec := NewRecord(n, arn)
+	rec.ARN = arn
+	rec.Attrs["domain"] = n.Role
+	rec.Attrs["status"] = string(acmt.CertificateStatusPendingValidation)
+	if err := env.Record(rec); err != nil {
+		return nil, err
+	}
 	return k.wait(ctx, env, n, arn)
 }
 
