@@ -1002,6 +1002,13 @@ func init() {
 		action := "secretsmanager:" + op
 		secretsRules[op] = func(e *authzEnv, in any) []authzCheck {
 			e.add(action, e.secretARN(str(in, "SecretId")), nil)
+			if action == "secretsmanager:GetSecretValue" {
+				if sm, ok := e.c.services["Secrets Manager"].(*smSim); ok {
+					if sec := sm.lookup(str(in, "SecretId")); sec != nil {
+						e.decryptVia("secretsmanager", sec.kmsKey, "alias/aws/secretsmanager")
+					}
+				}
+			}
 			return e.checks
 		}
 	}
@@ -1016,9 +1023,60 @@ func init() {
 				name = e.arn("ssm", "parameter/"+strings.TrimPrefix(name, "/"))
 			}
 			e.add(action, name, nil)
+			if action == "ssm:GetParameter" && boolField(in, "WithDecryption") {
+				if p := e.c.services["SSM"].(*ssmSim).byName(str(in, "Name")); p != nil && p.typ == "SecureString" {
+					e.decryptVia("ssm", p.keyID, "alias/aws/ssm")
+				}
+			}
 			return e.checks
 		}
 	}
+}
+
+// decryptVia adds the kms:Decrypt a read of a value encrypted with a
+// customer managed key needs from the caller: Secrets Manager and Parameter
+// Store decrypt with the caller's permissions ("To retrieve a secret that
+// is encrypted with a customer managed key, you need kms:Decrypt permission
+// for the key", Secrets Manager User Guide, "Secret encryption and
+// decryption"; "users who retrieve a SecureString parameter ... need
+// kms:Decrypt for the KMS key", Parameter Store, "How Parameter Store uses
+// AWS KMS"). The AWS managed key of the service (managed) lets every
+// principal of the account that may use the service decrypt through it: no
+// check. The request context carries kms:ViaService and kms:CallerAccount.
+func (e *authzEnv) decryptVia(service, key, managed string) {
+	if key == "" || key == managed || strings.HasSuffix(key, ":"+managed) {
+		return
+	}
+	ks := e.c.services["KMS"].(*kmsSim)
+	id, err := ks.resolve(key)
+	if err != nil {
+		return // an unknown key: the service's own answer says so
+	}
+	e.add("kms:Decrypt", ks.keyARN(id), map[string][]string{
+		"kms:ViaService":    {service + "." + e.region + ".amazonaws.com"},
+		"kms:CallerAccount": {e.account},
+	})
+}
+
+// boolField reads a *bool or bool field of an SDK input.
+func boolField(in any, name string) bool {
+	v := reflect.ValueOf(in)
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return false
+	}
+	f := v.FieldByName(name)
+	switch {
+	case !f.IsValid():
+		return false
+	case f.Kind() == reflect.Pointer:
+		return !f.IsNil() && f.Elem().Kind() == reflect.Bool && f.Elem().Bool()
+	case f.Kind() == reflect.Bool:
+		return f.Bool()
+	}
+	return false
 }
 
 var ssmRules = map[string]authzRule{}

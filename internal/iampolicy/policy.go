@@ -197,6 +197,11 @@ var Implicit = map[string]string{
 	// publishes to Amazon S3").
 	"logs:CreateLogDelivery": "ec2:CreateFlowLogs to an S3 bucket sets up the log delivery (flowlog.go)",
 	"logs:DeleteLogDelivery": "ec2:DeleteFlowLogs of a flow log to S3 removes its log delivery (flowlog.go)",
+	// "To retrieve a secret that is encrypted with a customer managed key,
+	// you need kms:Decrypt permission for the key" (Secrets Manager User
+	// Guide, "Secret encryption and decryption"); likewise for a SecureString
+	// parameter (Parameter Store, "How Parameter Store uses AWS KMS").
+	"kms:Decrypt": "GetSecretValue / GetParameter of an app.secrets value under a customer managed key (token, the probe's sign-in)",
 }
 
 // Conditional are actions whose use depends on what AWS does and when, not
@@ -312,6 +317,9 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 		if why == "" {
 			continue
 		}
+		if a == "kms:Decrypt" && !hasSecretSource(cfg, "secretsmanager") && !hasSecretSource(cfg, "ssm") {
+			continue // only the values of secrets the configuration names by ARN
+		}
 		p := a[:strings.Index(a, ":")]
 		if byPrefix[p] != nil || p == "iam" {
 			addAct(a)
@@ -425,6 +433,21 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 			if len(res) > 0 {
 				doc.Statement = append(doc.Statement, Statement{Sid: "SsmSecretParameters", Effect: "Allow", Action: list(acts, func(a string) bool { return a != "ssm:DescribeParameters" }), Resource: res})
 			}
+		case "kms":
+			// kms:Decrypt only through the services holding app.secrets
+			// values (kms:ViaService), on the account's keys: the key of a
+			// user's secret is known only once it is described.
+			isDecrypt := func(a string) bool { return a == "kms:Decrypt" }
+			doc.Statement = append(doc.Statement, Statement{Sid: sid, Effect: "Allow", Action: list(acts, func(a string) bool { return !isDecrypt(a) }), Resource: "*"})
+			var via []string
+			for _, src := range []string{"secretsmanager", "ssm"} {
+				if hasSecretSource(cfg, src) {
+					via = append(via, src+"."+region+".amazonaws.com")
+				}
+			}
+			doc.Statement = append(doc.Statement, Statement{Sid: "KmsDecryptSecretValues", Effect: "Allow", Action: list(acts, isDecrypt),
+				Resource:  fmt.Sprintf("arn:%s:kms:%s:%s:key/*", partition, region, account),
+				Condition: map[string]any{"StringLike": map[string]any{"kms:ViaService": via}}}) // StringLike: region may be "*"
 		case "acm":
 			// RequestCertificate and ListCertificates take no resource; the
 			// rest take the certificate (Service Authorization Reference,

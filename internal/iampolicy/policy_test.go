@@ -285,6 +285,9 @@ app:
 		run(secrets, token)
 		// The key in a parameter of the user's: token decrypts it.
 		run(strings.Replace(secrets, "AUTH_SECRET_KEY: stack", "AUTH_SECRET_KEY: arn:aws:ssm:us-east-1:123456789012:parameter/team/otel", 1), token)
+		// The key in a secret of the user's under a customer managed key:
+		// token needs kms:Decrypt through Secrets Manager.
+		run(strings.Replace(secrets, "AUTH_SECRET_KEY: stack", "AUTH_SECRET_KEY: "+w.smtpARN, 1), token)
 		run(secrets, destroyAll)
 	})
 	check("secrets and sign-in", used, cfgs)
