@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/acm"
@@ -566,5 +567,57 @@ func TestDomainLostResponses(t *testing.T) {
 		if n := len(zoneRecords(t, r, zone)); n != 4 {
 			t.Errorf("k=%d: %d records: %v", k, n, zoneRecords(t, r, zone))
 		}
+	}
+}
+
+// The domain given up: up deletes its certificate and records, the HTTPS
+// listener goes, and HTTP serves the app again.
+func TestDomainGivenUp(t *testing.T) {
+	r := newRig(t, domainConfig("board.example.com"))
+	zone := r.cloud.CreateZone("example.com")
+	cmpUp(t, r)
+	r.cfg.Domain.Name = ""
+	cmpUp(t, r)
+	if got := zoneRecords(t, r, zone); len(got) != 0 {
+		t.Errorf("records left: %v", got)
+	}
+	if got := certificates(t, r); len(got) != 0 {
+		t.Errorf("certificates left: %v", got)
+	}
+	out, err := r.clients().ELB.DescribeListeners(context.Background(), &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(cmpRecord(t, r, "alb"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Listeners) != 1 || aws.ToInt32(out.Listeners[0].Port) != 80 || out.Listeners[0].DefaultActions[0].Type != "forward" {
+		t.Fatalf("listeners after the domain is given up: %+v", out.Listeners)
+	}
+	r.cloud.ResetCalls()
+	cmpUp(t, r)
+	if m := r.cloud.MutatingCalls(); len(m) != 0 {
+		t.Fatalf("up after: %v", m)
+	}
+}
+
+// From a certificate of one's own (load_balancer.certificate_arn) to
+// domain.name: the listener switches to the certificate up requests, and the
+// user's certificate is left alone.
+func TestDomainReplacesOwnCertificate(t *testing.T) {
+	cfg := cmpSmallConfig(config.ModeSingle)
+	r := newRig(t, cfg)
+	r.cloud.CreateZone("example.com")
+	own := r.cloud.ImportCertificate("board.example.com", time.Now().Add(200*24*time.Hour))
+	r.cfg.LoadBalancer.CertificateARN = own
+	cmpUp(t, r)
+	if httpsCertificate(t, r) != own {
+		t.Fatal("the listener does not serve load_balancer.certificate_arn")
+	}
+	r.cfg.LoadBalancer.CertificateARN = ""
+	r.cfg.Domain.Name = "board.example.com"
+	cmpUp(t, r)
+	if got := httpsCertificate(t, r); got == own || got != cmpRecord(t, r, CertificateNode("board.example.com")) {
+		t.Fatalf("listener serves %s", got)
+	}
+	if got := certificates(t, r); len(got) != 2 {
+		t.Fatalf("certificates %v: the user's must stay", got)
 	}
 }
