@@ -61,7 +61,9 @@ import (
 //   - Issued certificates are valid for 395 days (ACM User Guide, "Managed
 //     certificate renewal": ACM public certificates are valid for 13 months).
 
-// ACM delays in AWS time.
+// ACM delays in AWS time: the realistic figures of Timing.ACMRecord and
+// Timing.ACMValidation (timing.go, with their sources), the validation
+// limit and the validity.
 const (
 	ACMRecordDelay     = 5 * time.Second
 	ACMValidationDelay = 60 * time.Second
@@ -139,7 +141,7 @@ func (s *acmSim) advance(ct *acmCert) {
 			ct.validatingSince = now
 		}
 	}
-	if !ct.validatingSince.IsZero() && now.After(ct.validatingSince.Add(s.c.wall(ACMValidationDelay))) {
+	if !ct.validatingSince.IsZero() && !now.Before(ct.validatingSince.Add(s.c.wall(s.c.Timing.ACMValidation))) {
 		ct.status = acmt.CertificateStatusIssued
 		ct.issuedAt = now
 		ct.notAfter = now.Add(acmValidity)
@@ -166,7 +168,7 @@ func (s *acmSim) RequestCertificate(_ context.Context, in *acm.RequestCertificat
 	}
 	arn := s.newARN()
 	ct := &acmCert{arn: arn, domain: domain, tags: map[string]string{}, token: aws.ToString(in.IdempotencyToken), requested: now,
-		recordAt: s.c.deadline(ACMRecordDelay), status: acmt.CertificateStatusPendingValidation,
+		recordAt: s.c.deadline(s.c.Timing.ACMRecord), status: acmt.CertificateStatusPendingValidation,
 		keyAlgorithm: acmt.KeyAlgorithmRsa2048, validationMethod: acmt.ValidationMethodDns, typ: acmt.CertificateTypeAmazonIssued}
 	if in.KeyAlgorithm != "" {
 		ct.keyAlgorithm = in.KeyAlgorithm

@@ -35,7 +35,8 @@ import (
 //   - DeleteHostedZone of a zone with records other than its SOA and NS
 //     answers HostedZoneNotEmpty.
 
-// Route53Propagation is how long (AWS time) a change stays PENDING.
+// Route53Propagation is how long (AWS time) a change stays PENDING: the
+// realistic figure of Timing.Route53Propagation (timing.go).
 const Route53Propagation = 30 * time.Second
 
 type r53Record struct {
@@ -429,7 +430,7 @@ func (s *route53Sim) ChangeResourceRecordSets(_ context.Context, in *route53.Cha
 		next[k] = v
 	}
 	now := s.c.now()
-	visible := s.c.deadline(Route53Propagation)
+	visible := s.c.deadline(s.c.Timing.Route53Propagation)
 	var problems []string
 	var touched []r53t.ResourceRecordSet
 	for _, ch := range in.ChangeBatch.Changes {
