@@ -36,9 +36,14 @@ import (
 //     VALIDATION_TIMED_OUT ("If you do not validate ... within 72 hours",
 //     ACM User Guide).
 //   - The validation CNAME may be published in any public DNS: a Route 53
-//     zone of the account or another provider (PublishExternalDNS, dns.go);
-//     "ACM ... checks for the CNAME record in public DNS" (ACM User Guide,
-//     "DNS validation").
+//     zone of the account or another provider (PublishExternalDNS, dns.go):
+//     "The CNAME record that ACM creates for DNS validation. Add this record
+//     to your DNS configuration to prove that you own or control the domain"
+//     (DnsValidationChallenge, ACM API reference). The record depends on
+//     the account and the domain only: a second certificate for the same
+//     name gets the same record ("ACM used the same validation record" for
+//     a duplicate certificate, dflook/cloudformation-dns-certificate#7), so
+//     a record left in place validates it again.
 //   - The same IdempotencyToken within an hour returns the same certificate
 //     whatever the other parameters ("if you call RequestCertificate multiple
 //     times with the same idempotency token within one hour, ACM recognizes
@@ -184,7 +189,7 @@ func (s *acmSim) RequestCertificate(_ context.Context, in *acm.RequestCertificat
 		if d != domain {
 			ct.sans = append(ct.sans, d)
 		}
-		ct.validations = append(ct.validations, s.validationFor(d, arn))
+		ct.validations = append(ct.validations, s.validationFor(d))
 	}
 	for _, t := range in.Tags {
 		ct.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
@@ -239,17 +244,17 @@ func (c *Cloud) IssuedCertificate(domain string, sans ...string) string {
 		if d != ct.domain {
 			ct.sans = append(ct.sans, d)
 		}
-		ct.validations = append(ct.validations, s.validationFor(d, ct.arn))
+		ct.validations = append(ct.validations, s.validationFor(d))
 	}
 	s.certs[ct.arn] = ct
 	return ct.arn
 }
 
-func (s *acmSim) validationFor(d, arn string) acmValidation {
+func (s *acmSim) validationFor(d string) acmValidation {
 	base := strings.TrimPrefix(d, "*.")
 	return acmValidation{domain: d,
-		name:  "_" + acmToken("n" + base)[:32] + "." + base + ".",
-		value: "_" + acmToken("v" + base + arn)[:32] + ".xlfgrmvvlj.acm-validations.aws."}
+		name:  "_" + acmToken("n" + base + s.c.Account)[:32] + "." + base + ".",
+		value: "_" + acmToken("v" + base + s.c.Account)[:32] + ".xlfgrmvvlj.acm-validations.aws."}
 }
 
 func (s *acmSim) cert(arn string) (*acmCert, error) {

@@ -293,6 +293,17 @@ func TestACMValidatesThroughExternalDNS(t *testing.T) {
 			t.Fatalf("without a matching record: %s", s)
 		}
 	}
+	// A second certificate for the same name gets the same record, which
+	// is still published: it is validated too.
+	again, arec := req("board.example.org")
+	if aws.ToString(arec.Name) != aws.ToString(rec.Name) || aws.ToString(arec.Value) != aws.ToString(rec.Value) {
+		t.Fatalf("another record for the same name: %+v, first %+v", arec, rec)
+	}
+	status(again)
+	vc.add(ACMValidationDelay + time.Second)
+	if s := status(again); s != acmt.CertificateStatusIssued {
+		t.Fatalf("the second certificate: %s", s)
+	}
 	// A pending certificate keeps showing its record.
 	d, _ := a.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(wrong)})
 	if d.Certificate.DomainValidationOptions[0].ResourceRecord == nil {
