@@ -548,3 +548,47 @@ func asDNSError(err error, d **net.DNSError) bool {
 	}
 	return ok
 }
+
+// Resolvers see a change only once it is INSYNC: until then an UPSERTed
+// record answers its old value and a deleted one is still there.
+func TestRoute53ResolversSeeChangesOnceInsync(t *testing.T) {
+	c, cl, vc := virtualCloud(t)
+	ctx := context.Background()
+	r := route53.NewFromConfig(cl.Config())
+	zone := c.CreateZone("example.com")
+	sees := func(value string) bool {
+		c.lock()
+		defer c.unlock()
+		return c.dnsHas("_v.example.com", r53t.RRTypeCname, value)
+	}
+	if _, err := changeRecords(ctx, r, zone, change(r53t.ChangeActionCreate, r53Set("_v.example.com", r53t.RRTypeCname, 60, "one.example.net"))); err != nil {
+		t.Fatal(err)
+	}
+	if sees("one.example.net") {
+		t.Fatal("visible while PENDING")
+	}
+	vc.add(Route53Propagation)
+	if !sees("one.example.net") {
+		t.Fatal("not visible once INSYNC")
+	}
+	if _, err := changeRecords(ctx, r, zone, change(r53t.ChangeActionUpsert, r53Set("_v.example.com.", r53t.RRTypeCname, 60, "two.example.net"))); err != nil {
+		t.Fatal(err)
+	}
+	if !sees("one.example.net") || sees("two.example.net") {
+		t.Fatal("an UPSERT took effect before INSYNC")
+	}
+	vc.add(Route53Propagation)
+	if sees("one.example.net") || !sees("two.example.net") {
+		t.Fatal("the UPSERT is not seen once INSYNC")
+	}
+	if _, err := changeRecords(ctx, r, zone, change(r53t.ChangeActionDelete, r53Set("_v.example.com", r53t.RRTypeCname, 60, "two.example.net"))); err != nil {
+		t.Fatal(err)
+	}
+	if !sees("two.example.net") {
+		t.Fatal("a DELETE took effect before INSYNC")
+	}
+	vc.add(Route53Propagation)
+	if sees("two.example.net") {
+		t.Fatal("deleted and INSYNC, still seen")
+	}
+}

@@ -42,12 +42,40 @@ const Route53Propagation = 30 * time.Second
 type r53Record struct {
 	set     r53t.ResourceRecordSet
 	visible time.Time // when resolvers see it (its change is INSYNC)
+	// prev is what resolvers keep seeing until then (UPSERT of a visible
+	// record); gone, for a deleted record, when they stop seeing it.
+	prev *r53Record
+	gone time.Time
 }
 
 type r53Zone struct {
 	id, name, comment string
 	private           bool
 	records           map[string]*r53Record // "name|type"
+	// fading are deleted records resolvers still see until the DELETE's
+	// change is INSYNC (gone), by key.
+	fading map[string]*r53Record
+}
+
+// seen is the record resolvers see under key at now, nil if none: a change
+// takes effect on the name servers only once INSYNC ("PENDING indicates
+// that the changes in this request have not propagated to all Amazon Route
+// 53 DNS servers", ChangeInfo.Status, Route 53 API reference), so until then
+// they answer what was there before.
+func (z *r53Zone) seen(key string, now time.Time) *r53Record {
+	if r := z.records[key]; r != nil {
+		if !now.Before(r.visible) {
+			return r
+		}
+		if r.prev != nil && !now.Before(r.prev.visible) {
+			return r.prev
+		}
+		return nil
+	}
+	if r := z.fading[key]; r != nil && now.Before(r.gone) && !now.Before(r.visible) {
+		return r
+	}
+	return nil
 }
 
 type r53Change struct {
@@ -433,6 +461,7 @@ func (s *route53Sim) ChangeResourceRecordSets(_ context.Context, in *route53.Cha
 	visible := s.c.deadline(s.c.Timing.Route53Propagation)
 	var problems []string
 	var touched []r53t.ResourceRecordSet
+	gone := map[string]*r53Record{}
 	for _, ch := range in.ChangeBatch.Changes {
 		set := *ch.ResourceRecordSet
 		name := fqdn(aws.ToString(set.Name))
@@ -464,9 +493,9 @@ func (s *route53Sim) ChangeResourceRecordSets(_ context.Context, in *route53.Cha
 				problems = append(problems, "Tried to create resource record set "+desc+" but it already exists")
 				continue
 			}
-			next[key] = &r53Record{set: set, visible: visible}
+			next[key] = &r53Record{set: set, visible: visible, prev: z.seen(key, now)}
 		case r53t.ChangeActionUpsert:
-			next[key] = &r53Record{set: set, visible: visible}
+			next[key] = &r53Record{set: set, visible: visible, prev: z.seen(key, now)}
 		case r53t.ChangeActionDelete:
 			old, ok := next[key]
 			if !ok || !sameRecordSet(old.set, set) {
@@ -474,6 +503,9 @@ func (s *route53Sim) ChangeResourceRecordSets(_ context.Context, in *route53.Cha
 				continue
 			}
 			delete(next, key)
+			if was := z.seen(key, now); was != nil {
+				gone[key] = &r53Record{set: was.set, visible: was.visible, gone: visible}
+			}
 		default:
 			problems = append(problems, "Invalid action "+string(ch.Action))
 			continue
@@ -483,6 +515,22 @@ func (s *route53Sim) ChangeResourceRecordSets(_ context.Context, in *route53.Cha
 	problems = append(problems, cnameProblems(z, next, touched)...)
 	if len(problems) > 0 {
 		return nil, apiError("InvalidChangeBatch", "[%s]", strings.Join(problems, ", "))
+	}
+	for k, r := range next {
+		if r.prev != nil && r.prev.prev != nil {
+			r.prev.prev = nil // one generation is all resolvers can see
+		}
+		if _, ok := gone[k]; !ok && r.visible.Equal(visible) {
+			delete(z.fading, k)
+		}
+	}
+	if z.fading == nil {
+		z.fading = map[string]*r53Record{}
+	}
+	for k, r := range gone {
+		if _, back := next[k]; !back {
+			z.fading[k] = r
+		}
 	}
 	z.records = next
 	s.c.seq++
