@@ -275,7 +275,7 @@ func (s *acmSim) liveUsers(arn string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, l := range e.listeners {
-		for _, c := range l.certs {
+		for _, c := range append(append([]string(nil), l.certs...), l.extra...) {
 			if c == arn && !seen[l.lb] {
 				seen[l.lb] = true
 				out = append(out, l.lb)

@@ -355,6 +355,30 @@ func TestListenerCertificateMustExistAndBeIssued(t *testing.T) {
 	if _, err := create(8443, "arn:aws:iam::123456789012:server-certificate/wbo"); err != nil {
 		t.Fatalf("IAM server certificate: %v", err)
 	}
+	// SNI certificates are checked the same way; the default one stays.
+	_, err = elbv2.NewFromConfig(e.cl.Config()).AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: aws.String(l),
+		Certificates: []lbt.Certificate{{CertificateArn: pending.CertificateArn}}})
+	wantCode(t, err, "UnsupportedCertificate")
+	other := e.c.IssuedCertificate("wiki.example.com")
+	for range 2 {
+		_, err = elbv2.NewFromConfig(e.cl.Config()).AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: aws.String(l),
+			Certificates: []lbt.Certificate{{CertificateArn: aws.String(other)}}})
+		e.must(err)
+	}
+	lc, err := elbv2.NewFromConfig(e.cl.Config()).DescribeListenerCertificates(ctx, &elbv2.DescribeListenerCertificatesInput{ListenerArn: aws.String(l)})
+	e.must(err)
+	if len(lc.Certificates) != 2 || aws.ToString(lc.Certificates[0].CertificateArn) != issued || !aws.ToBool(lc.Certificates[0].IsDefault) ||
+		aws.ToString(lc.Certificates[1].CertificateArn) != other || aws.ToBool(lc.Certificates[1].IsDefault) {
+		t.Fatalf("listener certificates %+v", lc.Certificates)
+	}
+	_, err = elbv2.NewFromConfig(e.cl.Config()).RemoveListenerCertificates(ctx, &elbv2.RemoveListenerCertificatesInput{ListenerArn: aws.String(l),
+		Certificates: []lbt.Certificate{{CertificateArn: aws.String(issued)}}})
+	wantCode(t, err, "OperationNotPermitted")
+	a2, err := a.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(other)})
+	e.must(err)
+	if len(a2.Certificate.InUseBy) != 1 {
+		t.Fatalf("an SNI certificate is in use too: %v", a2.Certificate.InUseBy)
+	}
 }
 
 // ACM keeps a certificate in use for a while after its listener went
@@ -522,6 +546,23 @@ func TestPublicHTTPCustomDomainAndCertificate(t *testing.T) {
 	resp, err := get("https://wbo.example.org/")
 	if err != nil || resp.TLS.PeerCertificates[0].VerifyHostname("wbo.example.org") == nil {
 		t.Fatalf("a name the certificate does not cover: %v", err)
+	}
+	// An added certificate that covers the name is the one SNI picks.
+	sni := e.c.ImportCertificate("wbo.example.org", notAfter)
+	ls, err := e.cl.ELB.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(lbARN)})
+	e.must(err)
+	for _, l := range ls.Listeners {
+		if aws.ToInt32(l.Port) == 443 {
+			_, err = elbv2.NewFromConfig(e.cl.Config()).AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: l.ListenerArn,
+				Certificates: []lbt.Certificate{{CertificateArn: aws.String(sni)}}})
+			e.must(err)
+		}
+	}
+	if resp, err := get("https://wbo.example.org/"); err != nil || resp.TLS.PeerCertificates[0].VerifyHostname("wbo.example.org") != nil {
+		t.Fatalf("SNI: %v", err)
+	}
+	if resp, err := get("https://board.example.com/"); err != nil || resp.TLS.PeerCertificates[0].VerifyHostname("board.example.com") != nil {
+		t.Fatalf("the default certificate after SNI: %v", err)
 	}
 	resp, err = get("http://www.example.com/boards/x?y=1")
 	if err != nil || resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "https://www.example.com:443/boards/x?y=1" {
