@@ -633,3 +633,42 @@ func TestRoute53ResolversSeeChangesOnceInsync(t *testing.T) {
 		t.Fatal("deleted and INSYNC, still seen")
 	}
 }
+
+// ListHostedZonesByName pages by name and zone ID (two zones may share a
+// name); GetHostedZone answers the delegation set.
+func TestRoute53ZonesListingAndDelegation(t *testing.T) {
+	c, cl, _ := virtualCloud(t)
+	ctx := context.Background()
+	r := route53.NewFromConfig(cl.Config())
+	a, b := c.CreateZone("example.com"), c.CreateZone("example.com")
+	c.CreateZone("example.org")
+	var got []string
+	in := &route53.ListHostedZonesByNameInput{MaxItems: aws.Int32(1)}
+	for {
+		out, err := r.ListHostedZonesByName(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, z := range out.HostedZones {
+			got = append(got, aws.ToString(z.Name)+zoneID(aws.ToString(z.Id)))
+		}
+		if !out.IsTruncated {
+			break
+		}
+		in = &route53.ListHostedZonesByNameInput{MaxItems: aws.Int32(1), DNSName: out.NextDNSName, HostedZoneId: out.NextHostedZoneId}
+	}
+	first, second := a, b
+	if b < a {
+		first, second = b, a
+	}
+	if strings.Join(got, ",") != "example.com."+first+",example.com."+second+",example.org."+got[2][len("example.org."):] {
+		t.Fatalf("listing %v", got)
+	}
+	if _, err := r.ListHostedZonesByName(ctx, &route53.ListHostedZonesByNameInput{HostedZoneId: aws.String(a)}); errCode(err) != "InvalidInput" {
+		t.Fatalf("HostedZoneId without DNSName: %v", err)
+	}
+	z, err := r.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(a)})
+	if err != nil || z.DelegationSet == nil || len(z.DelegationSet.NameServers) == 0 {
+		t.Fatalf("delegation set: %+v %v", z, err)
+	}
+}

@@ -168,7 +168,16 @@ func (s *route53Sim) GetHostedZone(_ context.Context, in *route53.GetHostedZoneI
 		return nil, apiError("NoSuchHostedZone", "No hosted zone found with ID: %s", aws.ToString(in.Id))
 	}
 	out := s.zoneOut(z)
-	return &route53.GetHostedZoneOutput{HostedZone: &out}, nil
+	// A public zone comes with its delegation set: the name servers the
+	// registrar must point at (GetHostedZone reference, DelegationSet).
+	res := &route53.GetHostedZoneOutput{HostedZone: &out}
+	if ns := z.records[z.name+"|NS"]; ns != nil && !z.private {
+		res.DelegationSet = &r53t.DelegationSet{}
+		for _, v := range ns.set.ResourceRecords {
+			res.DelegationSet.NameServers = append(res.DelegationSet.NameServers, strings.TrimSuffix(aws.ToString(v.Value), "."))
+		}
+	}
+	return res, nil
 }
 
 func (s *route53Sim) ListHostedZonesByName(_ context.Context, in *route53.ListHostedZonesByNameInput) (*route53.ListHostedZonesByNameOutput, error) {
@@ -185,9 +194,13 @@ func (s *route53Sim) ListHostedZonesByName(_ context.Context, in *route53.ListHo
 		}
 		return zs[i].id < zs[j].id
 	})
-	start := ""
+	start, startID := "", zoneID(aws.ToString(in.HostedZoneId))
 	if in.DNSName != nil {
 		start = reversedLabels(fqdn(aws.ToString(in.DNSName)))
+	} else if startID != "" {
+		// "If you specify hostedzoneid, you must also specify dnsname"
+		// (ListHostedZonesByName reference).
+		return nil, apiError("InvalidInput", "The input is not valid: HostedZoneId requires DNSName")
 	}
 	limit := 100
 	if in.MaxItems != nil {
@@ -195,7 +208,7 @@ func (s *route53Sim) ListHostedZonesByName(_ context.Context, in *route53.ListHo
 	}
 	out := &route53.ListHostedZonesByNameOutput{DNSName: in.DNSName, MaxItems: aws.Int32(int32(limit))}
 	for _, z := range zs {
-		if reversedLabels(z.name) < start {
+		if n := reversedLabels(z.name); n < start || n == start && z.id < startID {
 			continue
 		}
 		if len(out.HostedZones) == limit {
