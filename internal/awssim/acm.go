@@ -26,15 +26,18 @@ import (
 // Behaviour simulated:
 //   - RequestCertificate answers an ARN at once; the validation CNAME
 //     (DomainValidationOptions[].ResourceRecord) appears in DescribeCertificate
-//     only a few seconds later (ACMRecordDelay), a well-known surprise of
-//     other tools (terraform-provider-aws: "domain_validation_options" empty
-//     right after the request). The record is _<hash>.<domain>. CNAME
+//     only a few seconds later (Timing.ACMRecord, timing.go), a well-known
+//     surprise of other tools (terraform-provider-aws: "domain_validation_options"
+//     empty right after the request). The record is _<hash>.<domain>. CNAME
 //     _<hash>.<random>.acm-validations.aws.
+//   - Without ValidationMethod the request is for email validation, as
+//     before DNS validation existed: no ResourceRecord, and (no mail in
+//     the simulation) it is never validated.
 //   - The status is PENDING_VALIDATION until the CNAME is visible in public
-//     DNS (here: a Route 53 zone of the account whose change is INSYNC);
-//     then ISSUED after ACMValidationDelay. Unvalidated after 72 hours:
-//     VALIDATION_TIMED_OUT ("If you do not validate ... within 72 hours",
-//     ACM User Guide).
+//     DNS (dns.go); then ISSUED after Timing.ACMValidation. Unvalidated
+//     after 72 hours: VALIDATION_TIMED_OUT ("ACM makes repeated attempts to
+//     validate a certificate for 72 hours and then times out",
+//     CertificateDetail.Status, ACM API reference).
 //   - The validation CNAME may be published in any public DNS: a Route 53
 //     zone of the account or another provider (PublishExternalDNS, dns.go):
 //     "The CNAME record that ACM creates for DNS validation. Add this record
@@ -137,7 +140,7 @@ func (s *acmSim) advance(ct *acmCert) {
 		ct.status = acmt.CertificateStatusValidationTimedOut
 		return
 	}
-	if ct.validatingSince.IsZero() && !now.Before(ct.recordAt) {
+	if ct.validatingSince.IsZero() && !now.Before(ct.recordAt) && ct.validationMethod == acmt.ValidationMethodDns {
 		all := true
 		for _, v := range ct.validations {
 			all = all && s.c.dnsHas(v.name, r53t.RRTypeCname, v.value)
@@ -174,7 +177,10 @@ func (s *acmSim) RequestCertificate(_ context.Context, in *acm.RequestCertificat
 	arn := s.newARN()
 	ct := &acmCert{arn: arn, domain: domain, tags: map[string]string{}, token: aws.ToString(in.IdempotencyToken), requested: now,
 		recordAt: s.c.deadline(s.c.Timing.ACMRecord), status: acmt.CertificateStatusPendingValidation,
-		keyAlgorithm: acmt.KeyAlgorithmRsa2048, validationMethod: acmt.ValidationMethodDns, typ: acmt.CertificateTypeAmazonIssued}
+		keyAlgorithm: acmt.KeyAlgorithmRsa2048, validationMethod: acmt.ValidationMethodEmail, typ: acmt.CertificateTypeAmazonIssued}
+	if in.ValidationMethod != "" {
+		ct.validationMethod = in.ValidationMethod
+	}
 	if in.KeyAlgorithm != "" {
 		ct.keyAlgorithm = in.KeyAlgorithm
 	}
@@ -355,7 +361,10 @@ func (s *acmSim) DescribeCertificate(_ context.Context, in *acm.DescribeCertific
 		default:
 			o.ValidationStatus = acmt.DomainStatusPendingValidation
 		}
-		if showRecords {
+		if ct.validationMethod == acmt.ValidationMethodEmail {
+			base := strings.TrimPrefix(v.domain, "*.")
+			o.ValidationEmails = []string{"admin@" + base, "administrator@" + base, "hostmaster@" + base, "postmaster@" + base, "webmaster@" + base}
+		} else if showRecords {
 			o.ResourceRecord = &acmt.ResourceRecord{Name: aws.String(v.name), Type: acmt.RecordTypeCname, Value: aws.String(v.value)}
 		}
 		d.DomainValidationOptions = append(d.DomainValidationOptions, o)

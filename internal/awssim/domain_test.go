@@ -309,6 +309,17 @@ func TestACMValidatesThroughExternalDNS(t *testing.T) {
 	if d.Certificate.DomainValidationOptions[0].ResourceRecord == nil {
 		t.Fatal("a pending certificate lost its validation record")
 	}
+	// No ValidationMethod: email validation, no DNS record to publish.
+	mail, err := a.RequestCertificate(ctx, &acm.RequestCertificateInput{DomainName: aws.String("mail.example.org")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc.add(ACMRecordDelay + ACMValidationDelay)
+	d, _ = a.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: mail.CertificateArn})
+	if o := d.Certificate.DomainValidationOptions[0]; o.ValidationMethod != acmt.ValidationMethodEmail || o.ResourceRecord != nil ||
+		len(o.ValidationEmails) == 0 || d.Certificate.Status != acmt.CertificateStatusPendingValidation {
+		t.Fatalf("email validation: %+v %s", o, d.Certificate.Status)
+	}
 }
 
 // Listeners take only ACM certificates that exist and are ISSUED; IAM
