@@ -382,8 +382,8 @@ func throttleCode(service string) string {
 		return "RequestLimitExceeded"
 	case "S3":
 		return "SlowDown"
-	case "ECS", "CloudWatch Logs", "Application Auto Scaling", "KMS":
-		return "ThrottlingException"
+	case "ECS", "CloudWatch Logs", "Application Auto Scaling", "KMS", "ACM":
+		return "ThrottlingException" // ACM: ThrottlingException in each action's Errors (ACM API reference)
 	case "SNS":
 		return "Throttled" // SNS API reference, ThrottledException
 	default:
