@@ -383,7 +383,7 @@ func throttleCode(service string) string {
 	case "S3":
 		return "SlowDown"
 	case "ECS", "CloudWatch Logs", "Application Auto Scaling", "KMS", "ACM":
-		return "ThrottlingException" // ACM: ThrottlingException in each action's Errors (ACM API reference)
+		return "ThrottlingException" // ACM: "The request was denied because it exceeded a quota" (ACM API reference, ThrottlingException)
 	case "SNS":
 		return "Throttled" // SNS API reference, ThrottledException
 	default:
