@@ -26,19 +26,27 @@ import (
 // Behaviour simulated:
 //   - RequestCertificate answers an ARN at once; the validation CNAME
 //     (DomainValidationOptions[].ResourceRecord) appears in DescribeCertificate
-//     only a few seconds later (ACMRecordDelay), a well-known surprise of
-//     other tools (terraform-provider-aws: "domain_validation_options" empty
-//     right after the request). The record is _<hash>.<domain>. CNAME
+//     only a few seconds later (Timing.ACMRecord, timing.go), a well-known
+//     surprise of other tools (terraform-provider-aws: "domain_validation_options"
+//     empty right after the request). The record is _<hash>.<domain>. CNAME
 //     _<hash>.<random>.acm-validations.aws.
+//   - Without ValidationMethod the request is for email validation, as
+//     before DNS validation existed: no ResourceRecord, and (no mail in
+//     the simulation) it is never validated.
 //   - The status is PENDING_VALIDATION until the CNAME is visible in public
-//     DNS (here: a Route 53 zone of the account whose change is INSYNC);
-//     then ISSUED after ACMValidationDelay. Unvalidated after 72 hours:
-//     VALIDATION_TIMED_OUT ("If you do not validate ... within 72 hours",
-//     ACM User Guide).
+//     DNS (dns.go); then ISSUED after Timing.ACMValidation. Unvalidated
+//     after 72 hours: VALIDATION_TIMED_OUT ("ACM makes repeated attempts to
+//     validate a certificate for 72 hours and then times out",
+//     CertificateDetail.Status, ACM API reference).
 //   - The validation CNAME may be published in any public DNS: a Route 53
-//     zone of the account or another provider (PublishExternalDNS, dns.go);
-//     "ACM ... checks for the CNAME record in public DNS" (ACM User Guide,
-//     "DNS validation").
+//     zone of the account or another provider (PublishExternalDNS, dns.go):
+//     "The CNAME record that ACM creates for DNS validation. Add this record
+//     to your DNS configuration to prove that you own or control the domain"
+//     (DnsValidationChallenge, ACM API reference). The record depends on
+//     the account and the domain only: a second certificate for the same
+//     name gets the same record ("ACM used the same validation record" for
+//     a duplicate certificate, dflook/cloudformation-dns-certificate#7), so
+//     a record left in place validates it again.
 //   - The same IdempotencyToken within an hour returns the same certificate
 //     whatever the other parameters ("if you call RequestCertificate multiple
 //     times with the same idempotency token within one hour, ACM recognizes
@@ -61,7 +69,9 @@ import (
 //   - Issued certificates are valid for 395 days (ACM User Guide, "Managed
 //     certificate renewal": ACM public certificates are valid for 13 months).
 
-// ACM delays in AWS time.
+// ACM delays in AWS time: the realistic figures of Timing.ACMRecord and
+// Timing.ACMValidation (timing.go, with their sources), the validation
+// limit and the validity.
 const (
 	ACMRecordDelay     = 5 * time.Second
 	ACMValidationDelay = 60 * time.Second
@@ -130,7 +140,7 @@ func (s *acmSim) advance(ct *acmCert) {
 		ct.status = acmt.CertificateStatusValidationTimedOut
 		return
 	}
-	if ct.validatingSince.IsZero() && !now.Before(ct.recordAt) {
+	if ct.validatingSince.IsZero() && !now.Before(ct.recordAt) && ct.validationMethod == acmt.ValidationMethodDns {
 		all := true
 		for _, v := range ct.validations {
 			all = all && s.c.dnsHas(v.name, r53t.RRTypeCname, v.value)
@@ -139,7 +149,7 @@ func (s *acmSim) advance(ct *acmCert) {
 			ct.validatingSince = now
 		}
 	}
-	if !ct.validatingSince.IsZero() && now.After(ct.validatingSince.Add(s.c.wall(ACMValidationDelay))) {
+	if !ct.validatingSince.IsZero() && !now.Before(ct.validatingSince.Add(s.c.wall(s.c.Timing.ACMValidation))) {
 		ct.status = acmt.CertificateStatusIssued
 		ct.issuedAt = now
 		ct.notAfter = now.Add(acmValidity)
@@ -166,8 +176,11 @@ func (s *acmSim) RequestCertificate(_ context.Context, in *acm.RequestCertificat
 	}
 	arn := s.newARN()
 	ct := &acmCert{arn: arn, domain: domain, tags: map[string]string{}, token: aws.ToString(in.IdempotencyToken), requested: now,
-		recordAt: s.c.deadline(ACMRecordDelay), status: acmt.CertificateStatusPendingValidation,
-		keyAlgorithm: acmt.KeyAlgorithmRsa2048, validationMethod: acmt.ValidationMethodDns, typ: acmt.CertificateTypeAmazonIssued}
+		recordAt: s.c.deadline(s.c.Timing.ACMRecord), status: acmt.CertificateStatusPendingValidation,
+		keyAlgorithm: acmt.KeyAlgorithmRsa2048, validationMethod: acmt.ValidationMethodEmail, typ: acmt.CertificateTypeAmazonIssued}
+	if in.ValidationMethod != "" {
+		ct.validationMethod = in.ValidationMethod
+	}
 	if in.KeyAlgorithm != "" {
 		ct.keyAlgorithm = in.KeyAlgorithm
 	}
@@ -182,7 +195,7 @@ func (s *acmSim) RequestCertificate(_ context.Context, in *acm.RequestCertificat
 		if d != domain {
 			ct.sans = append(ct.sans, d)
 		}
-		ct.validations = append(ct.validations, s.validationFor(d, arn))
+		ct.validations = append(ct.validations, s.validationFor(d))
 	}
 	for _, t := range in.Tags {
 		ct.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
@@ -237,17 +250,17 @@ func (c *Cloud) IssuedCertificate(domain string, sans ...string) string {
 		if d != ct.domain {
 			ct.sans = append(ct.sans, d)
 		}
-		ct.validations = append(ct.validations, s.validationFor(d, ct.arn))
+		ct.validations = append(ct.validations, s.validationFor(d))
 	}
 	s.certs[ct.arn] = ct
 	return ct.arn
 }
 
-func (s *acmSim) validationFor(d, arn string) acmValidation {
+func (s *acmSim) validationFor(d string) acmValidation {
 	base := strings.TrimPrefix(d, "*.")
 	return acmValidation{domain: d,
-		name:  "_" + acmToken("n" + base)[:32] + "." + base + ".",
-		value: "_" + acmToken("v" + base + arn)[:32] + ".xlfgrmvvlj.acm-validations.aws."}
+		name:  "_" + acmToken("n" + base + s.c.Account)[:32] + "." + base + ".",
+		value: "_" + acmToken("v" + base + s.c.Account)[:32] + ".xlfgrmvvlj.acm-validations.aws."}
 }
 
 func (s *acmSim) cert(arn string) (*acmCert, error) {
@@ -268,7 +281,7 @@ func (s *acmSim) liveUsers(arn string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, l := range e.listeners {
-		for _, c := range l.certs {
+		for _, c := range append(append([]string(nil), l.certs...), l.extra...) {
 			if c == arn && !seen[l.lb] {
 				seen[l.lb] = true
 				out = append(out, l.lb)
@@ -348,7 +361,10 @@ func (s *acmSim) DescribeCertificate(_ context.Context, in *acm.DescribeCertific
 		default:
 			o.ValidationStatus = acmt.DomainStatusPendingValidation
 		}
-		if showRecords {
+		if ct.validationMethod == acmt.ValidationMethodEmail {
+			base := strings.TrimPrefix(v.domain, "*.")
+			o.ValidationEmails = []string{"admin@" + base, "administrator@" + base, "hostmaster@" + base, "postmaster@" + base, "webmaster@" + base}
+		} else if showRecords {
 			o.ResourceRecord = &acmt.ResourceRecord{Name: aws.String(v.name), Type: acmt.RecordTypeCname, Value: aws.String(v.value)}
 		}
 		d.DomainValidationOptions = append(d.DomainValidationOptions, o)

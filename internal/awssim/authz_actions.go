@@ -413,6 +413,8 @@ var elbRules = map[string]authzRule{
 	"ModifyTargetGroup":            elbOn("TargetGroupArn"),
 	"DeleteTargetGroup":            elbOn("TargetGroupArn"),
 	"ModifyListener":               elbOn("ListenerArn"),
+	"AddListenerCertificates":      elbOn("ListenerArn"),
+	"RemoveListenerCertificates":   elbOn("ListenerArn"),
 	"DeleteListener":               elbOn("ListenerArn"),
 	"ModifyRule":                   elbOn("RuleArn"),
 	"DeleteRule":                   elbOn("RuleArn"),

@@ -15,8 +15,9 @@ import (
 //
 // Kinder than the internet: every public zone of the account is taken as
 // delegated (a zone whose registrar points elsewhere is not visible to ACM
-// in AWS); resolvers cache nothing (a deleted record is gone at once, where
-// resolvers keep it for its TTL); an external record is visible the moment
+// in AWS); resolvers cache nothing (a record deleted or replaced is gone
+// once its change is INSYNC, where resolvers keep it for its TTL); an
+// external record is visible the moment
 // it is published (the other provider's propagation is the test's to model
 // by publishing later).
 
@@ -106,8 +107,8 @@ func (c *Cloud) dnsValues(name string, typ r53t.RRType) []string {
 		if z.private {
 			continue
 		}
-		r, ok := z.records[fqdn(name)+"|"+string(typ)]
-		if !ok || now.Before(r.visible) || r.set.AliasTarget != nil {
+		r := z.seen(fqdn(name)+"|"+string(typ), now)
+		if r == nil || r.set.AliasTarget != nil {
 			continue
 		}
 		for _, v := range r.set.ResourceRecords {
@@ -130,7 +131,7 @@ func (c *Cloud) visibleAlias(name string) string {
 		if z.private {
 			continue
 		}
-		if r, ok := z.records[fqdn(name)+"|A"]; ok && !now.Before(r.visible) && r.set.AliasTarget != nil {
+		if r := z.seen(fqdn(name)+"|A", now); r != nil && r.set.AliasTarget != nil {
 			return aws.ToString(r.set.AliasTarget.DNSName)
 		}
 	}

@@ -293,10 +293,32 @@ func TestACMValidatesThroughExternalDNS(t *testing.T) {
 			t.Fatalf("without a matching record: %s", s)
 		}
 	}
+	// A second certificate for the same name gets the same record, which
+	// is still published: it is validated too.
+	again, arec := req("board.example.org")
+	if aws.ToString(arec.Name) != aws.ToString(rec.Name) || aws.ToString(arec.Value) != aws.ToString(rec.Value) {
+		t.Fatalf("another record for the same name: %+v, first %+v", arec, rec)
+	}
+	status(again)
+	vc.add(ACMValidationDelay + time.Second)
+	if s := status(again); s != acmt.CertificateStatusIssued {
+		t.Fatalf("the second certificate: %s", s)
+	}
 	// A pending certificate keeps showing its record.
 	d, _ := a.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(wrong)})
 	if d.Certificate.DomainValidationOptions[0].ResourceRecord == nil {
 		t.Fatal("a pending certificate lost its validation record")
+	}
+	// No ValidationMethod: email validation, no DNS record to publish.
+	mail, err := a.RequestCertificate(ctx, &acm.RequestCertificateInput{DomainName: aws.String("mail.example.org")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc.add(ACMRecordDelay + ACMValidationDelay)
+	d, _ = a.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: mail.CertificateArn})
+	if o := d.Certificate.DomainValidationOptions[0]; o.ValidationMethod != acmt.ValidationMethodEmail || o.ResourceRecord != nil ||
+		len(o.ValidationEmails) == 0 || d.Certificate.Status != acmt.CertificateStatusPendingValidation {
+		t.Fatalf("email validation: %+v %s", o, d.Certificate.Status)
 	}
 }
 
@@ -343,6 +365,30 @@ func TestListenerCertificateMustExistAndBeIssued(t *testing.T) {
 	wantCode(t, err, "UnsupportedCertificate")
 	if _, err := create(8443, "arn:aws:iam::123456789012:server-certificate/wbo"); err != nil {
 		t.Fatalf("IAM server certificate: %v", err)
+	}
+	// SNI certificates are checked the same way; the default one stays.
+	_, err = elbv2.NewFromConfig(e.cl.Config()).AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: aws.String(l),
+		Certificates: []lbt.Certificate{{CertificateArn: pending.CertificateArn}}})
+	wantCode(t, err, "UnsupportedCertificate")
+	other := e.c.IssuedCertificate("wiki.example.com")
+	for range 2 {
+		_, err = elbv2.NewFromConfig(e.cl.Config()).AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: aws.String(l),
+			Certificates: []lbt.Certificate{{CertificateArn: aws.String(other)}}})
+		e.must(err)
+	}
+	lc, err := elbv2.NewFromConfig(e.cl.Config()).DescribeListenerCertificates(ctx, &elbv2.DescribeListenerCertificatesInput{ListenerArn: aws.String(l)})
+	e.must(err)
+	if len(lc.Certificates) != 2 || aws.ToString(lc.Certificates[0].CertificateArn) != issued || !aws.ToBool(lc.Certificates[0].IsDefault) ||
+		aws.ToString(lc.Certificates[1].CertificateArn) != other || aws.ToBool(lc.Certificates[1].IsDefault) {
+		t.Fatalf("listener certificates %+v", lc.Certificates)
+	}
+	_, err = elbv2.NewFromConfig(e.cl.Config()).RemoveListenerCertificates(ctx, &elbv2.RemoveListenerCertificatesInput{ListenerArn: aws.String(l),
+		Certificates: []lbt.Certificate{{CertificateArn: aws.String(issued)}}})
+	wantCode(t, err, "OperationNotPermitted")
+	a2, err := a.DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(other)})
+	e.must(err)
+	if len(a2.Certificate.InUseBy) != 1 {
+		t.Fatalf("an SNI certificate is in use too: %v", a2.Certificate.InUseBy)
 	}
 }
 
@@ -512,6 +558,23 @@ func TestPublicHTTPCustomDomainAndCertificate(t *testing.T) {
 	if err != nil || resp.TLS.PeerCertificates[0].VerifyHostname("wbo.example.org") == nil {
 		t.Fatalf("a name the certificate does not cover: %v", err)
 	}
+	// An added certificate that covers the name is the one SNI picks.
+	sni := e.c.ImportCertificate("wbo.example.org", notAfter)
+	ls, err := e.cl.ELB.DescribeListeners(ctx, &elbv2.DescribeListenersInput{LoadBalancerArn: aws.String(lbARN)})
+	e.must(err)
+	for _, l := range ls.Listeners {
+		if aws.ToInt32(l.Port) == 443 {
+			_, err = elbv2.NewFromConfig(e.cl.Config()).AddListenerCertificates(ctx, &elbv2.AddListenerCertificatesInput{ListenerArn: l.ListenerArn,
+				Certificates: []lbt.Certificate{{CertificateArn: aws.String(sni)}}})
+			e.must(err)
+		}
+	}
+	if resp, err := get("https://wbo.example.org/"); err != nil || resp.TLS.PeerCertificates[0].VerifyHostname("wbo.example.org") != nil {
+		t.Fatalf("SNI: %v", err)
+	}
+	if resp, err := get("https://board.example.com/"); err != nil || resp.TLS.PeerCertificates[0].VerifyHostname("board.example.com") != nil {
+		t.Fatalf("the default certificate after SNI: %v", err)
+	}
 	resp, err = get("http://www.example.com/boards/x?y=1")
 	if err != nil || resp.StatusCode != http.StatusMovedPermanently || resp.Header.Get("Location") != "https://www.example.com:443/boards/x?y=1" {
 		t.Fatalf("redirect: %v %v", resp, err)
@@ -536,4 +599,87 @@ func asDNSError(err error, d **net.DNSError) bool {
 		*d = x
 	}
 	return ok
+}
+
+// Resolvers see a change only once it is INSYNC: until then an UPSERTed
+// record answers its old value and a deleted one is still there.
+func TestRoute53ResolversSeeChangesOnceInsync(t *testing.T) {
+	c, cl, vc := virtualCloud(t)
+	ctx := context.Background()
+	r := route53.NewFromConfig(cl.Config())
+	zone := c.CreateZone("example.com")
+	sees := func(value string) bool {
+		c.lock()
+		defer c.unlock()
+		return c.dnsHas("_v.example.com", r53t.RRTypeCname, value)
+	}
+	if _, err := changeRecords(ctx, r, zone, change(r53t.ChangeActionCreate, r53Set("_v.example.com", r53t.RRTypeCname, 60, "one.example.net"))); err != nil {
+		t.Fatal(err)
+	}
+	if sees("one.example.net") {
+		t.Fatal("visible while PENDING")
+	}
+	vc.add(Route53Propagation)
+	if !sees("one.example.net") {
+		t.Fatal("not visible once INSYNC")
+	}
+	if _, err := changeRecords(ctx, r, zone, change(r53t.ChangeActionUpsert, r53Set("_v.example.com.", r53t.RRTypeCname, 60, "two.example.net"))); err != nil {
+		t.Fatal(err)
+	}
+	if !sees("one.example.net") || sees("two.example.net") {
+		t.Fatal("an UPSERT took effect before INSYNC")
+	}
+	vc.add(Route53Propagation)
+	if sees("one.example.net") || !sees("two.example.net") {
+		t.Fatal("the UPSERT is not seen once INSYNC")
+	}
+	if _, err := changeRecords(ctx, r, zone, change(r53t.ChangeActionDelete, r53Set("_v.example.com", r53t.RRTypeCname, 60, "two.example.net"))); err != nil {
+		t.Fatal(err)
+	}
+	if !sees("two.example.net") {
+		t.Fatal("a DELETE took effect before INSYNC")
+	}
+	vc.add(Route53Propagation)
+	if sees("two.example.net") {
+		t.Fatal("deleted and INSYNC, still seen")
+	}
+}
+
+// ListHostedZonesByName pages by name and zone ID (two zones may share a
+// name); GetHostedZone answers the delegation set.
+func TestRoute53ZonesListingAndDelegation(t *testing.T) {
+	c, cl, _ := virtualCloud(t)
+	ctx := context.Background()
+	r := route53.NewFromConfig(cl.Config())
+	a, b := c.CreateZone("example.com"), c.CreateZone("example.com")
+	c.CreateZone("example.org")
+	var got []string
+	in := &route53.ListHostedZonesByNameInput{MaxItems: aws.Int32(1)}
+	for {
+		out, err := r.ListHostedZonesByName(ctx, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, z := range out.HostedZones {
+			got = append(got, aws.ToString(z.Name)+zoneID(aws.ToString(z.Id)))
+		}
+		if !out.IsTruncated {
+			break
+		}
+		in = &route53.ListHostedZonesByNameInput{MaxItems: aws.Int32(1), DNSName: out.NextDNSName, HostedZoneId: out.NextHostedZoneId}
+	}
+	first, second := a, b
+	if b < a {
+		first, second = b, a
+	}
+	if strings.Join(got, ",") != "example.com."+first+",example.com."+second+",example.org."+got[2][len("example.org."):] {
+		t.Fatalf("listing %v", got)
+	}
+	if _, err := r.ListHostedZonesByName(ctx, &route53.ListHostedZonesByNameInput{HostedZoneId: aws.String(a)}); errCode(err) != "InvalidInput" {
+		t.Fatalf("HostedZoneId without DNSName: %v", err)
+	}
+	z, err := r.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(a)})
+	if err != nil || z.DelegationSet == nil || len(z.DelegationSet.NameServers) == 0 {
+		t.Fatalf("delegation set: %+v %v", z, err)
+	}
 }

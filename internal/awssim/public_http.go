@@ -117,20 +117,26 @@ func (p *publicHTTP) listenerFor(req *http.Request) (string, *tls.ConnectionStat
 	case !https:
 		return l.arn, nil, nil, nil
 	}
-	// The listener presents its default certificate whatever the name asked
-	// for (SNI picks among the listener's certificates; the client checks the
-	// name: "The load balancer uses a default certificate ... if a client
-	// connects without SNI or no certificate matches", ELB User Guide,
-	// "SSL certificates for your Application Load Balancer").
+	// The listener presents the certificate SNI picks for the name, its
+	// default certificate when none of the added ones matches (the client
+	// checks the name): ELB User Guide, "SSL certificates for your
+	// Application Load Balancer" (smart certificate selection; the default
+	// certificate when a client does not support SNI or no certificate matches).
 	st := &tls.ConnectionState{Version: tls.VersionTLS13, HandshakeComplete: true, ServerName: host,
 		NegotiatedProtocol: "http/1.1"}
-	if len(l.certs) > 0 {
-		if ct := c.acm().certs[l.certs[0]]; ct != nil {
-			leaf, err := ct.x509()
-			if err != nil {
-				return "", nil, nil, err
-			}
+	// SNI: an added certificate that covers the name, else the default.
+	for _, arn := range append(append([]string(nil), l.extra...), l.certs...) {
+		ct := c.acm().certs[arn]
+		if ct == nil {
+			continue
+		}
+		leaf, err := ct.x509()
+		if err != nil {
+			return "", nil, nil, err
+		}
+		if contains(l.certs, arn) || leaf.VerifyHostname(host) == nil {
 			st.PeerCertificates = []*x509.Certificate{leaf}
+			break
 		}
 	}
 	return l.arn, st, nil, nil

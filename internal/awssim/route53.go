@@ -35,18 +35,47 @@ import (
 //   - DeleteHostedZone of a zone with records other than its SOA and NS
 //     answers HostedZoneNotEmpty.
 
-// Route53Propagation is how long (AWS time) a change stays PENDING.
+// Route53Propagation is how long (AWS time) a change stays PENDING: the
+// realistic figure of Timing.Route53Propagation (timing.go).
 const Route53Propagation = 30 * time.Second
 
 type r53Record struct {
 	set     r53t.ResourceRecordSet
 	visible time.Time // when resolvers see it (its change is INSYNC)
+	// prev is what resolvers keep seeing until then (UPSERT of a visible
+	// record); gone, for a deleted record, when they stop seeing it.
+	prev *r53Record
+	gone time.Time
 }
 
 type r53Zone struct {
 	id, name, comment string
 	private           bool
 	records           map[string]*r53Record // "name|type"
+	// fading are deleted records resolvers still see until the DELETE's
+	// change is INSYNC (gone), by key.
+	fading map[string]*r53Record
+}
+
+// seen is the record resolvers see under key at now, nil if none: a change
+// takes effect on the name servers only once INSYNC ("PENDING indicates
+// that the changes in this request have not propagated to all Amazon Route
+// 53 DNS servers", ChangeInfo.Status, Route 53 API reference), so until then
+// they answer what was there before.
+func (z *r53Zone) seen(key string, now time.Time) *r53Record {
+	if r := z.records[key]; r != nil {
+		if !now.Before(r.visible) {
+			return r
+		}
+		if r.prev != nil && !now.Before(r.prev.visible) {
+			return r.prev
+		}
+		return nil
+	}
+	if r := z.fading[key]; r != nil && now.Before(r.gone) && !now.Before(r.visible) {
+		return r
+	}
+	return nil
 }
 
 type r53Change struct {
@@ -139,7 +168,16 @@ func (s *route53Sim) GetHostedZone(_ context.Context, in *route53.GetHostedZoneI
 		return nil, apiError("NoSuchHostedZone", "No hosted zone found with ID: %s", aws.ToString(in.Id))
 	}
 	out := s.zoneOut(z)
-	return &route53.GetHostedZoneOutput{HostedZone: &out}, nil
+	// A public zone comes with its delegation set: the name servers the
+	// registrar must point at (GetHostedZone reference, DelegationSet).
+	res := &route53.GetHostedZoneOutput{HostedZone: &out}
+	if ns := z.records[z.name+"|NS"]; ns != nil && !z.private {
+		res.DelegationSet = &r53t.DelegationSet{}
+		for _, v := range ns.set.ResourceRecords {
+			res.DelegationSet.NameServers = append(res.DelegationSet.NameServers, strings.TrimSuffix(aws.ToString(v.Value), "."))
+		}
+	}
+	return res, nil
 }
 
 func (s *route53Sim) ListHostedZonesByName(_ context.Context, in *route53.ListHostedZonesByNameInput) (*route53.ListHostedZonesByNameOutput, error) {
@@ -156,9 +194,13 @@ func (s *route53Sim) ListHostedZonesByName(_ context.Context, in *route53.ListHo
 		}
 		return zs[i].id < zs[j].id
 	})
-	start := ""
+	start, startID := "", zoneID(aws.ToString(in.HostedZoneId))
 	if in.DNSName != nil {
 		start = reversedLabels(fqdn(aws.ToString(in.DNSName)))
+	} else if startID != "" {
+		// "If you specify hostedzoneid, you must also specify dnsname"
+		// (ListHostedZonesByName reference).
+		return nil, apiError("InvalidInput", "The input is not valid: HostedZoneId requires DNSName")
 	}
 	limit := 100
 	if in.MaxItems != nil {
@@ -166,7 +208,7 @@ func (s *route53Sim) ListHostedZonesByName(_ context.Context, in *route53.ListHo
 	}
 	out := &route53.ListHostedZonesByNameOutput{DNSName: in.DNSName, MaxItems: aws.Int32(int32(limit))}
 	for _, z := range zs {
-		if reversedLabels(z.name) < start {
+		if n := reversedLabels(z.name); n < start || n == start && z.id < startID {
 			continue
 		}
 		if len(out.HostedZones) == limit {
@@ -429,9 +471,10 @@ func (s *route53Sim) ChangeResourceRecordSets(_ context.Context, in *route53.Cha
 		next[k] = v
 	}
 	now := s.c.now()
-	visible := s.c.deadline(Route53Propagation)
+	visible := s.c.deadline(s.c.Timing.Route53Propagation)
 	var problems []string
 	var touched []r53t.ResourceRecordSet
+	gone := map[string]*r53Record{}
 	for _, ch := range in.ChangeBatch.Changes {
 		set := *ch.ResourceRecordSet
 		name := fqdn(aws.ToString(set.Name))
@@ -463,9 +506,9 @@ func (s *route53Sim) ChangeResourceRecordSets(_ context.Context, in *route53.Cha
 				problems = append(problems, "Tried to create resource record set "+desc+" but it already exists")
 				continue
 			}
-			next[key] = &r53Record{set: set, visible: visible}
+			next[key] = &r53Record{set: set, visible: visible, prev: z.seen(key, now)}
 		case r53t.ChangeActionUpsert:
-			next[key] = &r53Record{set: set, visible: visible}
+			next[key] = &r53Record{set: set, visible: visible, prev: z.seen(key, now)}
 		case r53t.ChangeActionDelete:
 			old, ok := next[key]
 			if !ok || !sameRecordSet(old.set, set) {
@@ -473,6 +516,9 @@ func (s *route53Sim) ChangeResourceRecordSets(_ context.Context, in *route53.Cha
 				continue
 			}
 			delete(next, key)
+			if was := z.seen(key, now); was != nil {
+				gone[key] = &r53Record{set: was.set, visible: was.visible, gone: visible}
+			}
 		default:
 			problems = append(problems, "Invalid action "+string(ch.Action))
 			continue
@@ -482,6 +528,22 @@ func (s *route53Sim) ChangeResourceRecordSets(_ context.Context, in *route53.Cha
 	problems = append(problems, cnameProblems(z, next, touched)...)
 	if len(problems) > 0 {
 		return nil, apiError("InvalidChangeBatch", "[%s]", strings.Join(problems, ", "))
+	}
+	for k, r := range next {
+		if r.prev != nil && r.prev.prev != nil {
+			r.prev.prev = nil // one generation is all resolvers can see
+		}
+		if _, ok := gone[k]; !ok && r.visible.Equal(visible) {
+			delete(z.fading, k)
+		}
+	}
+	if z.fading == nil {
+		z.fading = map[string]*r53Record{}
+	}
+	for k, r := range gone {
+		if _, back := next[k]; !back {
+			z.fading[k] = r
+		}
 	}
 	z.records = next
 	s.c.seq++
