@@ -2,6 +2,7 @@ package reliability
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -89,9 +90,10 @@ func (p *crashPoint) handle(ctx context.Context, cloud *awssim.Cloud, in middlew
 	}
 	p.exclusive.Lock()
 	defer p.exclusive.Unlock()
+	alive := !cloud.Crashed()
 	cloud.CrashAt(1, p.mode)
 	out, md, err := next.HandleFinalize(ctx, in)
-	if cloud.Crashed() {
+	if alive && cloud.Crashed() {
 		p.mu.Lock()
 		p.fired = true
 		p.mu.Unlock()
@@ -108,6 +110,19 @@ func (p *crashPoint) counts() (matched, others int, fired bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.matched, p.others, p.fired
+}
+
+// check reports an error unless the crash happened at the call the point
+// chose: the cloud was alive when that call went in alone (no other
+// mutating call in flight, and only a mutating call crashes) and dead when
+// it came back.
+func (p *crashPoint) check() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.fired {
+		return fmt.Errorf("the run never reached the call to crash at")
+	}
+	return nil
 }
 
 // stateOp selects the remote state's own mutating calls: the state object's
