@@ -486,7 +486,8 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 // ...Actions), and deletions of those types under any name, for the records
 // an earlier domain.name made.
 func route53Statements(cfg *config.Config, partition string, acts map[string]bool, list func(map[string]bool, func(string) bool) []string) []Statement {
-	zone := fmt.Sprintf("arn:%s:route53:::hostedzone/*", partition)
+	anyZone := fmt.Sprintf("arn:%s:route53:::hostedzone/*", partition)
+	zone := anyZone
 	if id := cfg.HostedZoneID(); id != "" {
 		zone = fmt.Sprintf("arn:%s:route53:::hostedzone/%s", partition, id)
 	}
@@ -496,7 +497,9 @@ func route53Statements(cfg *config.Config, partition string, acts map[string]boo
 	out := []Statement{
 		{Sid: "Route53Zones", Effect: "Allow", Action: list(acts, isList), Resource: "*"},
 		{Sid: "Route53Changes", Effect: "Allow", Action: list(acts, isGetChange), Resource: fmt.Sprintf("arn:%s:route53:::change/*", partition)},
-		{Sid: "Route53ZoneReads", Effect: "Allow", Action: list(acts, func(a string) bool { return !isList(a) && !isChange(a) && !isGetChange(a) }), Resource: zone},
+		// Reads and deletions reach every zone: the records an earlier
+		// domain.name or hosted_zone_id made may be in another one.
+		{Sid: "Route53ZoneReads", Effect: "Allow", Action: list(acts, func(a string) bool { return !isList(a) && !isChange(a) && !isGetChange(a) }), Resource: anyZone},
 	}
 	types := []string{"A", "CNAME", "TXT"}
 	if d := cfg.DomainName(); d != "" {
@@ -509,7 +512,7 @@ func route53Statements(cfg *config.Config, partition string, acts map[string]boo
 	// domain given up) are deleted by a configuration that no longer names
 	// them: deletions of those types are allowed under any name. wbo-deploy
 	// deletes only records whose ownership TXT is the stack's (dnsrecord.go).
-	out = append(out, Statement{Sid: "Route53DeleteEarlierRecords", Effect: "Allow", Action: list(acts, isChange), Resource: zone, Condition: map[string]any{
+	out = append(out, Statement{Sid: "Route53DeleteEarlierRecords", Effect: "Allow", Action: list(acts, isChange), Resource: anyZone, Condition: map[string]any{
 		"ForAllValues:StringEquals": map[string]any{"route53:ChangeResourceRecordSetsRecordTypes": types, "route53:ChangeResourceRecordSetsActions": []string{"DELETE"}},
 	}})
 	return out

@@ -281,6 +281,14 @@ func (k dnsRecordKind) Create(ctx context.Context, env *Env, n *Node) (*Observed
 	if s.zone == zoneExternal {
 		return k.observe(n, s, &dnsObs{}), nil
 	}
+	// A record this node made in another zone (domain.hosted_zone_id
+	// changed): deleted once the new one is written.
+	var previous *state.Resource
+	if env.store != nil {
+		if old, ok := env.store.Get(n.Name); ok && old.ID != s.id() && old.Attrs["owned"] == "true" {
+			previous = &old
+		}
+	}
 	set, owner := k.sets(env, n, s)
 	// Recorded once Route 53 has accepted the batch, before the wait for
 	// INSYNC (ACM validates, and users resolve, only what Route 53 serves).
@@ -300,6 +308,11 @@ func (k dnsRecordKind) Create(ctx context.Context, env *Env, n *Node) (*Observed
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create %s %s in zone %s: %w", s.typ, s.name, s.zone, err)
+	}
+	if previous != nil {
+		if err := k.Delete(ctx, env, *previous); err != nil {
+			return nil, fmt.Errorf("delete the record this stack made in zone %s before: %w", previous.Attrs["zone"], err)
+		}
 	}
 	return k.observe(n, s, &dnsObs{set: &set, owner: &owner, owned: true}), nil
 }

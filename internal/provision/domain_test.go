@@ -621,3 +621,22 @@ func TestDomainReplacesOwnCertificate(t *testing.T) {
 		t.Fatalf("certificates %v: the user's must stay", got)
 	}
 }
+
+// domain.hosted_zone_id moved to another zone of the same name (a zone
+// re-created, a delegation moved): the records are written in the new zone
+// and the stack's records in the old one are deleted.
+func TestDomainZoneMoved(t *testing.T) {
+	r := newRig(t, domainConfig("board.example.com"))
+	first := r.cloud.CreateZone("example.com")
+	r.cfg.Domain.HostedZoneID = first
+	cmpUp(t, r)
+	second := r.cloud.CreateZone("example.com")
+	r.cfg.Domain.HostedZoneID = second
+	cmpUp(t, r)
+	if got := zoneRecords(t, r, first); len(got) != 0 {
+		t.Errorf("left in the old zone: %v", got)
+	}
+	if got := zoneRecords(t, r, second); len(got) != 4 {
+		t.Errorf("new zone holds %v", got)
+	}
+}
