@@ -62,7 +62,8 @@ bench:
 	@set -o pipefail; WBO_PERF=1 $(GO) test -count=1 -run '^TestPerformanceReport$$' -v ./internal/reliability/ | grep -v -E '^(=== RUN|--- PASS|PASS$$|ok )'
 	$(GO) test -run='^$$' -bench=. -benchmem ./...
 
-# Whole-stack fault injection; prints the figures the README publishes.
+# Whole-stack fault injection; prints the figures the README publishes. The
+# crash cases are parallel subtests (-parallel defaults to the CPU count).
 reliability:
 	@set -o pipefail; WBO_RELIABILITY=1 $(GO) test -count=1 -timeout 60m -v ./internal/reliability/ | grep -E '^(--- |ok|FAIL|PASS|reliability:)'
 

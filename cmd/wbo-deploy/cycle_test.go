@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -287,7 +288,8 @@ func TestStatelessDestroyTouchesOnlyTheStack(t *testing.T) {
 func TestFullCycleWithHTTPS(t *testing.T) {
 	c := newCLI(t)
 	cfg := filepath.Join(c.dir, "https.yaml")
-	if err := os.WriteFile(cfg, []byte("load_balancer:\n  certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0c8a8c36-1a2b-4c3d-9e8f-0123456789ab\n"), 0o600); err != nil {
+	cert := c.cloud.ImportCertificate("wbo.example.com", time.Now().Add(365*24*time.Hour))
+	if err := os.WriteFile(cfg, []byte("load_balancer:\n  certificate_arn: "+cert+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r := c.mustCode(0, "--config", cfg, "up", "--yes")
@@ -315,18 +317,33 @@ func TestUpWithSevenShards(t *testing.T) {
 }
 
 // status --wait-healthy polls until healthy; on a stack that stays degraded
-// it gives up at the timeout with exit 3.
+// it gives up at the timeout with exit 3. It runs in a testing/synctest
+// bubble: the waits (the simulated cloud's, the poll interval, the
+// deadline) are on the virtual clock, which advances only when every
+// goroutine of the command is blocked, so a busy machine's slow status
+// calls cannot eat the 10 minutes (60 ms of scaled wall time) before the
+// stack is seen healthy.
 func TestStatusWaitHealthy(t *testing.T) {
-	c := newCLI(t)
-	c.mustCode(0, "up", "--yes")
-	c.mustCode(0, "status", "--wait-healthy", "10m")
-	if !c.cloud.SetTargetsFailing("wbo-shard-1", true) {
-		t.Fatal("no target group wbo-shard-1")
-	}
-	r := c.mustCode(3, "status", "--wait-healthy", "30m")
-	if !strings.Contains(r.err, "waiting for the stack to become healthy") || !strings.Contains(r.err, "tg-shard-1") {
-		t.Fatalf("no progress naming what is unhealthy:\n%s", r.err)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := newCLI(t)
+		c.mustCode(0, "up", "--yes")
+		c.mustCode(0, "status", "--wait-healthy", "10m")
+		if !c.cloud.SetTargetsFailing("wbo-shard-1", true) {
+			t.Fatal("no target group wbo-shard-1")
+		}
+		start := time.Now()
+		r := c.mustCode(3, "status", "--wait-healthy", "3m")
+		if !strings.Contains(r.err, "waiting for the stack to become healthy") || !strings.Contains(r.err, "tg-shard-1") {
+			t.Fatalf("no progress naming what is unhealthy:\n%s", r.err)
+		}
+		// It waited the whole 3 minutes, and gave up within a minute after
+		// (one more look, a 10 s poll interval), on the clock as cli.run
+		// scales it (1e-4).
+		scaled := func(d time.Duration) time.Duration { return time.Duration(float64(d) * 1e-4) }
+		if d := time.Since(start); d < scaled(3*time.Minute) || d > scaled(4*time.Minute) {
+			t.Fatalf("gave up after %s of the virtual clock (%s of AWS time), want 3 to 4 min", d, time.Duration(float64(d)/1e-4))
+		}
+	})
 }
 
 // With -o json every command writes exactly one JSON document to stdout.

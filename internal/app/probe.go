@@ -39,7 +39,11 @@ func (g *Globals) runProbe(ctx context.Context, cfg *config.Config, env *provisi
 	}
 	o := probe.Options{URL: url, Targets: targets, Transport: g.HTTP}
 	note := ""
-	if cfg.HTTPS() && strings.HasPrefix(url, "https://") {
+	if d := cfg.DomainName(); d != "" && url == "https://"+d {
+		// The user's own name: the certificate must be valid for it and
+		// HTTP must redirect to HTTPS there.
+		o.Domain, o.HTTPURL = d, "http://"+d
+	} else if cfg.HTTPS() && strings.HasPrefix(url, "https://") {
 		// The certificate is for the user's own name, which the probe does
 		// not know: it reaches the load balancer by its AWS name, so the
 		// certificate cannot match and is not checked.

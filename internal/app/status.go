@@ -45,6 +45,24 @@ type StatusDocument struct {
 	Backups []BackupStatus `json:"backups,omitempty"`
 	Notes   []string       `json:"notes,omitempty"`
 	Probe   *probe.Report  `json:"probe,omitempty"`
+	// Domain is domain.name's certificate and DNS, with what is missing.
+	Domain *DomainStatus `json:"domain,omitempty"`
+}
+
+// DomainStatus is what status says of domain.name.
+type DomainStatus struct {
+	Name string `json:"name"`
+	// Certificate is the ACM status of its certificate ("ISSUED",
+	// "PENDING_VALIDATION", ...; "" before up requested it).
+	Certificate string `json:"certificate"`
+	Expires     string `json:"expires,omitempty"`
+	// DNS is "route53" (wbo-deploy writes the records in the zone) or
+	// "external" (the user creates them at their DNS provider).
+	DNS  string `json:"dns"`
+	Zone string `json:"zone,omitempty"`
+	// Missing are the records still to create at the DNS provider while
+	// the certificate is not issued (external DNS only).
+	Missing []provision.DNSRecord `json:"missing,omitempty"`
 }
 
 // Status reports every resource and the application's health. Exit 0
@@ -197,6 +215,7 @@ func statusOnce(ctx context.Context, g *Globals, cfg *config.Config, eng *provis
 	}
 	doc.Deployed = true
 	doc.Resources = eng.Status(ctx, recs)
+	doc.Domain = domainStatus(cfg, eng.Env, doc.Resources)
 	// Resources the configuration has but neither state nor AWS knows: not
 	// created yet, or unknown when their kind could not be listed.
 	uncheckedErr := map[string]error{}
@@ -324,10 +343,67 @@ func renderStatusText(s *ui.Streams, doc StatusDocument) {
 	if doc.DashboardURL != "" {
 		fmt.Fprintf(w, "Dashboard: %s\n", doc.DashboardURL)
 	}
+	renderDomain(s, doc.Domain)
 	for _, n := range doc.Notes {
 		fmt.Fprintln(w, "Note: "+n)
 	}
 	renderProbe(s, w, doc.Probe)
+}
+
+// domainStatus gathers what the domain's nodes reported (nil without a
+// domain).
+func domainStatus(cfg *config.Config, env *provision.Env, res []provision.ResourceStatus) *DomainStatus {
+	d := cfg.DomainName()
+	if d == "" {
+		return nil
+	}
+	ds := &DomainStatus{Name: d, DNS: "route53"}
+	recs, inRoute53 := provision.DomainRecords(env)
+	if !inRoute53 {
+		ds.DNS = "external"
+	}
+	for _, r := range res {
+		switch r.Name {
+		case provision.CertificateNode(d):
+			if f := strings.Fields(r.Info["certificate"]); len(f) == 2 {
+				ds.Certificate = f[1]
+			}
+			ds.Expires = r.Info["expires"]
+		case "dns-zone":
+			ds.Zone = r.Info["zone"]
+		}
+	}
+	if ds.DNS == "external" && ds.Certificate != "ISSUED" {
+		ds.Missing = recs
+	}
+	return ds
+}
+
+func renderDomain(s *ui.Streams, d *DomainStatus) {
+	if d == nil {
+		return
+	}
+	w := s.Out
+	cert := d.Certificate
+	switch cert {
+	case "":
+		cert = "not requested yet (run up)"
+	case "ISSUED":
+		cert = s.Good("issued") + ", valid until " + d.Expires
+	default:
+		cert = s.Warn(cert)
+	}
+	where := "records in Route 53 zone " + d.Zone
+	if d.DNS == "external" {
+		where = "records at your DNS provider (no Route 53 zone of this account holds " + d.Name + ")"
+	}
+	fmt.Fprintf(w, "Domain:    %s: certificate %s; %s\n", d.Name, cert, where)
+	if len(d.Missing) > 0 {
+		fmt.Fprintln(w, "           still to create at your DNS provider (then run `wbo-deploy up`):")
+		for _, r := range d.Missing {
+			fmt.Fprintf(w, "             %s\n", r.String())
+		}
+	}
 }
 
 // keptOnDestroy says why a default destroy keeps rec ("" if it deletes it).

@@ -3,6 +3,7 @@ package app
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -86,6 +87,10 @@ func Up(ctx context.Context, g *Globals, o UpOptions) error {
 	res := eng.Up(ctx)
 	progress.Finish()
 	out := upDocument(cfg, clients.Account, clients.Region, res, st)
+	var dns *provision.DNSRecordsNeeded
+	if errors.As(res.Err(), &dns) {
+		out.DNSRecords = dns.Records
+	}
 	if res.Err() == nil && !o.NoWait && !o.NoProbe {
 		out.Probe = g.probeAfterUp(ctx, cfg, r.env, out.URL)
 	}
@@ -98,6 +103,10 @@ func Up(ctx context.Context, g *Globals, o UpOptions) error {
 		renderProbe(g.IO, g.IO.Out, out.Probe)
 	}
 	if err := res.Err(); err != nil {
+		var dns *provision.DNSRecordsNeeded
+		if errors.As(err, &dns) {
+			return &ExitError{Code: ExitFailure, Err: fmt.Errorf("up is waiting for the DNS records of %s shown above: run it again once they are created at your DNS provider", dns.Domain)}
+		}
 		if g.interrupted() {
 			return &ExitError{Code: ExitInterrupted, Err: fmt.Errorf("interrupted: state saved in %s; run `wbo-deploy up` again to finish", st.Path())}
 		}
@@ -183,6 +192,10 @@ type UpDocument struct {
 	URL       string        `json:"url,omitempty"`
 	Resources []ResourceRun `json:"resources"`
 	Probe     *probe.Report `json:"probe,omitempty"`
+	// DNSRecords are the records to create at the user's DNS provider
+	// when no Route 53 zone holds domain.name; up finishes once they
+	// resolve.
+	DNSRecords []provision.DNSRecord `json:"dns_records,omitempty"`
 }
 
 // ResourceRun is one resource's outcome in up and destroy documents.
@@ -218,8 +231,12 @@ func upDocument(cfg *config.Config, account, region string, res *provision.Resul
 	return doc
 }
 
-// stackURL is the load balancer's URL, from its state record.
+// stackURL is the whiteboard's URL: https on domain.name, else the load
+// balancer's, from its state record.
 func stackURL(cfg *config.Config, recs []state.Resource) string {
+	if d := cfg.DomainName(); d != "" && len(recs) > 0 {
+		return "https://" + d
+	}
 	for _, r := range recs {
 		if r.Name == "alb" && r.Attrs["dns_name"] != "" {
 			if cfg.HTTPS() {
@@ -236,6 +253,10 @@ func renderUpText(s *ui.Streams, doc UpDocument) {
 	for _, r := range doc.Resources {
 		counts[r.Action]++
 	}
+	if len(doc.DNSRecords) > 0 {
+		renderDNSRecords(s, doc.DNSRecords)
+		return
+	}
 	if !doc.OK {
 		fmt.Fprintln(s.Err, s.E().Bad("up did not complete:"))
 		for _, r := range doc.Resources {
@@ -250,4 +271,19 @@ func renderUpText(s *ui.Streams, doc UpDocument) {
 	if doc.URL != "" {
 		fmt.Fprintf(s.Out, "URL: %s\n", doc.URL)
 	}
+}
+
+// renderDNSRecords shows the records to create at the user's DNS provider
+// (standard output: it is what the user acts on, and a script can keep it).
+func renderDNSRecords(s *ui.Streams, recs []provision.DNSRecord) {
+	fmt.Fprintln(s.Out, s.Warn("Waiting for DNS:")+" no Route 53 zone of this account holds the domain. Create these records at your DNS provider, then run `wbo-deploy up` again:")
+	var rows [][]string
+	for _, r := range recs {
+		rows = append(rows, []string{r.Name, r.Type, r.Value})
+	}
+	ui.TableWidth(s.Out, s.Width, []string{"NAME", "TYPE", "VALUE"}, rows)
+	for _, r := range recs {
+		fmt.Fprintf(s.Out, "  %s %s: %s\n", r.Name, r.Type, r.Why)
+	}
+	fmt.Fprintln(s.Out, "The certificate is issued minutes after the validation record resolves; `wbo-deploy status` shows what is still missing.")
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -34,6 +35,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/pricing"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -100,6 +102,8 @@ type Clients struct {
 	KMS           KMSAPI
 	Secrets       SecretsManagerAPI
 	SSM           SSMAPI
+	ACM           ACMAPI
+	Route53       Route53API
 
 	cfg aws.Config
 }
@@ -188,6 +192,10 @@ func New(ctx context.Context, o Options) (*Clients, error) {
 	c.KMS = kms.NewFromConfig(cfg)
 	c.Secrets = secretsmanager.NewFromConfig(cfg)
 	c.SSM = ssm.NewFromConfig(cfg)
+	// ACM in the stack's region: a load balancer takes certificates of its
+	// own region only. Route 53 is global; the SDK signs for us-east-1.
+	c.ACM = acm.NewFromConfig(cfg)
+	c.Route53 = route53.NewFromConfig(cfg)
 	// The Price List API is served only from a few regions (us-east-1 among
 	// them), whatever region the stack is in.
 	c.Pricing = pricing.NewFromConfig(cfg, func(po *pricing.Options) {

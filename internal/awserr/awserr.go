@@ -72,6 +72,8 @@ var notFound = map[string]bool{
 	"ResourceNotFound": true, "NotFoundException": true, "DashboardNotFoundError": true,
 	// Application Auto Scaling
 	"ObjectNotFoundException": true,
+	// Route 53 (ACM answers ResourceNotFoundException, listed with Logs)
+	"NoSuchHostedZone": true, "NoSuchChange": true,
 }
 
 // IsNotFound reports whether err says the resource does not exist.
@@ -92,7 +94,11 @@ func IsDuplicate(err error) bool {
 func IsDependency(err error) bool {
 	return HasCode(err, "DependencyViolation", "ResourceInUse", "DeleteConflict", "CacheSubnetGroupInUse",
 		"InvalidReplicationGroupState", "InvalidCacheClusterState", "ClusterContainsServicesException",
-		"ClusterContainsTasksException", "ClusterContainsContainerInstancesException", "BucketNotEmpty")
+		"ClusterContainsTasksException", "ClusterContainsContainerInstancesException", "BucketNotEmpty",
+		// ACM DeleteCertificate of a certificate a listener still uses
+		// ("ResourceInUseException: The certificate is in use", ACM API
+		// reference, DeleteCertificate).
+		"ResourceInUseException")
 }
 
 // IsThrottle reports whether err is a throttling answer (the SDK retries

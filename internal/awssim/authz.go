@@ -235,7 +235,7 @@ func (c *Cloud) withGlobalKeys(id *identity, r AuthzRequest) AuthzRequest {
 	for k, v := range r.Context {
 		ctx[k] = v
 	}
-	now := time.Now().UTC()
+	now := c.now().UTC()
 	set := func(k, v string) {
 		if _, ok := ctx[k]; !ok {
 			ctx[k] = []string{v}

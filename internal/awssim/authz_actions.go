@@ -413,6 +413,8 @@ var elbRules = map[string]authzRule{
 	"ModifyTargetGroup":            elbOn("TargetGroupArn"),
 	"DeleteTargetGroup":            elbOn("TargetGroupArn"),
 	"ModifyListener":               elbOn("ListenerArn"),
+	"AddListenerCertificates":      elbOn("ListenerArn"),
+	"RemoveListenerCertificates":   elbOn("ListenerArn"),
 	"DeleteListener":               elbOn("ListenerArn"),
 	"ModifyRule":                   elbOn("RuleArn"),
 	"DeleteRule":                   elbOn("RuleArn"),
@@ -991,10 +993,24 @@ var secretsRules = map[string]authzRule{
 }
 
 func init() {
+	for _, op := range []string{"DescribeCertificate", "DeleteCertificate", "ListTagsForCertificate"} {
+		action := "acm:" + op
+		acmRules[op] = func(e *authzEnv, in any) []authzCheck {
+			e.add(action, str(in, "CertificateArn"), nil)
+			return e.checks
+		}
+	}
 	for _, op := range []string{"DescribeSecret", "GetSecretValue", "PutSecretValue", "DeleteSecret", "TagResource"} {
 		action := "secretsmanager:" + op
 		secretsRules[op] = func(e *authzEnv, in any) []authzCheck {
 			e.add(action, e.secretARN(str(in, "SecretId")), nil)
+			if action == "secretsmanager:GetSecretValue" {
+				if sm, ok := e.c.services["Secrets Manager"].(*smSim); ok {
+					if sec := sm.lookup(str(in, "SecretId")); sec != nil {
+						e.decryptVia("secretsmanager", sec.kmsKey, "alias/aws/secretsmanager")
+					}
+				}
+			}
 			return e.checks
 		}
 	}
@@ -1009,12 +1025,176 @@ func init() {
 				name = e.arn("ssm", "parameter/"+strings.TrimPrefix(name, "/"))
 			}
 			e.add(action, name, nil)
+			if action == "ssm:GetParameter" && boolField(in, "WithDecryption") {
+				if p := e.c.services["SSM"].(*ssmSim).byName(str(in, "Name")); p != nil && p.typ == "SecureString" {
+					e.decryptVia("ssm", p.keyID, "alias/aws/ssm")
+				}
+			}
 			return e.checks
 		}
 	}
 }
 
+// decryptVia adds the kms:Decrypt a read of a value encrypted with a
+// customer managed key needs from the caller: Secrets Manager and Parameter
+// Store decrypt with the caller's permissions ("To retrieve a secret that
+// is encrypted with a customer managed key, you need kms:Decrypt permission
+// for the key", Secrets Manager User Guide, "Secret encryption and
+// decryption"; "users who retrieve a SecureString parameter ... need
+// kms:Decrypt for the KMS key", Parameter Store, "How Parameter Store uses
+// AWS KMS"). The AWS managed key of the service (managed) lets every
+// principal of the account that may use the service decrypt through it: no
+// check. The request context carries kms:ViaService and kms:CallerAccount.
+func (e *authzEnv) decryptVia(service, key, managed string) {
+	if key == "" || key == managed || strings.HasSuffix(key, ":"+managed) {
+		return
+	}
+	ks := e.c.services["KMS"].(*kmsSim)
+	id, err := ks.resolve(key)
+	if err != nil {
+		return // an unknown key: the service's own answer says so
+	}
+	e.add("kms:Decrypt", ks.keyARN(id), map[string][]string{
+		"kms:ViaService":    {service + "." + e.region + ".amazonaws.com"},
+		"kms:CallerAccount": {e.account},
+	})
+}
+
+// boolField reads a *bool or bool field of an SDK input.
+func boolField(in any, name string) bool {
+	v := reflect.ValueOf(in)
+	if v.Kind() == reflect.Pointer {
+		v = v.Elem()
+	}
+	if v.Kind() != reflect.Struct {
+		return false
+	}
+	f := v.FieldByName(name)
+	switch {
+	case !f.IsValid():
+		return false
+	case f.Kind() == reflect.Pointer:
+		return !f.IsNil() && f.Elem().Kind() == reflect.Bool && f.Elem().Bool()
+	case f.Kind() == reflect.Bool:
+		return f.Bool()
+	}
+	return false
+}
+
 var ssmRules = map[string]authzRule{}
+
+// ACM: certificates are arn:aws:acm:REGION:ACCOUNT:certificate/ID (Service
+// Authorization Reference, AWS Certificate Manager, resource type
+// certificate). RequestCertificate has no resource type ("*"), with
+// acm:ValidationMethod, acm:DomainNames and acm:KeyAlgorithm ("Use condition
+// keys with ACM", ACM User Guide) and, with Tags, acm:AddTagsToCertificate
+// with aws:RequestTag/aws:TagKeys (tag on create: "To add tags ... you must
+// have permission for acm:AddTagsToCertificate", RequestCertificate
+// reference, Tags). ListCertificates is on "*".
+var acmRules = map[string]authzRule{
+	"RequestCertificate": func(e *authzEnv, in any) []authzCheck {
+		names := append([]string{strings.ToLower(str(in, "DomainName"))}, strs(in, "SubjectAlternativeNames")...)
+		method := str(in, "ValidationMethod")
+		if method == "" {
+			method = "EMAIL" // RequestCertificate ValidationMethod: EMAIL unless DNS is given
+		}
+		key := str(in, "KeyAlgorithm")
+		if key == "" {
+			key = "RSA_2048"
+		}
+		ctx := tagCtx(tagsIn(fieldOf(in, "Tags")), "acm:ValidationMethod", method, "acm:KeyAlgorithm", key)
+		ctx["acm:DomainNames"] = names
+		e.add("acm:RequestCertificate", "*", ctx)
+		e.tagOnCreate(in, "Tags", "acm:AddTagsToCertificate", e.arn("acm", "certificate/*"), "")
+		return e.checks
+	},
+	"AddTagsToCertificate": func(e *authzEnv, in any) []authzCheck {
+		e.add("acm:AddTagsToCertificate", str(in, "CertificateArn"), tagCtx(tagsIn(fieldOf(in, "Tags"))))
+		return e.checks
+	},
+	"ListCertificates": simple("acm:ListCertificates", star),
+}
+
+// Route 53 ARNs carry no region or account: arn:aws:route53:::hostedzone/ID,
+// arn:aws:route53:::change/ID (Service Authorization Reference, Amazon Route
+// 53, resource types hostedzone and change). ChangeResourceRecordSets
+// carries route53:ChangeResourceRecordSetsNormalizedRecordNames (lower-case,
+// no trailing dot, other characters than a-z 0-9 - _ . as \OOO octal),
+// route53:ChangeResourceRecordSetsRecordTypes and
+// route53:ChangeResourceRecordSetsActions, one value per change ("Using IAM
+// policy conditions for fine-grained access control", Route 53 Developer
+// Guide, "Normalizing Route 53 condition key values"). ListHostedZonesByName
+// is on "*".
+func (e *authzEnv) r53(kind, id string) string {
+	id = strings.TrimPrefix(strings.TrimPrefix(id, "/"+kind+"/"), kind+"/")
+	return "arn:" + e.part + ":route53:::" + kind + "/" + id
+}
+
+func authzR53Zone(e *authzEnv, in any) []authzCheck {
+	field := "HostedZoneId"
+	if e.op == "GetHostedZone" {
+		field = "Id"
+	}
+	e.add("route53:"+e.op, e.r53("hostedzone", str(in, field)), nil)
+	return e.checks
+}
+
+// normalizedRecordName is a record name as the condition key has it.
+func normalizedRecordName(n string) string {
+	n = strings.TrimSuffix(strings.ToLower(n), ".")
+	var b strings.Builder
+	for _, r := range []byte(n) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			b.WriteByte(r)
+		default:
+			b.WriteString("\\" + strconv.FormatInt(int64(r)+01000, 8)[1:])
+		}
+	}
+	return b.String()
+}
+
+func uniq(xs []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+var route53Rules = map[string]authzRule{
+	"ChangeResourceRecordSets": func(e *authzEnv, in any) []authzCheck {
+		var names, types, actions []string
+		if b := fieldOf(in, "ChangeBatch"); b.IsValid() && !b.IsNil() {
+			chs := b.Elem().FieldByName("Changes")
+			for i := 0; i < chs.Len(); i++ {
+				ch := chs.Index(i).Addr().Interface()
+				actions = append(actions, str(ch, "Action"))
+				if set := fieldOf(ch, "ResourceRecordSet"); set.IsValid() && !set.IsNil() {
+					names = append(names, normalizedRecordName(str(set.Interface(), "Name")))
+					types = append(types, str(set.Interface(), "Type"))
+				}
+			}
+		}
+		e.add("route53:ChangeResourceRecordSets", e.r53("hostedzone", str(in, "HostedZoneId")), map[string][]string{
+			"route53:ChangeResourceRecordSetsNormalizedRecordNames": uniq(names),
+			"route53:ChangeResourceRecordSetsRecordTypes":           uniq(types),
+			"route53:ChangeResourceRecordSetsActions":               uniq(actions),
+		})
+		return e.checks
+	},
+	"GetHostedZone":          authzR53Zone,
+	"ListResourceRecordSets": authzR53Zone,
+	"GetChange": func(e *authzEnv, in any) []authzCheck {
+		e.add("route53:GetChange", e.r53("change", str(in, "Id")), nil)
+		return e.checks
+	},
+	"ListHostedZonesByName": simple("route53:ListHostedZonesByName", star),
+}
 
 var authzTable = map[string]map[string]authzRule{
 	"Secrets Manager":           secretsRules,
@@ -1030,4 +1210,6 @@ var authzTable = map[string]map[string]authzRule{
 	"SNS":                       snsRules,
 	"Application Auto Scaling":  autoscalingRules,
 	"KMS":                       kmsRules,
+	"ACM":                       acmRules,
+	"Route 53":                  route53Rules,
 }

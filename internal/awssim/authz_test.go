@@ -12,6 +12,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
+	acmt "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	"github.com/aws/aws-sdk-go-v2/service/applicationautoscaling"
 	aast "github.com/aws/aws-sdk-go-v2/service/applicationautoscaling/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
@@ -20,6 +22,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	"github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/route53"
+	r53t "github.com/aws/aws-sdk-go-v2/service/route53/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	st "github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -408,5 +412,99 @@ func TestAutoScalingValidatesTargetPermissions(t *testing.T) {
 	// Authorized, the call reaches the service, which finds no such service.
 	if _, err := cl.RegisterScalableTarget(ctx, in); err == nil || strings.Contains(err.Error(), "not authorized") {
 		t.Fatalf("with the target permissions: %v, want the service's own answer", err)
+	}
+}
+
+// ACM and Route 53 are authorized on their resources with their condition
+// keys (Service Authorization Reference): ACM on the certificate ARN and,
+// for a request with tags, acm:AddTagsToCertificate; Route 53 on
+// arn:aws:route53:::hostedzone/ID (no region, no account) with the record
+// names, types and actions of the batch, and GetChange on change/ID. ACM
+// refuses with AccessDeniedException (400), Route 53 with AccessDenied (403).
+func TestACMAndRoute53Authorization(t *testing.T) {
+	ctx := context.Background()
+	c := New(Options{ConsistencyMisses: -1})
+	mustIdentity(t, c, "AKIDADMIN", AdministratorAccess)
+	zone := c.CreateZone("example.com")
+	cert := c.IssuedCertificate("board.example.com")
+	mustIdentity(t, c, "AKIDNOBODY")
+	nobody := clientsAs(t, c, "AKIDNOBODY")
+	_, err := acm.NewFromConfig(nobody.Config()).DescribeCertificate(ctx, &acm.DescribeCertificateInput{CertificateArn: aws.String(cert)})
+	if apiCodeOf(err) != "AccessDeniedException" || httpStatus(err) != 400 ||
+		!strings.Contains(err.Error(), "is not authorized to perform: acm:DescribeCertificate on resource: "+cert+" because no identity-based policy allows") {
+		t.Fatalf("ACM denied: %v (%d)", err, httpStatus(err))
+	}
+	_, err = route53.NewFromConfig(nobody.Config()).GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String("/hostedzone/" + zone)})
+	if apiCodeOf(err) != "AccessDenied" || httpStatus(err) != 403 ||
+		!strings.Contains(err.Error(), "route53:GetHostedZone on resource: arn:aws:route53:::hostedzone/"+zone+" ") {
+		t.Fatalf("Route 53 denied: %v (%d)", err, httpStatus(err))
+	}
+
+	// Tags on RequestCertificate need acm:AddTagsToCertificate; a policy may
+	// allow it for the stack tag only.
+	mustIdentity(t, c, "AKIDOP", allow("acm:RequestCertificate"))
+	a := acm.NewFromConfig(clientsAs(t, c, "AKIDOP").Config())
+	in := &acm.RequestCertificateInput{DomainName: aws.String("board.example.com"), ValidationMethod: acmt.ValidationMethodDns,
+		Tags: []acmt.Tag{{Key: aws.String("wbo-deploy:stack"), Value: aws.String("wbo")}}}
+	if _, err := a.RequestCertificate(ctx, in); apiCodeOf(err) != "AccessDeniedException" ||
+		!strings.Contains(err.Error(), "acm:AddTagsToCertificate on resource: arn:aws:acm:us-east-1:123456789012:certificate/*") {
+		t.Fatalf("tags without acm:AddTagsToCertificate: %v", err)
+	}
+	mustIdentity(t, c, "AKIDOP", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":"acm:RequestCertificate","Resource":"*","Condition":{"StringEquals":{"acm:ValidationMethod":"DNS"},"ForAllValues:StringLike":{"acm:DomainNames":["*.example.com"]}}},
+		{"Effect":"Allow","Action":"acm:AddTagsToCertificate","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:TagKeys":["wbo-deploy:stack"]}}}]}`)
+	if _, err := a.RequestCertificate(ctx, in); err != nil {
+		t.Fatalf("tags allowed: %v", err)
+	}
+	calls := c.Calls()
+	if got := strings.Join(calls[len(calls)-1].Actions, ","); got != "acm:AddTagsToCertificate,acm:RequestCertificate" {
+		t.Errorf("authorized as %s", got)
+	}
+	in.DomainName = aws.String("board.example.org")
+	if _, err := a.RequestCertificate(ctx, in); apiCodeOf(err) != "AccessDeniedException" {
+		t.Fatalf("a domain acm:DomainNames does not allow: %v", err)
+	}
+
+	// Route 53: the validation CNAME only, and never DELETE.
+	mustIdentity(t, c, "AKIDOP", `{"Version":"2012-10-17","Statement":[
+		{"Effect":"Allow","Action":["route53:GetChange","route53:ListHostedZonesByName"],"Resource":"*"},
+		{"Effect":"Allow","Action":"route53:ChangeResourceRecordSets","Resource":"arn:aws:route53:::hostedzone/`+zone+`","Condition":{
+			"ForAllValues:StringEquals":{"route53:ChangeResourceRecordSetsRecordTypes":["CNAME"],"route53:ChangeResourceRecordSetsActions":["CREATE","UPSERT"]},
+			"ForAllValues:StringLike":{"route53:ChangeResourceRecordSetsNormalizedRecordNames":["_*.board.example.com"]}}}]}`)
+	r := route53.NewFromConfig(clientsAs(t, c, "AKIDOP").Config())
+	cname := r53Set("_ABC.Board.Example.com.", r53t.RRTypeCname, 300, "_x.acm-validations.aws.")
+	out, err := changeRecords(ctx, r, zone, change(r53t.ChangeActionUpsert, cname))
+	if err != nil {
+		t.Fatalf("the validation CNAME: %v", err)
+	}
+	if _, err := r.GetChange(ctx, &route53.GetChangeInput{Id: out.ChangeInfo.Id}); err != nil {
+		t.Fatalf("GetChange: %v", err)
+	}
+	for name, ch := range map[string]r53t.Change{
+		"an A record":         change(r53t.ChangeActionCreate, r53Set("board.example.com", r53t.RRTypeA, 60, "192.0.2.1")),
+		"a DELETE":            change(r53t.ChangeActionDelete, cname),
+		"another name":        change(r53t.ChangeActionCreate, r53Set("_abc.wiki.example.com", r53t.RRTypeCname, 300, "_x.acm-validations.aws.")),
+		"on another hostzone": {},
+	} {
+		z := zone
+		if name == "on another hostzone" {
+			z = c.CreateZone("example.net")
+			ch = change(r53t.ChangeActionCreate, r53Set("_abc.board.example.net", r53t.RRTypeCname, 300, "_x.acm-validations.aws."))
+		}
+		if _, err := changeRecords(ctx, r, z, ch); apiCodeOf(err) != "AccessDenied" || httpStatus(err) != 403 {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// The condition keys as the Route 53 Developer Guide normalizes them.
+	chk := authzChecks(c, "Route 53", "ChangeResourceRecordSets", &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String("/hostedzone/" + zone),
+		ChangeBatch: &r53t.ChangeBatch{Changes: []r53t.Change{change(r53t.ChangeActionUpsert, cname), change(r53t.ChangeActionDelete, r53Set("*.Example.com.", r53t.RRTypeTxt, 60, `"x"`))}}})
+	if len(chk) != 1 || chk[0].resource != "arn:aws:route53:::hostedzone/"+zone ||
+		strings.Join(chk[0].ctx["route53:ChangeResourceRecordSetsNormalizedRecordNames"], ",") != `_abc.board.example.com,\052.example.com` ||
+		strings.Join(chk[0].ctx["route53:ChangeResourceRecordSetsRecordTypes"], ",") != "CNAME,TXT" ||
+		strings.Join(chk[0].ctx["route53:ChangeResourceRecordSetsActions"], ",") != "UPSERT,DELETE" {
+		t.Fatalf("checks %+v", chk)
+	}
+	if chk := authzChecks(c, "Route 53", "GetChange", &route53.GetChangeInput{Id: aws.String("/change/C123")}); chk[0].resource != "arn:aws:route53:::change/C123" {
+		t.Fatalf("GetChange on %s", chk[0].resource)
 	}
 }

@@ -382,8 +382,8 @@ func throttleCode(service string) string {
 		return "RequestLimitExceeded"
 	case "S3":
 		return "SlowDown"
-	case "ECS", "CloudWatch Logs", "Application Auto Scaling", "KMS":
-		return "ThrottlingException"
+	case "ECS", "CloudWatch Logs", "Application Auto Scaling", "KMS", "ACM":
+		return "ThrottlingException" // ACM: "The request was denied because it exceeded a quota" (ACM API reference, ThrottlingException)
 	case "SNS":
 		return "Throttled" // SNS API reference, ThrottledException
 	default:

@@ -45,6 +45,9 @@ const (
 	// WinListenerTargetGroup: ECS refuses a target group whose listener (or
 	// rule) was just created.
 	WinListenerTargetGroup
+	// WinACMInUse: ACM still lists a load balancer in a certificate's InUseBy
+	// (and refuses DeleteCertificate) after its listener let the certificate go.
+	WinACMInUse
 	numWindows
 )
 
@@ -96,6 +99,13 @@ var windowBounds = [numWindows]windowBound{
 	// hashicorp/terraform-provider-aws#3535 (the provider retries
 	// CreateService on it), aws/aws-cdk#34290.
 	WinListenerTargetGroup: {"listener-target-group", 1, 2, 10 * time.Second},
+	// "it can take around 10s for ACM to acknowledge that the certificate is
+	// no longer in use" after the listener was deleted: aws/aws-cdk#4179 (the
+	// fix, aws/aws-cdk#4191, polls InUseBy before DeleteCertificate);
+	// "Deleting ACM certificate fails with ResourceInUseException by a
+	// deleted ELB", hashicorp/terraform-provider-aws#3866 (the provider
+	// retries DeleteCertificate on ResourceInUseException).
+	WinACMInUse: {"acm-in-use", 1, 3, 15 * time.Second},
 }
 
 func (w Window) String() string {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -227,7 +228,13 @@ func TestECSTaskDefinitionValidation(t *testing.T) {
 	}
 }
 
+// On the virtual clock (a synctest bubble): the ENI linger after the
+// service is INACTIVE must not run out while a busy machine polls.
 func TestECSServiceDeploymentsAndENIs(t *testing.T) {
+	synctest.Test(t, testECSServiceDeploymentsAndENIs)
+}
+
+func testECSServiceDeploymentsAndENIs(t *testing.T) {
 	c, cl := ecsTestClients(t, nil)
 	ctx := context.Background()
 	subnets, sg := ecsNet(t, cl)

@@ -291,7 +291,7 @@ func (s *elbv2Sim) lbState(lb *elbLB) lbt.LoadBalancerStateEnum {
 func (s *elbv2Sim) lbOut(lb *elbLB) lbt.LoadBalancer {
 	out := lbt.LoadBalancer{
 		LoadBalancerArn: aws.String(lb.arn), LoadBalancerName: aws.String(lb.name), DNSName: aws.String(lb.dns),
-		CanonicalHostedZoneId: aws.String("Z35SXDOTRQ7X7K"), CreatedTime: aws.Time(lb.created),
+		CanonicalHostedZoneId: aws.String(elbZoneID(s.c.Region)), CreatedTime: aws.Time(lb.created),
 		Scheme: lbt.LoadBalancerSchemeEnum(lb.scheme), Type: lbt.LoadBalancerTypeEnum(lb.typ), VpcId: aws.String(lb.vpc),
 		IpAddressType: lbt.IpAddressType(lb.ipType), SecurityGroups: append([]string(nil), lb.sgs...),
 		State: &lbt.LoadBalancerState{Code: s.lbState(lb)},

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	acmt "github.com/aws/aws-sdk-go-v2/service/acm/types"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	lbt "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 )
@@ -19,7 +20,8 @@ type elbListener struct {
 	port        int32
 	protocol    string
 	sslPolicy   string
-	certs       []string
+	certs       []string // the default certificate (one)
+	extra       []string // AddListenerCertificates' (SNI) certificates
 	alpn        []string
 	defaultRule string // ARN of the listener's default rule
 }
@@ -87,11 +89,135 @@ func (s *elbv2Sim) checkCerts(certs []lbt.Certificate) ([]string, error) {
 		return nil, apiError("ValidationError", "A certificate must be specified for HTTPS listeners: provide exactly one default certificate")
 	}
 	arn := aws.ToString(certs[0].CertificateArn)
-	m := certARNRE.FindStringSubmatch(arn)
-	if m == nil || m[2] != "" && m[2] != s.c.Region {
-		return nil, apiError("CertificateNotFound", "Certificate '%s' not found", arn)
+	if err := s.checkCert(arn); err != nil {
+		return nil, err
 	}
 	return []string{arn}, nil
+}
+
+// checkCert checks one listener certificate ARN (c.mu held).
+func (s *elbv2Sim) checkCert(arn string) error {
+	m := certARNRE.FindStringSubmatch(arn)
+	if m == nil || m[2] != "" && m[2] != s.c.Region {
+		return apiError("CertificateNotFound", "Certificate '%s' not found", arn)
+	}
+	if m[2] == "" {
+		// An IAM server certificate: IAM's are not simulated; taken as given.
+		return nil
+	}
+	// An ACM certificate must exist in the account's ACM: "Certificate '...'
+	// not found" (CertificateNotFound, CreateListener Errors; as quoted in
+	// aws/aws-cdk#6081). One that exists but is not ISSUED (still
+	// PENDING_VALIDATION, timed out, expired) is refused with
+	// UnsupportedCertificate and its generic message: "UnsupportedCertificate
+	// is what ELB returns for a certificate that is not yet ISSUED"
+	// (DataBiosphere/azul#8321, with the timeline); govuk-paas/paas-cf#3063
+	// (AddListenerCertificates before the validation finished),
+	// hashicorp/terraform-provider-aws#41789 (ModifyListener).
+	ct, ok := s.c.acm().certs[arn]
+	if !ok {
+		return apiError("CertificateNotFound", "Certificate '%s' not found", arn)
+	}
+	s.c.acm().advance(ct)
+	if ct.status != acmt.CertificateStatusIssued {
+		return apiError("UnsupportedCertificate", "The certificate '%s' must have a fully-qualified domain name, a supported signature, and a supported key size.", arn)
+	}
+	return nil
+}
+
+// maxListenerCertificates: "Certificates per Application Load Balancer
+// (excluding default certificates): 25" (ELB User Guide, "Quotas for your
+// Application Load Balancers").
+const maxListenerCertificates = 25
+
+// AddListenerCertificates adds SNI certificates to an HTTPS listener ("If
+// the certificate in already in the certificate list, the call is successful
+// but the certificate is not added again", AddListenerCertificates
+// reference); each is checked as CreateListener checks the default one.
+func (s *elbv2Sim) AddListenerCertificates(_ context.Context, in *elbv2.AddListenerCertificatesInput) (*elbv2.AddListenerCertificatesOutput, error) {
+	s.c.lock()
+	defer s.c.unlock()
+	l, err := s.listenerByARN(aws.ToString(in.ListenerArn))
+	if err != nil {
+		return nil, err
+	}
+	if len(in.Certificates) == 0 {
+		return nil, apiError("ValidationError", "A certificate must be specified")
+	}
+	var add []string
+	for _, c := range in.Certificates {
+		arn := aws.ToString(c.CertificateArn)
+		if err := s.checkCert(arn); err != nil {
+			return nil, err
+		}
+		if !contains(l.certs, arn) && !contains(l.extra, arn) && !contains(add, arn) {
+			add = append(add, arn)
+		}
+	}
+	n := len(add)
+	for _, o := range s.listeners {
+		if o.lb == l.lb {
+			n += len(o.extra)
+		}
+	}
+	if n > maxListenerCertificates {
+		return nil, apiError("TooManyCertificates", "You've reached the limit on the number of certificates per load balancer")
+	}
+	l.extra = append(l.extra, add...)
+	out := &elbv2.AddListenerCertificatesOutput{}
+	for _, arn := range l.extra {
+		out.Certificates = append(out.Certificates, lbt.Certificate{CertificateArn: aws.String(arn), IsDefault: aws.Bool(false)})
+	}
+	return out, nil
+}
+
+// DescribeListenerCertificates lists the default certificate (IsDefault
+// true) and the added ones.
+func (s *elbv2Sim) DescribeListenerCertificates(_ context.Context, in *elbv2.DescribeListenerCertificatesInput) (*elbv2.DescribeListenerCertificatesOutput, error) {
+	s.c.lock()
+	defer s.c.unlock()
+	l, err := s.listenerByARN(aws.ToString(in.ListenerArn))
+	if err != nil {
+		return nil, err
+	}
+	var list []lbt.Certificate
+	for _, arn := range l.certs {
+		list = append(list, lbt.Certificate{CertificateArn: aws.String(arn), IsDefault: aws.Bool(true)})
+	}
+	for _, arn := range l.extra {
+		list = append(list, lbt.Certificate{CertificateArn: aws.String(arn), IsDefault: aws.Bool(false)})
+	}
+	page, next := paginate(list, in.PageSize, in.Marker)
+	return &elbv2.DescribeListenerCertificatesOutput{Certificates: page, NextMarker: next}, nil
+}
+
+// RemoveListenerCertificates: "You can't remove the default certificate for
+// a listener. To replace the default certificate, call ModifyListener"
+// (OperationNotPermitted, RemoveListenerCertificates reference).
+func (s *elbv2Sim) RemoveListenerCertificates(_ context.Context, in *elbv2.RemoveListenerCertificatesInput) (*elbv2.RemoveListenerCertificatesOutput, error) {
+	s.c.lock()
+	defer s.c.unlock()
+	l, err := s.listenerByARN(aws.ToString(in.ListenerArn))
+	if err != nil {
+		return nil, err
+	}
+	var gone []string
+	for _, c := range in.Certificates {
+		arn := aws.ToString(c.CertificateArn)
+		if contains(l.certs, arn) {
+			return nil, apiError("OperationNotPermitted", "The default certificate '%s' cannot be removed from listener '%s'", arn, l.arn)
+		}
+		gone = append(gone, arn)
+	}
+	kept := l.extra[:0]
+	for _, arn := range l.extra {
+		if !contains(gone, arn) {
+			kept = append(kept, arn)
+		}
+	}
+	l.extra = kept
+	s.c.acm().released(gone, l.lb)
+	return &elbv2.RemoveListenerCertificatesOutput{}, nil
 }
 
 // ---- Actions ----
@@ -459,7 +585,9 @@ func (s *elbv2Sim) ModifyListener(_ context.Context, in *elbv2.ModifyListenerInp
 			return nil, err
 		}
 	}
+	oldCerts := l.certs
 	l.port, l.protocol, l.sslPolicy, l.certs = port, string(proto), newPolicy, newCerts
+	s.c.acm().released(oldCerts, l.lb)
 	opened := s.associating(actions)
 	def.actions = actions
 	opened()
@@ -467,6 +595,9 @@ func (s *elbv2Sim) ModifyListener(_ context.Context, in *elbv2.ModifyListenerInp
 }
 
 func (s *elbv2Sim) deleteListener(arn string) {
+	if l := s.listeners[arn]; l != nil {
+		defer s.c.acm().released(append(append([]string(nil), l.certs...), l.extra...), l.lb)
+	}
 	for ra, r := range s.rules {
 		if r.listener == arn {
 			delete(s.rules, ra)

@@ -1,9 +1,17 @@
 package awssim
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -28,8 +36,12 @@ import (
 // that opened them knows. With AUTH_SECRET_KEY among the task's secrets it
 // verifies the token against the secret's current value, as WBO's
 // board_jwt.mjs does. No target: 503, as an ALB answers for a target group
-// without healthy targets. Any other host fails as an unknown name does.
-// TLS is not simulated: the answers carry no certificate.
+// without healthy targets. A custom domain reaches the load balancer its
+// public DNS leads to (alias A record, CNAME chain, external record; dns.go);
+// any other host fails as an unknown name does. An HTTPS listener's answers
+// carry resp.TLS with the listener's ACM certificate as PeerCertificates[0]
+// (an x509 certificate made in process; the TLS handshake itself is not
+// simulated).
 func (c *Cloud) PublicHTTP() http.RoundTripper {
 	return &publicHTTP{c: c, sessions: map[string]string{}}
 }
@@ -45,6 +57,7 @@ type simAnswer struct {
 	status  int
 	body    string
 	headers http.Header
+	tls     *tls.ConnectionState
 }
 
 func (p *publicHTTP) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -61,36 +74,115 @@ func (p *publicHTTP) RoundTrip(req *http.Request) (*http.Response, error) {
 		h = http.Header{}
 	}
 	return &http.Response{StatusCode: a.status, Status: fmt.Sprintf("%d %s", a.status, http.StatusText(a.status)), Proto: "HTTP/1.1",
-		ProtoMajor: 1, ProtoMinor: 1, Header: h, Body: io.NopCloser(strings.NewReader(a.body)), ContentLength: int64(len(a.body)), Request: req}, nil
+		ProtoMajor: 1, ProtoMinor: 1, Header: h, Body: io.NopCloser(strings.NewReader(a.body)), ContentLength: int64(len(a.body)), Request: req,
+		TLS: a.tls}, nil
 }
 
-func (p *publicHTTP) answer(req *http.Request) (simAnswer, error) {
+// listenerFor resolves the request's host through public DNS (dns.go: the
+// load balancer's own name, a visible alias A record or CNAME chain in a
+// public Route 53 zone, an external record) to an active load balancer and
+// returns its listener on the port, with the TLS state an HTTPS listener
+// presents. An unknown name fails as an unresolvable host does; a load
+// balancer with no listener on the port refuses the connection.
+func (p *publicHTTP) listenerFor(req *http.Request) (string, *tls.ConnectionState, *simAnswer, error) {
 	host, port := req.URL.Hostname(), req.URL.Port()
 	if port == "" {
 		port = map[string]string{"http": "80", "https": "443"}[req.URL.Scheme]
 	}
 	c := p.c
 	c.lock()
+	defer c.unlock()
 	s := c.elbv2()
-	var listener string
-	for _, lb := range s.lbs {
-		if lb.dns != host || s.lbState(lb) != lbt.LoadBalancerStateEnumActive {
+	lb := c.resolveLB(host)
+	if lb == nil || s.lbState(lb) != lbt.LoadBalancerStateEnumActive {
+		return "", nil, nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	var l *elbListener
+	for _, x := range s.listeners {
+		if x.lb == lb.arn && fmt.Sprint(x.port) == port {
+			l = x
+		}
+	}
+	if l == nil {
+		return "", nil, nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+	}
+	https := l.protocol == string(lbt.ProtocolEnumHttps)
+	switch {
+	case req.URL.Scheme == "https" && !https:
+		// A TLS client talking to a plain HTTP listener.
+		return "", nil, nil, errors.New("http: server gave HTTP response to HTTPS client")
+	case req.URL.Scheme == "http" && https:
+		// "400 The plain HTTP request was sent to HTTPS port", as ALBs answer.
+		return "", nil, &simAnswer{status: http.StatusBadRequest, body: "400 The plain HTTP request was sent to HTTPS port"}, nil
+	case !https:
+		return l.arn, nil, nil, nil
+	}
+	// The listener presents the certificate SNI picks for the name, its
+	// default certificate when none of the added ones matches (the client
+	// checks the name): ELB User Guide, "SSL certificates for your
+	// Application Load Balancer" (smart certificate selection; the default
+	// certificate when a client does not support SNI or no certificate matches).
+	st := &tls.ConnectionState{Version: tls.VersionTLS13, HandshakeComplete: true, ServerName: host,
+		NegotiatedProtocol: "http/1.1"}
+	// SNI: an added certificate that covers the name, else the default.
+	for _, arn := range append(append([]string(nil), l.extra...), l.certs...) {
+		ct := c.acm().certs[arn]
+		if ct == nil {
 			continue
 		}
-		for _, l := range s.listeners {
-			if l.lb == lb.arn && fmt.Sprint(l.port) == port {
-				listener = l.arn
-			}
+		leaf, err := ct.x509()
+		if err != nil {
+			return "", nil, nil, err
 		}
-		if listener == "" {
-			c.unlock()
-			return simAnswer{}, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("connect: connection refused")}
+		if contains(l.certs, arn) || leaf.VerifyHostname(host) == nil {
+			st.PeerCertificates = []*x509.Certificate{leaf}
+			break
 		}
 	}
-	c.unlock()
-	if listener == "" {
-		return simAnswer{}, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	return l.arn, st, nil, nil
+}
+
+// x509 is the certificate a listener presents for ct: generated once, self-
+// signed, with the ACM certificate's domain and SANs as DNSNames and its
+// validity (c.mu held).
+func (ct *acmCert) x509() (*x509.Certificate, error) {
+	if ct.leaf != nil {
+		return ct.leaf, nil
 	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.Sum256([]byte(ct.arn))
+	tmpl := &x509.Certificate{SerialNumber: new(big.Int).SetBytes(h[:16]), Subject: pkix.Name{CommonName: ct.domain},
+		Issuer: pkix.Name{CommonName: "Amazon RSA 2048 M02 (simulated)"}, DNSNames: append([]string{ct.domain}, ct.sans...),
+		NotBefore: ct.issuedAt, NotAfter: ct.notAfter, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return nil, err
+	}
+	if ct.leaf, err = x509.ParseCertificate(der); err != nil {
+		return nil, err
+	}
+	return ct.leaf, nil
+}
+
+func (p *publicHTTP) answer(req *http.Request) (simAnswer, error) {
+	listener, tlsState, early, err := p.listenerFor(req)
+	if err != nil {
+		return simAnswer{}, err
+	}
+	if early != nil {
+		return *early, nil
+	}
+	a, err := p.routed(req, listener)
+	a.tls = tlsState
+	return a, err
+}
+
+func (p *publicHTTP) routed(req *http.Request, listener string) (simAnswer, error) {
+	c := p.c
 	hreq := HTTPRequest{Method: req.Method, Path: req.URL.EscapedPath(), RawQuery: req.URL.RawQuery, Host: req.Host, Headers: req.Header}
 	if hreq.Host == "" {
 		hreq.Host = req.URL.Host
@@ -131,7 +223,16 @@ func redirectAnswer(rc *lbt.RedirectActionConfig, req *http.Request) simAnswer {
 	if p := aws.ToString(rc.Protocol); p != "" && p != "#{protocol}" {
 		u.Scheme = strings.ToLower(p)
 	}
+	// #{host} is the host the client asked for (its Host header), a custom
+	// domain as much as the load balancer's own name.
 	host := u.Hostname()
+	if req.Host != "" {
+		if h, _, err := net.SplitHostPort(req.Host); err == nil {
+			host = h
+		} else {
+			host = req.Host
+		}
+	}
 	if h := aws.ToString(rc.Host); h != "" && h != "#{host}" {
 		host = h
 	}

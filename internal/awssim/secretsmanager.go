@@ -80,7 +80,7 @@ func (s *smSim) inventory() []Resource {
 
 // expire removes secrets whose recovery window has passed (c.mu held).
 func (s *smSim) expire() {
-	now := time.Now()
+	now := s.c.now()
 	for arn, sec := range s.secrets {
 		if !sec.deleteAt.IsZero() && now.After(sec.deleteAt) {
 			delete(s.secrets, arn)
@@ -141,7 +141,7 @@ func (s *smSim) newVersion(sec *smSecret, value, token string) *smVersion {
 			}
 		}
 	}
-	v := &smVersion{id: token, value: value, token: token, stages: []string{"AWSCURRENT"}, created: time.Now()}
+	v := &smVersion{id: token, value: value, token: token, stages: []string{"AWSCURRENT"}, created: s.c.now()}
 	sec.versions = append(sec.versions, v)
 	// Versions without a staging label are deprecated and removed
 	// (PutSecretValue reference: "Secrets Manager removes outdated versions
@@ -180,7 +180,7 @@ func (s *smSim) CreateSecret(_ context.Context, in *secretsmanager.CreateSecretI
 	suffix := fmt.Sprintf("%06x", uint64(s.c.seq)*0x9e3779b9)[:6]
 	arn := fmt.Sprintf("arn:aws:secretsmanager:%s:%s:secret:%s-%s", s.c.Region, s.c.Account, name, suffix)
 	sec := &smSecret{name: name, arn: arn, kmsKey: aws.ToString(in.KmsKeyId), desc: aws.ToString(in.Description),
-		tags: map[string]string{}, created: time.Now()}
+		tags: map[string]string{}, created: s.c.now()}
 	for _, t := range in.Tags {
 		sec.tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
 	}
@@ -302,7 +302,7 @@ func (s *smSim) DeleteSecret(_ context.Context, in *secretsmanager.DeleteSecretI
 	if force && in.RecoveryWindowInDays != nil {
 		return nil, apiError("InvalidParameterException", "You can't use ForceDeleteWithoutRecovery in conjunction with RecoveryWindowInDays.")
 	}
-	now := time.Now()
+	now := s.c.now()
 	if force {
 		delete(s.secrets, sec.arn)
 		return &secretsmanager.DeleteSecretOutput{ARN: aws.String(sec.arn), Name: aws.String(sec.name), DeletionDate: aws.Time(now)}, nil

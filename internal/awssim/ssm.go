@@ -89,7 +89,7 @@ func (s *ssmSim) PutParameter(_ context.Context, in *ssm.PutParameterInput) (*ss
 		s.params[name] = p
 	}
 	p.version++
-	p.value, p.modified = aws.ToString(in.Value), time.Now()
+	p.value, p.modified = aws.ToString(in.Value), s.c.now()
 	if in.Type != "" {
 		p.typ = string(in.Type)
 	}

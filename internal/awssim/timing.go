@@ -68,6 +68,26 @@ type Timing struct {
 	// immediately visible": eventual consistency); observed as a few
 	// seconds (terraform-provider-aws retries ECS calls on it for 2 min).
 	IAMPropagation time.Duration
+	// ACMRecord: RequestCertificate answers the ARN at once, the DNS
+	// validation record shows in DescribeCertificate's
+	// DomainValidationOptions seconds later: "it normally takes a few
+	// seconds before the validation DNS resource records are generated"
+	// (pfulop/serverless-cloudfront-distribution-certificate#9, which polls
+	// every 2 s); aws/aws-sdk-js#2133 (a 5 s sleep before describing);
+	// hashicorp/terraform-provider-aws#9598 (retries while the options are
+	// empty). 5 s.
+	ACMRecord time.Duration
+	// ACMValidation: from the validation CNAME visible in public DNS to
+	// ISSUED. DataBiosphere/azul#8321 measured 23 s from request to ISSUED
+	// with the record made at once; terraform-provider-aws waits up to 45
+	// minutes by default ("Generally ACM Certificate validation should
+	// complete before then", hashicorp/terraform-provider-aws#9338). 60 s.
+	ACMValidation time.Duration
+	// Route53Propagation: a change PENDING → INSYNC ("Changes generally
+	// propagate to all Route 53 name servers within 60 seconds",
+	// ChangeResourceRecordSets / GetChange API reference); records are
+	// visible to resolvers only then (dns.go); 30 s.
+	Route53Propagation time.Duration
 }
 
 // RealisticTiming is what AWS typically takes (the figures above).
@@ -84,5 +104,8 @@ func RealisticTiming() Timing {
 		TargetHealthy:       30 * time.Second,
 		ServiceDrain:        60 * time.Second,
 		IAMPropagation:      8 * time.Second,
+		ACMRecord:           ACMRecordDelay,
+		ACMValidation:       ACMValidationDelay,
+		Route53Propagation:  Route53Propagation,
 	}
 }

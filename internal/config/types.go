@@ -4,6 +4,8 @@
 // validation that names every bad field before any AWS call is made.
 package config
 
+import "strings"
+
 // DefaultImage is the pinned WBO image used when app.image is not set. A
 // version tag, never `latest`, so a re-run never changes the app under the user.
 const DefaultImage = "lovasoa/wbo:v2.17.0"
@@ -21,6 +23,7 @@ type Config struct {
 	Logs         Logs         `mapstructure:"logs"`
 	Redis        Redis        `mapstructure:"redis"`
 	LoadBalancer LoadBalancer `mapstructure:"load_balancer"`
+	Domain       Domain       `mapstructure:"domain"`
 	ECS          ECS          `mapstructure:"ecs"`
 	App          App          `mapstructure:"app"`
 	Autoscaling  Autoscaling  `mapstructure:"autoscaling"`
@@ -105,6 +108,18 @@ type LoadBalancer struct {
 	// AllowedCIDRs are the networks (IPv4 or IPv6) that may reach the load
 	// balancer on 80 and 443; the default is anywhere (0.0.0.0/0).
 	AllowedCIDRs []string `mapstructure:"allowed_cidrs"`
+}
+
+// Domain is the whiteboard's own DNS name (README, "Your own domain and
+// sign-in"): wbo-deploy requests an ACM certificate for it (DNS
+// validation), writes the validation and alias records in its Route 53
+// zone, or prints them when the zone is elsewhere, and serves HTTPS on it.
+type Domain struct {
+	Name string `mapstructure:"name"` // board.example.com; empty = the load balancer's own name, HTTP
+	// HostedZoneID is the Route 53 public zone to write the records in;
+	// empty = the zone whose name is the longest suffix of Name, if any
+	// (none: the records are printed, to create at your DNS provider).
+	HostedZoneID string `mapstructure:"hosted_zone_id"`
 }
 
 // ECS is the cluster.
@@ -314,5 +329,18 @@ func (c *Config) EffectiveHealthCheckPath() string {
 // REDIS_URL (and its task definitions therefore wait for the group).
 func (c *Config) RedisURLPassed() bool { return c.RedisEnabled() && c.Redis.PassURL }
 
-// HTTPS reports whether the load balancer serves HTTPS (a certificate is configured).
-func (c *Config) HTTPS() bool { return c.LoadBalancer.CertificateARN != "" }
+// HTTPS reports whether the load balancer serves HTTPS: a certificate is
+// configured, or wbo-deploy requests one for domain.name.
+func (c *Config) HTTPS() bool { return c.LoadBalancer.CertificateARN != "" || c.Domain.Name != "" }
+
+// DomainName is domain.name as DNS compares it: lower case, without the
+// trailing dot ("" without a domain).
+func (c *Config) DomainName() string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(c.Domain.Name)), ".")
+}
+
+// HostedZoneID is domain.hosted_zone_id without the "/hostedzone/" prefix
+// Route 53 answers some IDs with.
+func (c *Config) HostedZoneID() string {
+	return strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(c.Domain.HostedZoneID), "/hostedzone/"), "hostedzone/")
+}

@@ -28,6 +28,7 @@ func (c *Config) Validate() error {
 	c.validateRedis(&p)
 	c.validateLoadBalancer(&p)
 	c.validateAllowedCIDRs(&p)
+	c.validateDomain(&p)
 	c.validateApp(&p)
 	c.validateAutoscaling(&p)
 	c.validateAlarms(&p)

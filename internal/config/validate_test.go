@@ -45,6 +45,15 @@ func TestValidateBadConfigs(t *testing.T) {
 		{"state key lock", `state: {backend: s3, bucket: team-state, key: wbo.lock}`, "state.key", ".lock"},
 		{"state key too long", "state: {backend: s3, bucket: team-state, key: " + strings.Repeat("k", 1020) + "}", "state.key", "1024"},
 		{"state region", `state: {backend: s3, bucket: team-state, region: eu_west_1}`, "state.region", "region code"},
+		// domain
+		{"domain with scheme", `domain: {name: "https://board.example.com"}`, "domain.name", "without scheme"},
+		{"domain single label", `domain: {name: localhost}`, "domain.name", "fully qualified"},
+		{"domain wildcard", `domain: {name: "*.example.com"}`, "domain.name", "wildcard"},
+		{"domain underscore", `domain: {name: my_board.example.com}`, "domain.name", "the label my_board"},
+		{"domain too long for ACM", "domain: {name: " + strings.Repeat("a", 60) + ".example.com}", "domain.name", "at most 64"},
+		{"domain and certificate", "domain: {name: board.example.com}\nload_balancer: {certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012}", "domain.name", "remove one"},
+		{"zone without domain", `domain: {hosted_zone_id: Z123}`, "domain.hosted_zone_id", "without domain.name"},
+		{"bad zone ID", `domain: {name: board.example.com, hosted_zone_id: example.com}`, "domain.hosted_zone_id", "not a Route 53 hosted zone ID"},
 		// region and tags
 		{"bad region", `region: "US East"`, "region", "region code"},
 		{"region typo", `region: us-east1`, "region", "region code"},
@@ -256,6 +265,7 @@ func TestValidateGoodConfigs(t *testing.T) {
 		"no redis, valkey, own bucket":           "redis: {mode: none, engine: valkey, node_type: cache.r7g.large, replicas: 0}\nstorage: {bucket: my.boards-bucket, prefix: wbo/boards/}",
 		"alarms and tags":                        "alarms: {email: [ops@example.com, oncall+wbo@example.co.uk], sms: [\"+14155550100\"]}\ntags: {Owner: Alice, cost-center: 1234, \"Name with spaces\": \"ok: yes\", \"tëam\": \"bøards\"}",
 		"own network and zones":                  "region: us-east-2\nnetwork: {vpc_cidr: 172.16.0.0/20, public_subnets: [172.16.0.0/27, 172.16.0.32/27], private_subnets: [172.16.1.0/28, 172.16.1.16/28], availability_zones: [us-east-2a, us-east-2c]}",
+		"own domain with a trailing dot":         "domain: {name: Board.Example.COM., hosted_zone_id: /hostedzone/Z0123456789ABCDEFGHIJ}",
 		"largest fargate size":                   "app: {cpu: 16384, memory: 122880, ephemeral_storage_gb: 200}",
 		"zero cost assumptions":                  "cost: {assumptions: {active_users: 0, gb_transferred: 0, requests_per_second: 0, log_gb_per_month: 0, board_storage_gb: 0}}",
 		"env overriding a tool default":          "app: {env: {WBO_TRUST_PROXY_HOPS: \"2\", LOG_LEVEL: debug}}",

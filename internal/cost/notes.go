@@ -65,6 +65,13 @@ func notes(cfg *config.Config, t topology, e *Estimate) []string {
 	if cfg.Storage.KMSKeyID != "" {
 		out = append(out, "storage.kms_key_id: a customer managed KMS key bills about $1/month plus its requests, unless it is shared with other resources; not estimated.")
 	}
+	if cfg.DomainName() != "" {
+		// "Public SSL/TLS certificates provisioned through AWS Certificate
+		// Manager are free" (ACM pricing); "Route 53 doesn't charge for
+		// alias queries to ... Elastic Load Balancing load balancers"
+		// (Route 53 pricing, "Queries").
+		out = append(out, "domain.name: the ACM certificate is free, and so are the alias queries to the load balancer; the Route 53 hosted zone is yours ($0.50/month per zone) and is not counted here.")
+	}
 	if cfg.ECS.ContainerInsights {
 		out = append(out, "ecs.container_insights: turning it off removes the Container Insights lines; the dashboard's running-task widget needs it.")
 	}

@@ -79,6 +79,12 @@ var Services = map[string]Service{
 	}},
 	// SSM is read for the SecureString parameters app.secrets names.
 	"SSM": {"ssm", iface[awsclients.SSMAPI](), func(c *config.Config) bool { return hasSecretSource(c, "ssm") }},
+	// ACM and Route 53: the certificate of domain.name, its validation
+	// record and the domain's alias record (provision/certificate.go,
+	// dnsrecord.go). Without a domain, only the reads and deletions that
+	// remove what an earlier domain.name made.
+	"ACM":      {"acm", iface[awsclients.ACMAPI](), func(c *config.Config) bool { return c.DomainName() != "" }},
+	"Route 53": {"route53", iface[awsclients.Route53API](), func(c *config.Config) bool { return c.DomainName() != "" }},
 	// STS GetCallerIdentity needs no permission ("No permissions are
 	// required to perform this operation", STS API reference).
 	"STS": {"", iface[awsclients.STSAPI](), always},
@@ -179,8 +185,11 @@ var Implicit = map[string]string{
 	"sns:TagResource":               "tags in CreateTopic",
 	"secretsmanager:TagResource":    "tags in CreateSecret (CreateSecret reference: \"To add tags to the secret, you must also have secretsmanager:TagResource\")",
 	"cloudwatch:TagResource":        "tags in PutMetricAlarm",
-	"iam:PassRole":                  "ECS task definitions pass the task and execution roles",
-	"iam:CreateServiceLinkedRole":   "ECS, ELB, ElastiCache and Application Auto Scaling create their service-linked roles on first use",
+	// "To add tags to a certificate when you request it, you must have
+	// acm:AddTagsToCertificate" (ACM User Guide, "Tagging resources").
+	"acm:AddTagsToCertificate":    "tags in RequestCertificate (certificate.go)",
+	"iam:PassRole":                "ECS task definitions pass the task and execution roles",
+	"iam:CreateServiceLinkedRole": "ECS, ELB, ElastiCache and Application Auto Scaling create their service-linked roles on first use",
 	// "The IAM principal that creates the flow log must ... have the
 	// following permissions, which are required to publish flow logs to the
 	// destination Amazon S3 bucket": logs:CreateLogDelivery and
@@ -188,6 +197,11 @@ var Implicit = map[string]string{
 	// publishes to Amazon S3").
 	"logs:CreateLogDelivery": "ec2:CreateFlowLogs to an S3 bucket sets up the log delivery (flowlog.go)",
 	"logs:DeleteLogDelivery": "ec2:DeleteFlowLogs of a flow log to S3 removes its log delivery (flowlog.go)",
+	// "To retrieve a secret that is encrypted with a customer managed key,
+	// you need kms:Decrypt permission for the key" (Secrets Manager User
+	// Guide, "Secret encryption and decryption"); likewise for a SecureString
+	// parameter (Parameter Store, "How Parameter Store uses AWS KMS").
+	"kms:Decrypt": "GetSecretValue / GetParameter of an app.secrets value under a customer managed key (token, the probe's sign-in)",
 }
 
 // Conditional are actions whose use depends on what AWS does and when, not
@@ -303,6 +317,9 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 		if why == "" {
 			continue
 		}
+		if a == "kms:Decrypt" && !hasSecretSource(cfg, "secretsmanager") && !hasSecretSource(cfg, "ssm") {
+			continue // only the values of secrets the configuration names by ARN
+		}
 		p := a[:strings.Index(a, ":")]
 		if byPrefix[p] != nil || p == "iam" {
 			addAct(a)
@@ -416,6 +433,32 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 			if len(res) > 0 {
 				doc.Statement = append(doc.Statement, Statement{Sid: "SsmSecretParameters", Effect: "Allow", Action: list(acts, func(a string) bool { return a != "ssm:DescribeParameters" }), Resource: res})
 			}
+		case "kms":
+			// kms:Decrypt only through the services holding app.secrets
+			// values (kms:ViaService), on the account's keys: the key of a
+			// user's secret is known only once it is described.
+			isDecrypt := func(a string) bool { return a == "kms:Decrypt" }
+			doc.Statement = append(doc.Statement, Statement{Sid: sid, Effect: "Allow", Action: list(acts, func(a string) bool { return !isDecrypt(a) }), Resource: "*"})
+			var via []string
+			for _, src := range []string{"secretsmanager", "ssm"} {
+				if hasSecretSource(cfg, src) {
+					via = append(via, src+"."+region+".amazonaws.com")
+				}
+			}
+			doc.Statement = append(doc.Statement, Statement{Sid: "KmsDecryptSecretValues", Effect: "Allow", Action: list(acts, isDecrypt),
+				Resource:  fmt.Sprintf("arn:%s:kms:%s:%s:key/*", partition, region, account),
+				Condition: map[string]any{"StringLike": map[string]any{"kms:ViaService": via}}}) // StringLike: region may be "*"
+		case "acm":
+			// RequestCertificate and ListCertificates take no resource; the
+			// rest take the certificate (Service Authorization Reference,
+			// AWS Certificate Manager).
+			unscoped := func(a string) bool { return a == "acm:RequestCertificate" || a == "acm:ListCertificates" }
+			doc.Statement = append(doc.Statement,
+				Statement{Sid: "AcmRequest", Effect: "Allow", Action: list(acts, unscoped), Resource: "*"},
+				Statement{Sid: "AcmStackCertificates", Effect: "Allow", Action: list(acts, func(a string) bool { return !unscoped(a) }),
+					Resource: fmt.Sprintf("arn:%s:acm:%s:%s:certificate/*", partition, region, account)})
+		case "route53":
+			doc.Statement = append(doc.Statement, route53Statements(cfg, partition, acts, list)...)
 		default:
 			// Describe/List calls of these services do not support
 			// resource-level permissions, and created resources have IDs
@@ -432,6 +475,47 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 	}
 	doc.Statement = kept
 	return doc
+}
+
+// route53Statements scope Route 53: zones are listed on "*"; record changes
+// are allowed only for the records of domain.name (the name itself and the
+// names below it: the validation CNAME and the ownership TXT records), of the
+// types wbo-deploy writes, in the configured zone or any zone (Amazon Route
+// 53 Developer Guide, "Using IAM policy conditions for fine-grained access
+// control": route53:ChangeResourceRecordSetsNormalizedRecordNames, ...RecordTypes,
+// ...Actions), and deletions of those types under any name, for the records
+// an earlier domain.name made.
+func route53Statements(cfg *config.Config, partition string, acts map[string]bool, list func(map[string]bool, func(string) bool) []string) []Statement {
+	anyZone := fmt.Sprintf("arn:%s:route53:::hostedzone/*", partition)
+	zone := anyZone
+	if id := cfg.HostedZoneID(); id != "" {
+		zone = fmt.Sprintf("arn:%s:route53:::hostedzone/%s", partition, id)
+	}
+	isList := func(a string) bool { return a == "route53:ListHostedZonesByName" }
+	isChange := func(a string) bool { return a == "route53:ChangeResourceRecordSets" }
+	isGetChange := func(a string) bool { return a == "route53:GetChange" }
+	out := []Statement{
+		{Sid: "Route53Zones", Effect: "Allow", Action: list(acts, isList), Resource: "*"},
+		{Sid: "Route53Changes", Effect: "Allow", Action: list(acts, isGetChange), Resource: fmt.Sprintf("arn:%s:route53:::change/*", partition)},
+		// Reads and deletions reach every zone: the records an earlier
+		// domain.name or hosted_zone_id made may be in another one.
+		{Sid: "Route53ZoneReads", Effect: "Allow", Action: list(acts, func(a string) bool { return !isList(a) && !isChange(a) && !isGetChange(a) }), Resource: anyZone},
+	}
+	types := []string{"A", "CNAME", "TXT"}
+	if d := cfg.DomainName(); d != "" {
+		out = append(out, Statement{Sid: "Route53DomainRecords", Effect: "Allow", Action: list(acts, isChange), Resource: zone, Condition: map[string]any{
+			"ForAllValues:StringEquals": map[string]any{"route53:ChangeResourceRecordSetsRecordTypes": types},
+			"ForAllValues:StringLike":   map[string]any{"route53:ChangeResourceRecordSetsNormalizedRecordNames": []string{d, "*." + d}},
+		}})
+	}
+	// The records of an earlier domain.name (a domain change, or the
+	// domain given up) are deleted by a configuration that no longer names
+	// them: deletions of those types are allowed under any name. wbo-deploy
+	// deletes only records whose ownership TXT is the stack's (dnsrecord.go).
+	out = append(out, Statement{Sid: "Route53DeleteEarlierRecords", Effect: "Allow", Action: list(acts, isChange), Resource: anyZone, Condition: map[string]any{
+		"ForAllValues:StringEquals": map[string]any{"route53:ChangeResourceRecordSetsRecordTypes": types, "route53:ChangeResourceRecordSetsActions": []string{"DELETE"}},
+	}})
+	return out
 }
 
 // sidOf turns an action prefix into a statement ID: "application-autoscaling"
@@ -455,7 +539,12 @@ func sidOf(prefix string) string {
 }
 
 // teardown reports whether an operation removes something, by its name.
+// Route 53's ChangeResourceRecordSets also deletes: without a domain it is
+// granted for DELETE only (route53Statements).
 func teardown(op string) bool {
+	if op == "ChangeResourceRecordSets" {
+		return true
+	}
 	for _, p := range []string{"Delete", "Deregister", "Unsubscribe", "Detach", "Disassociate"} {
 		if strings.HasPrefix(op, p) {
 			return true

@@ -3,6 +3,7 @@ package iampolicy_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -43,6 +44,10 @@ func scenario(t *testing.T, yaml string, steps func(run func(yaml string, f func
 	return used, cfgs
 }
 
+// madeUpCertARN in a scenario's configuration stands for an ISSUED
+// certificate scenarioIn imports into the account.
+const madeUpCertARN = "arn:aws:acm:us-east-1:123456789012:certificate/0c8a8c36-1a2b-4c3d-9e8f-0123456789ab"
+
 func scenarioIn(t *testing.T, yaml string, steps func(run func(yaml string, f func(context.Context, *app.Globals) error), w *world)) (map[string]bool, []*config.Config) {
 	t.Helper()
 	cloud := awssim.New(awssim.Options{Scale: 2e-5})
@@ -51,8 +56,16 @@ func scenarioIn(t *testing.T, yaml string, steps func(run func(yaml string, f fu
 	}
 	dir := t.TempDir()
 	var cfgs []*config.Config
+	cert := ""
 	run := func(y string, f func(context.Context, *app.Globals) error) {
 		t.Helper()
+		// The listener's certificate must exist in the account's ACM.
+		if strings.Contains(y, madeUpCertARN) {
+			if cert == "" {
+				cert = cloud.ImportCertificate("wbo.example.com", time.Now().Add(365*24*time.Hour))
+			}
+			y = strings.ReplaceAll(y, madeUpCertARN, cert)
+		}
 		g, errb, cfg := operatorRun(t, cloud, dir, y)
 		cfgs = append(cfgs, cfg)
 		doc, err := iampolicy.Build(cfg, "aws", cloud.Account, cloud.Region, iampolicy.Options{}).JSON()
@@ -176,7 +189,7 @@ storage:
   kms_key_id: arn:aws:kms:us-east-1:123456789012:alias/wbo-boards
 `
 	const shrunk = base + "app:\n  shards: 3\nalarms:\n  email: []\n"
-	const sharedBase = base + "app:\n  mode: shared\n  image: example/wbo-shared:1\n  shares_state: true\nload_balancer:\n  certificate_arn: arn:aws:acm:us-east-1:123456789012:certificate/0c8a8c36-1a2b-4c3d-9e8f-0123456789ab\n"
+	const sharedBase = base + "app:\n  mode: shared\n  image: example/wbo-shared:1\n  shares_state: true\nload_balancer:\n  certificate_arn: " + madeUpCertARN + "\n"
 	const sharedStep = sharedBase + "autoscaling:\n  policy: step\n"
 	const sharedTagged = sharedBase + "tags:\n  team: whiteboard\n"
 	usedAll := map[string]bool{}
@@ -272,9 +285,35 @@ app:
 		run(secrets, token)
 		// The key in a parameter of the user's: token decrypts it.
 		run(strings.Replace(secrets, "AUTH_SECRET_KEY: stack", "AUTH_SECRET_KEY: arn:aws:ssm:us-east-1:123456789012:parameter/team/otel", 1), token)
+		// The key in a secret of the user's under a customer managed key:
+		// token needs kms:Decrypt through Secrets Manager.
+		run(strings.Replace(secrets, "AUTH_SECRET_KEY: stack", "AUTH_SECRET_KEY: "+w.smtpARN, 1), token)
 		run(secrets, destroyAll)
 	})
 	check("secrets and sign-in", used, cfgs)
+
+	// Your own domain: the certificate and records in the account's zone, a
+	// new name in the zone named by ID, the domain given up (what it made is
+	// deleted with the DELETE-only grant), then DNS elsewhere, and destroy.
+	domainYAML := func(extra string) string { return base + "redis:\n  mode: none\napp:\n  shards: 1\n" + extra }
+	used, cfgs = scenario(t, domainYAML(""), func(run func(string, func(context.Context, *app.Globals) error), w *world) {
+		zone := w.cloud.CreateZone("example.com")
+		withZone := domainYAML("domain:\n  name: board.example.com\n")
+		run(withZone, up)
+		run(withZone, status)
+		run(domainYAML("domain:\n  name: new.example.com\n  hosted_zone_id: "+zone+"\n"), up)
+		run(domainYAML(""), up)
+		elsewhere := domainYAML("domain:\n  name: board.example.org\n")
+		run(elsewhere, func(ctx context.Context, g *app.Globals) error {
+			// Stops with the records to create at the DNS provider.
+			if err := up(ctx, g); app.ExitCode(err) != app.ExitFailure {
+				return fmt.Errorf("up with DNS elsewhere: %v, want exit 1 and the records to create", err)
+			}
+			return nil
+		})
+		run(elsewhere, destroyAll)
+	})
+	check("domain: Route 53, a change, given up, DNS elsewhere", used, cfgs)
 
 	var unused []string
 	for a := range policyAll {

@@ -101,8 +101,12 @@ func (k albKind) want(env *Env, n *Node) (albWant, error) {
 	return w, nil
 }
 
-// lbURL is the address users open: https when a certificate is configured.
+// lbURL is the address users open: https on domain.name when there is one,
+// else on the load balancer's name when a certificate is configured.
 func lbURL(env *Env, dns string) string {
+	if d := env.Cfg.DomainName(); d != "" {
+		return "https://" + d
+	}
 	if env.Cfg.HTTPS() {
 		return "https://" + dns
 	}
@@ -141,6 +145,8 @@ func (k albKind) observe(ctx context.Context, env *Env, n *Node, lb lbt.LoadBala
 	obs.Rec.Attrs["dns_name"] = aws.ToString(lb.DNSName)
 	obs.Rec.Attrs["name"] = aws.ToString(lb.LoadBalancerName)
 	obs.Rec.Attrs["arn_suffix"] = arnSuffix(arn, ":loadbalancer/")
+	// The alias record of domain.name names it (dnsrecord.go).
+	obs.Rec.Attrs["zone_id"] = aws.ToString(lb.CanonicalHostedZoneId)
 	obs.Info = map[string]string{"url": lbURL(env, aws.ToString(lb.DNSName)), "state": st}
 	if st == string(lbt.LoadBalancerStateEnumFailed) || st == string(lbt.LoadBalancerStateEnumActiveImpaired) {
 		reason := st
@@ -242,6 +248,7 @@ func (k albKind) Create(ctx context.Context, env *Env, n *Node) (*Observed, erro
 	rec.Attrs["dns_name"] = aws.ToString(lb.DNSName)
 	rec.Attrs["name"] = w.name
 	rec.Attrs["arn_suffix"] = arnSuffix(arn, ":loadbalancer/")
+	rec.Attrs["zone_id"] = aws.ToString(lb.CanonicalHostedZoneId)
 	if err := env.Record(rec); err != nil {
 		return nil, err
 	}

@@ -84,8 +84,25 @@ func Build(cfg *config.Config) *Graph {
 	}
 	add("alb", "elbv2.load-balancer", albDeps...).Role = "alb"
 	add("listener-http", "elbv2.listener", append([]string{"alb"}, targetGroups...)...).Role = "http"
+	// Your own domain (dnszone.go, certificate.go, dnsrecord.go): the
+	// certificate is requested, validated through a record in the domain's
+	// Route 53 zone and issued before the HTTPS listener uses it; the
+	// domain points at the load balancer only once HTTPS serves. The domain
+	// is part of the node names: a new one is made beside the old, which is
+	// deleted after the listener has switched.
+	httpsDeps := append([]string{"alb"}, targetGroups...)
+	if d := cfg.DomainName(); d != "" {
+		add(dnsZoneNode, "route53.zone")
+		add(CertificateNode(d), "acm.certificate").Role = d
+		add(DNSValidationNode(d), "route53.record", dnsZoneNode, CertificateNode(d)).Role = "validation"
+		// The load balancer: with DNS elsewhere, the records to create
+		// include the CNAME to its name.
+		add(CertificateIssuedNode(d), "acm.certificate-validation", CertificateNode(d), DNSValidationNode(d), dnsZoneNode, "alb").Role = d
+		httpsDeps = append(httpsDeps, CertificateIssuedNode(d))
+		add(DNSAliasNode(d), "route53.record", dnsZoneNode, "alb", "listener-https").Role = "alias"
+	}
 	if cfg.HTTPS() {
-		add("listener-https", "elbv2.listener", append([]string{"alb"}, targetGroups...)...).Role = "https"
+		add("listener-https", "elbv2.listener", httpsDeps...).Role = "https"
 	}
 	// Board-affinity sharding (routing.go, reshard.go): the re-shard gate,
 	// which stops the shards whose boards move before anything else changes,
@@ -162,6 +179,10 @@ func Build(cfg *config.Config) *Graph {
 		switch n.Kind {
 		case "elbv2.load-balancer", "elbv2.listener", "elbv2.routing-rules", "ecs.service":
 			serving = append(serving, n.Name)
+		case "route53.record":
+			if n.Role == "alias" {
+				serving = append(serving, n.Name)
+			}
 		}
 	}
 	g.AddMilestone(Milestone{Name: MilestoneServing, Nodes: serving, Message: servingMessage})

@@ -59,6 +59,7 @@ func edgeConfigs() []*config.Config {
 		c.LoadBalancer.CertificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/x"
 	})
 	add(func(c *config.Config) { c.App.Mode = config.ModeSingle })
+	add(func(c *config.Config) { c.Domain.Name = "board.example.com" })
 	add(func(c *config.Config) {
 		c.App.Mode, c.App.Image, c.App.SharesState = config.ModeShared, "example/wbo-shared:1", true
 		c.Autoscaling.Policy = "step"
@@ -121,6 +122,15 @@ var edgeReasons = map[string]string{
 	"elasticache.replication-group -> elasticache.subnet-group": "CacheSubnetGroupName",
 	"elasticache.subnet-group -> ec2.subnet":                    "SubnetIds: the private subnets",
 	"elbv2.listener -> elbv2.load-balancer":                     "CreateListener LoadBalancerArn",
+	"elbv2.listener -> acm.certificate-validation":              "the HTTPS listener's certificate ARN, once ISSUED: a listener refuses a certificate that is not",
+	"acm.certificate-validation -> acm.certificate":             "the certificate ARN it waits on",
+	"acm.certificate-validation -> route53.record":              "ACM validates only once the validation CNAME resolves: waiting before it is written only waits longer",
+	"acm.certificate-validation -> route53.zone":                "whether the records are in Route 53 (wait) or at the user's DNS provider (look a few times, then name the records)",
+	"acm.certificate-validation -> elbv2.load-balancer":         "with DNS elsewhere, the records to create include the CNAME to the load balancer's DNS name",
+	"route53.record -> route53.zone":                            "the hosted zone ID of ChangeResourceRecordSets",
+	"route53.record -> acm.certificate":                         "the validation CNAME's name and value, from DescribeCertificate",
+	"route53.record -> elbv2.load-balancer":                     "the alias target: the load balancer's DNS name and canonical hosted zone ID",
+	"route53.record -> elbv2.listener":                          "the name points at the load balancer only once HTTPS serves it (a new name would otherwise meet the old certificate)",
 	"elbv2.listener -> elbv2.target-group":                      "the forward action's target group ARNs",
 	"elbv2.load-balancer -> ec2.internet-gateway":               "ordering: an internet-facing load balancer in a VPC without an attached gateway fails (InvalidSubnet)",
 	"elbv2.load-balancer -> ec2.security-group":                 "SecurityGroups",

@@ -145,3 +145,10 @@ func Kinds() []string {
 type Keeper interface {
 	Keeps(env *Env, rec state.Resource) string
 }
+
+// OrphanNoter is implemented by kinds whose removal from the configuration
+// deserves a word in the plan: when it happens (up deletes what the
+// configuration no longer has after everything else is done) and why.
+type OrphanNoter interface {
+	OrphanNote(rec state.Resource) string
+}

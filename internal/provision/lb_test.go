@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
@@ -17,7 +19,17 @@ import (
 	"github.com/wbo-deploy/wbo-deploy/internal/config"
 )
 
-const testCertARN = "arn:aws:acm:us-east-1:123456789012:certificate/0b5b2a6c-1d2e-4f3a-9b8c-7d6e5f4a3b2c"
+// testCerts: one ISSUED certificate per simulated account (the listeners'
+// certificate must exist in ACM), the same on every call for that account.
+var testCerts sync.Map
+
+func testCertARN(r *rig) string {
+	if v, ok := testCerts.Load(r.cloud); ok {
+		return v.(string)
+	}
+	v, _ := testCerts.LoadOrStore(r.cloud, r.cloud.ImportCertificate("wbo.example.com", time.Now().Add(365*24*time.Hour)))
+	return v.(string)
+}
 
 // lbConfig is the default configuration without access logs (the log bucket
 // belongs to the data tier, whose nodes these tests do not include).
@@ -308,8 +320,8 @@ func TestLBUpIdempotentStatusDestroy(t *testing.T) {
 
 func TestLBWithCertificate(t *testing.T) {
 	cfg := lbConfig()
-	cfg.LoadBalancer.CertificateARN = testCertARN
 	r := newRig(t, cfg)
+	cfg.LoadBalancer.CertificateARN = testCertARN(r)
 	g := lbGraph(r.cfg)
 	lbUp(t, r, g)
 	lb := assertLoadBalancer(t, r, "60", "false")
@@ -320,7 +332,7 @@ func TestLBWithCertificate(t *testing.T) {
 	}
 	https := ls[443]
 	if https.Protocol != lbt.ProtocolEnumHttps || aws.ToString(https.SslPolicy) != "ELBSecurityPolicy-TLS13-1-2-Res-2021-06" ||
-		len(https.Certificates) != 1 || aws.ToString(https.Certificates[0].CertificateArn) != testCertARN {
+		len(https.Certificates) != 1 || aws.ToString(https.Certificates[0].CertificateArn) != testCertARN(r) {
 		t.Fatalf("https listener %+v", https)
 	}
 	assertForwardAll(t, https.DefaultActions[0], tgs, 86400)
@@ -480,7 +492,7 @@ func TestLBCrashAtEveryMutatingCall(t *testing.T) {
 	}
 	crashEveryStep(t, func(r *rig) *Graph {
 		r.cfg.LoadBalancer.AccessLogs = false
-		r.cfg.LoadBalancer.CertificateARN = testCertARN
+		r.cfg.LoadBalancer.CertificateARN = testCertARN(r)
 		return lbGraph(r.cfg)
 	}, nil)
 }
@@ -612,8 +624,8 @@ func TestLBAccessLogsEndToEnd(t *testing.T) {
 
 func TestLBDestroyWithoutState(t *testing.T) {
 	cfg := lbConfig()
-	cfg.LoadBalancer.CertificateARN = testCertARN
 	r := newRig(t, cfg)
+	cfg.LoadBalancer.CertificateARN = testCertARN(r)
 	g := lbGraph(r.cfg)
 	lbUp(t, r, g)
 	names := []string{"alb", "tg-shard-0", "tg-shard-1", "listener-http", "listener-https"}

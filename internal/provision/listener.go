@@ -126,10 +126,20 @@ func (k listenerKind) spec(env *Env, n *Node) (listenerSpec, error) {
 	switch n.Role {
 	case "https":
 		if !env.Cfg.HTTPS() {
-			return listenerSpec{}, fmt.Errorf("listener %s needs load_balancer.certificate_arn", n.Name)
+			return listenerSpec{}, fmt.Errorf("listener %s needs load_balancer.certificate_arn or domain.name", n.Name)
+		}
+		cert := lb.CertificateARN
+		if d := env.Cfg.DomainName(); d != "" {
+			// The certificate of domain.name, once issued (certificate.go);
+			// a plan made before it exists shows what it will be.
+			arn, err := env.RefID(CertificateIssuedNode(d))
+			if err != nil {
+				arn = "(the certificate of " + d + ", once issued)"
+			}
+			cert = arn
 		}
 		acts, err := forward()
-		return listenerSpec{port: 443, protocol: "HTTPS", policy: lb.SSLPolicy, cert: lb.CertificateARN, actions: acts}, err
+		return listenerSpec{port: 443, protocol: "HTTPS", policy: lb.SSLPolicy, cert: cert, actions: acts}, err
 	case "http":
 		if env.Cfg.HTTPS() {
 			return listenerSpec{port: 80, protocol: "HTTP", actions: []lbt.Action{{Type: lbt.ActionTypeEnumRedirect, Order: aws.Int32(1),

@@ -93,8 +93,13 @@ func (e *Engine) Plan(ctx context.Context, offline bool) *Result {
 	}
 	res.Nodes = out
 	for _, r := range e.orphans() {
-		res.Nodes = append(res.Nodes, NodeResult{Name: r.Name, Kind: r.Kind, ID: r.ID, Action: ActDelete,
-			Note: "no longer in the configuration"})
+		note := "no longer in the configuration"
+		if k, ok := KindOf(r.Kind); ok {
+			if on, ok := k.(OrphanNoter); ok {
+				note += ": " + on.OrphanNote(r)
+			}
+		}
+		res.Nodes = append(res.Nodes, NodeResult{Name: r.Name, Kind: r.Kind, ID: r.ID, Action: ActDelete, Note: note})
 	}
 	return res
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 )
 
 // upLogged runs up and returns its result and the wait events per node.
@@ -71,7 +72,14 @@ func TestUpAfterDestroyRetriesHeldBucketNames(t *testing.T) {
 // A name S3 holds beyond the bounded retry: a clear error saying what to do,
 // nothing created or recorded, and the next up (once S3 released the name)
 // creates the bucket.
+//
+// On the virtual clock (a synctest bubble): the retry's 30 s floor in real
+// time (MinTimeout) then costs nothing.
 func TestUpGivesUpOnAHeldBucketNameCleanly(t *testing.T) {
+	synctest.Test(t, testUpGivesUpOnAHeldBucketNameCleanly)
+}
+
+func testUpGivesUpOnAHeldBucketNameCleanly(t *testing.T) {
 	r := newRig(t, nil)
 	g := s3iamGraph(r.cfg)
 	if err := r.up(g).Err(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -93,24 +94,30 @@ func TestServiceClientToken(t *testing.T) {
 // service come before IAM has propagated the new roles. The roles are made in the first seconds,
 // the load balancer is active about 60 s later and the roles propagate after
 // 200 s, so the first CreateService (after about 115 s) is refused and a
-// retry within the 2-minute window succeeds. The clock runs at 1e-3 here so
-// that scheduling delays are small against those AWS times.
+// retry within the 2-minute window succeeds. It runs in a testing/synctest
+// bubble: the simulated cloud's durations and the engine's waits are on the
+// virtual clock, which advances only when every goroutine of the run is
+// blocked, so those AWS times hold exactly however busy the machine is (on
+// the scaled wall clock a slow run could reach CreateService after the
+// roles had propagated and never meet the refusal).
 func TestServiceRetriesWhileTheRoleIsPropagating(t *testing.T) {
-	r := newRig(t, cmpSmallConfig(config.ModeSingle))
-	tm := awssim.RealisticTiming()
-	tm.IAMPropagation, tm.LoadBalancerActive = 200*time.Second, 60*time.Second
-	r.cloud = awssim.New(awssim.Options{Region: r.cfg.Region, Timing: &tm, Scale: 1e-3})
-	r.scale = 1e-3
-	cmpUp(t, r)
-	// ECS refuses the role at RegisterTaskDefinition ("Role is not valid")
-	// or at CreateService ("unable to assume the role"), whichever comes
-	// first inside the propagation time.
-	if n := cmpFailed(r, "ECS.CreateService", "InvalidParameterException") + cmpFailed(r, "ECS.RegisterTaskDefinition", "ClientException"); n == 0 {
-		t.Fatal("ECS never met an unpropagated role: the test does not exercise the retry")
-	}
-	if n := cmpCount(r, "ECS.CreateService"); n != 1 {
-		t.Fatalf("%d services created", n)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, cmpSmallConfig(config.ModeSingle))
+		tm := awssim.RealisticTiming()
+		tm.IAMPropagation, tm.LoadBalancerActive = 200*time.Second, 60*time.Second
+		r.cloud = awssim.New(awssim.Options{Region: r.cfg.Region, Timing: &tm, Scale: 1e-3})
+		r.scale = 1e-3
+		cmpUp(t, r)
+		// ECS refuses the role at RegisterTaskDefinition ("Role is not valid")
+		// or at CreateService ("unable to assume the role"), whichever comes
+		// first inside the propagation time.
+		if n := cmpFailed(r, "ECS.CreateService", "InvalidParameterException") + cmpFailed(r, "ECS.RegisterTaskDefinition", "ClientException"); n == 0 {
+			t.Fatal("ECS never met an unpropagated role: the test does not exercise the retry")
+		}
+		if n := cmpCount(r, "ECS.CreateService"); n != 1 {
+			t.Fatalf("%d services created", n)
+		}
+	})
 }
 
 // TestServiceRecreatedAfterDeletionOutside: a service deleted by hand is

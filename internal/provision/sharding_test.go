@@ -587,7 +587,7 @@ func TestRoutingRulesMoveToHTTPS(t *testing.T) {
 	if n := boardRules(t, r, httpL); n != 7 {
 		t.Fatalf("%d rules on the HTTP listener", n)
 	}
-	r.cfg.LoadBalancer.CertificateARN = testCertARN
+	r.cfg.LoadBalancer.CertificateARN = testCertARN(r)
 	cmpUp(t, r)
 	httpsL := shardRecord(t, r, "listener-https").ID
 	if n := boardRules(t, r, httpL); n != 0 {

@@ -11,8 +11,11 @@ package provision
 // untaggedKind is implemented by such kinds.
 type untaggedKind interface{ untagged() }
 
-func (reshardKind) untagged()      {}
-func (routingRulesKind) untagged() {}
+func (reshardKind) untagged()           {}
+func (routingRulesKind) untagged()      {}
+func (dnsZoneKind) untagged()           {}
+func (certificateIssuedKind) untagged() {}
+func (dnsRecordKind) untagged()         {}
 
 // Untagged reports whether records of kind have no wbo-deploy:stack-tagged
 // AWS resource of their own.

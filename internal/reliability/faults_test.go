@@ -3,6 +3,7 @@ package reliability
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand"
 	"os"
 	"strings"
@@ -64,22 +65,28 @@ func TestReliabilityLostResponse(t *testing.T) {
 	}
 	total := len(probe.cloud.MutatingCalls())
 	want := probe.owned()
-	for k := 1; k <= total; k += 3 {
-		w := newWorld(t, baseConfig)
-		w.cloud.LoseResponseAt(k)
-		_ = w.up()
-		failed := false
-		if err := w.up(); err != nil {
-			t.Errorf("k=%d: re-run: %v", k, err)
-			failed = true
+	// The cases are parallel subtests, as the crash sweeps' (runSweeps).
+	t.Run("cases", func(t *testing.T) {
+		for k := 1; k <= total; k += 3 {
+			t.Run(fmt.Sprintf("k%d", k), func(t *testing.T) {
+				t.Parallel()
+				w := newWorld(t, baseConfig)
+				w.cloud.LoseResponseAt(k)
+				_ = w.up()
+				failed := false
+				if err := w.up(); err != nil {
+					t.Errorf("k=%d: re-run: %v", k, err)
+					failed = true
+				}
+				got := w.owned()
+				if strings.Join(got, "|") != strings.Join(want, "|") {
+					t.Errorf("k=%d: got %v want %v", k, got, want)
+					failed = true
+				}
+				f.add(max(len(got)-len(want), 0), len(duplicates(got)), failed)
+			})
 		}
-		got := w.owned()
-		if strings.Join(got, "|") != strings.Join(want, "|") {
-			t.Errorf("k=%d: got %v want %v", k, got, want)
-			failed = true
-		}
-		f.add(max(len(got)-len(want), 0), len(duplicates(got)), failed)
-	}
+	})
 	f.report(t, "response lost after AWS acted")
 }
 

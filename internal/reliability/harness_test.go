@@ -4,16 +4,17 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/wbo-deploy/wbo-deploy/internal/app"
 	"github.com/wbo-deploy/wbo-deploy/internal/awsclients"
 	"github.com/wbo-deploy/wbo-deploy/internal/awssim"
@@ -39,6 +40,10 @@ type world struct {
 	// remote keeps the state in S3 (state.backend: s3, bucket stateBucket)
 	// instead of the local file.
 	remote bool
+	// crash, when set, is on the SDK clients of the next command runs
+	// (crashpoint_test.go).
+	crash *crashPoint
+	admin *awsclients.Clients // sdk(), made once
 }
 
 // stateBucket is the remote state's bucket in remote worlds.
@@ -68,15 +73,47 @@ func newWorld(t *testing.T, config string) *world {
 
 // newWorldScaled makes a world whose simulated AWS runs at scale (wall
 // seconds per AWS second).
-var worldSeed atomic.Int64
-
 func newWorldScaled(t testing.TB, config string, scale float64) *world {
-	// Each world draws its consistency windows from its own seed, so the
-	// suite meets them in different orders.
-	seed := worldSeed.Add(1)
-	w := &world{t: t, cloud: awssim.New(awssim.Options{Scale: scale, Seed: seed}), dir: t.TempDir(), config: config, stack: "wbo", scale: scale}
+	w := &world{t: t, cloud: awssim.New(awssim.Options{Scale: scale, Seed: worldSeed(t.Name())}), dir: worldDir(t), config: config, stack: "wbo", scale: scale}
 	w.writeConfig(config)
 	return w
+}
+
+// worldSeed gives each world its own seed for its consistency windows, so
+// the suite meets them in different orders: a hash of the test's name and
+// the number of worlds that test made before. It is the same on every run,
+// whatever -run selects and however the crash cases (subtests run in
+// parallel) are scheduled.
+var worldSeeds = struct {
+	sync.Mutex
+	made map[string]int64
+}{made: map[string]int64{}}
+
+func worldSeed(test string) int64 {
+	worldSeeds.Lock()
+	defer worldSeeds.Unlock()
+	n := worldSeeds.made[test]
+	worldSeeds.made[test] = n + 1
+	h := fnv.New64a()
+	_, _ = h.Write([]byte(test))
+	return int64(h.Sum64()&(1<<62-1)) + n
+}
+
+// worldDir is the world's working directory (configuration and local
+// state file), in memory where the system has a tmpfs at /dev/shm: the
+// local state is written with an fsync of the file and of its directory
+// after every resource, which on a disk cost the crash sweeps more than all
+// their computing (a minute of the local up sweep), and which these tests
+// do not exercise (a simulated crash stops the process's AWS calls; the
+// machine stays up). internal/state's own tests cover the writes on disk.
+func worldDir(t testing.TB) string {
+	if fi, err := os.Stat("/dev/shm"); err == nil && fi.IsDir() {
+		if dir, err := os.MkdirTemp("/dev/shm", "wbo-reliability-"); err == nil {
+			t.Cleanup(func() { _ = os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return t.TempDir()
 }
 
 func (w *world) writeConfig(cfg string) {
@@ -108,7 +145,7 @@ func (w *world) globals(stop <-chan struct{}) (*app.Globals, *bytes.Buffer, *byt
 			Credentials: credentials.NewStaticCredentialsProvider(operatorKey, "secret", ""),
 			// The SDK's backoff (20 s at most) on the world's clock: a
 			// throttled bucket refills in AWS time while the retryer waits.
-			APIOptions: w.cloud.APIOptions(), RetryMode: "standard", MaxAttempts: 25,
+			APIOptions: w.apiOptions(), RetryMode: "standard", MaxAttempts: 25,
 			MaxBackoff: max(time.Millisecond, time.Duration(float64(20*time.Second)*w.scale)),
 		},
 	}
@@ -118,6 +155,16 @@ func (w *world) globals(stop <-chan struct{}) (*app.Globals, *bytes.Buffer, *byt
 	}
 	w.asOperator(g)
 	return g, &out, &errb
+}
+
+// apiOptions puts the SDK clients of a command run on the world's cloud,
+// through the crash point if one is set.
+func (w *world) apiOptions() []func(*middleware.Stack) error {
+	opts := w.cloud.APIOptions()
+	if w.crash != nil {
+		opts = append(opts, w.crash.option(w.cloud))
+	}
+	return opts
 }
 
 // operatorKey signs wbo-deploy's calls: the simulated account authorizes
@@ -146,6 +193,9 @@ const adminKey = "AKIDADMIN"
 // (with an administrator's key: `state unlock` after a crash is the person's
 // doing, not the run's).
 func (w *world) sdk() *awsclients.Clients {
+	if w.admin != nil {
+		return w.admin
+	}
 	if err := w.cloud.SetIdentityPolicy(adminKey, awssim.AdministratorAccess); err != nil {
 		w.t.Fatal(err)
 	}
@@ -155,6 +205,7 @@ func (w *world) sdk() *awsclients.Clients {
 	if err != nil {
 		w.t.Fatal(err)
 	}
+	w.admin = cl
 	return cl
 }
 

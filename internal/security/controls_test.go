@@ -31,6 +31,10 @@ var variants = []variant{
 		config: "stack: wbo\nload_balancer:\n  certificate_arn: " + testCertARN + "\n  deletion_protection: true\n"},
 	{name: "kms-key", kmsKey: testKeyARN,
 		config: "stack: wbo\nstorage:\n  kms_key_id: " + testKeyARN + "\n"},
+	// domain.name in a Route 53 zone of the account (made before up): the
+	// certificate is requested and validated by up itself.
+	{name: "domain", certificate: "domain",
+		config: "stack: wbo\ndomain:\n  name: wbo.example.com\n"},
 	// The alias is made in the account before up; the task role may then
 	// use the key it names, by ARN.
 	{name: "kms-alias", kmsKey: testKeyAlias,
@@ -61,6 +65,7 @@ func TestFSBPControls(t *testing.T) {
 			checkNetwork(t, d, v)
 			checkLogsAndSNS(t, d, v)
 			checkSecrets(t, d)
+			checkACM(t, d, v)
 		})
 	}
 }

@@ -135,8 +135,8 @@ func checkELB(t *testing.T, d *deployment, v variant) {
 			t.Skip("n/a: no HTTPS listener without a certificate")
 		}
 		pol := aws.ToString(https.SslPolicy)
-		if len(https.Certificates) != 1 || aws.ToString(https.Certificates[0].CertificateArn) != v.certificate {
-			t.Fatalf("HTTPS listener certificates %+v, want %s", https.Certificates, v.certificate)
+		if len(https.Certificates) != 1 || aws.ToString(https.Certificates[0].CertificateArn) != d.certARN {
+			t.Fatalf("HTTPS listener certificates %+v, want %s", https.Certificates, d.certARN)
 		}
 		if !contains(elb17Policies, pol) {
 			t.Fatalf("ELB.17: the HTTPS listener uses %s, which is not on the control's list of recommended policies", pol)

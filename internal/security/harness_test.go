@@ -3,6 +3,7 @@ package security
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/acm"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatchlogs"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
@@ -48,6 +50,9 @@ type deployment struct {
 	// kmsKeyARN is the key a storage.kms_key_id alias names, made in the
 	// account before the first up (its owner's doing, not wbo-deploy's).
 	kmsKeyARN string
+	// certARN is the ISSUED certificate that replaces testCertARN in the
+	// configuration (listeners need one that exists in ACM).
+	certARN string
 }
 
 // sdkClients are real SDK clients on the deployment's simulated account,
@@ -62,6 +67,7 @@ type sdkClients struct {
 	Logs        *cloudwatchlogs.Client
 	ElastiCache *elasticache.Client
 	SNS         *sns.Client
+	ACM         *acm.Client
 }
 
 // deploy writes config (YAML) and runs `up -v`, `up -o json` (a second run:
@@ -73,6 +79,13 @@ func deploy(t *testing.T, config, kmsAlias string) *deployment {
 		dir: t.TempDir(), outputs: map[string]string{}}
 	if kmsAlias != "" {
 		d.kmsKeyARN = d.cloud.CreateKMSKey(kmsAlias)
+	}
+	if strings.Contains(config, testCertARN) {
+		d.certARN = d.cloud.ImportCertificate("wbo.example.com", time.Now().Add(365*24*time.Hour))
+		config = strings.ReplaceAll(config, testCertARN, d.certARN)
+	}
+	if strings.Contains(config, "domain:") {
+		d.cloud.CreateZone("example.com") // the domain's owner's zone
 	}
 	d.state = filepath.Join(d.dir, ".wbo-deploy", "wbo.json")
 	if err := os.WriteFile(filepath.Join(d.dir, "wbo-deploy.yaml"), []byte(config), 0o644); err != nil {
@@ -92,7 +105,28 @@ func deploy(t *testing.T, config, kmsAlias string) *deployment {
 		return app.Status(ctx, g, app.StatusOptions{})
 	})
 	d.sdk = d.clients()
+	if d.certARN == "" {
+		d.certARN = d.recorded("certificate-wbo.example.com")
+	}
 	return d
+}
+
+// recorded is the ID the state file records for a resource ("" if none).
+func (d *deployment) recorded(name string) string {
+	data, err := os.ReadFile(d.state)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	var f struct{ Resources []struct{ Name, ID string } }
+	if err := json.Unmarshal(data, &f); err != nil {
+		d.t.Fatal(err)
+	}
+	for _, r := range f.Resources {
+		if r.Name == name {
+			return r.ID
+		}
+	}
+	return ""
 }
 
 // globals is the process context of one command, as cmd/wbo-deploy builds
@@ -166,7 +200,7 @@ func (d *deployment) clients() *sdkClients {
 		d.t.Fatal(err)
 	}
 	c := &sdkClients{}
-	var ok [8]bool
+	var ok [9]bool
 	c.EC2, ok[0] = cl.EC2.(*ec2.Client)
 	c.ELB, ok[1] = cl.ELB.(*elbv2.Client)
 	c.ECS, ok[2] = cl.ECS.(*ecs.Client)
@@ -175,6 +209,7 @@ func (d *deployment) clients() *sdkClients {
 	c.Logs, ok[5] = cl.Logs.(*cloudwatchlogs.Client)
 	c.ElastiCache, ok[6] = cl.ElastiCache.(*elasticache.Client)
 	c.SNS, ok[7] = cl.SNS.(*sns.Client)
+	c.ACM, ok[8] = cl.ACM.(*acm.Client)
 	for i, v := range ok {
 		if !v {
 			d.t.Fatalf("awsclients.New returned a client %d that is not the SDK's", i)
