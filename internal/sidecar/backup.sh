@@ -45,7 +45,7 @@ sync_once() {
   [ -n "$ok" ] || { log "sync failed; will retry"; return 1; }
   LC_ALL=C sort "$W/next" > "$S.new" && mv "$S.new" "$S" || return 1
   [ $((up + del)) -eq 0 ] || log "uploaded $up, deleted $del board files"
-  LOK=$(date +%s)
+  LOK=$($NOW)
   [ -n "$NB" ] && [ $((up + del)) -eq 0 ] || counts
 }
 # counts: NB, NBY = the boards and bytes of the last listing.
@@ -57,7 +57,7 @@ counts() {
 # yet), with the number of boards and bytes it saw (`wbo-deploy status`
 # reads them; internal/sidecar ParseLease).
 beat() {
-  LB=$(date +%s)
+  LB=$($NOW)
   printf '%s %s %s %s %s\n' "$ME" "$LB" "${LOK:-0}" "${NB:-0}" "${NBY:-0}" > "$W/lease" && aws s3 cp "$W/lease" "s3://$B/$LK" --only-show-errors ||
     log "cannot write the lease s3://$B/$LK"
 }
@@ -80,7 +80,7 @@ LOK= NB=
 if [ ! -f "$S" ]; then
   # The directory as restore left it is what S3 holds: a recovery point.
   list && cp "$W/cur" "$S" || die "cannot list $D"
-  LOK=$(date +%s)
+  LOK=$($NOW)
   counts
 fi
 # The lease (WBO_LEASE_NAME set): taken at start, a heartbeat every
@@ -93,10 +93,10 @@ log "watching $D ($(wc -l < "$S") boards) every ${I}s, keys [${WBO_SHARD_KEYS:-a
 while [ -z "$T" ]; do
   n=0
   while [ -z "$T" ] && [ $n -lt "$I" ]; do
-    sleep 1 &
+    $NAP 1 &
     wait $!
     n=$((n + 1))
-    [ -z "$LK" ] || [ -n "$T" ] || [ $(($(date +%s) - LB)) -lt $((LT0 / 3)) ] || beat
+    [ -z "$LK" ] || [ -n "$T" ] || [ $(($($NOW) - LB)) -lt $((LT0 / 3)) ] || beat
   done
   [ -n "$T" ] || sync_once
 done
@@ -110,7 +110,7 @@ until sync_once; do
     [ -z "$LK" ] || release
     die "final sync failed"
   fi
-  sleep 1
+  $NAP 1
 done
 log "final sync done"
 [ -z "$LK" ] || release

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/awssim/fargate"
 )
 
 // TestBackupSendsOnlyChangesAndGuardsDeletions runs one-shot backups with a
@@ -108,41 +110,36 @@ func TestBackupSendsOnlyChangesAndGuardsDeletions(t *testing.T) {
 	}
 }
 
-// TestBackupLoopSyncsPeriodically waits for the loop's own syncs (1 s
-// interval), then stops it with SIGINT.
+// TestBackupLoopSyncsPeriodically: the loop (1 s interval, on a test clock)
+// uploads a changed board and deletes a removed one at its next sync, then
+// stops on SIGINT.
 func TestBackupLoopSyncsPeriodically(t *testing.T) {
 	t.Parallel()
 	f := newFakeS3(t)
+	clk := fargate.NewClock(t, clockStart)
 	dir := t.TempDir()
 	writeBoards(t, dir, map[string]string{"board-a.svg": "a", "board-b.svg": "b", "board-z.svg": "z"})
 	f.put("boards/board-b.svg", "b")
-	loop := f.start("sh", BackupScript, shardVars(dir, []byte("ab"), "WBO_SYNC_INTERVAL", "1"), "watching")
+	loop := f.start("sh", BackupScript, clockVars(clk, "backup", shardVars(dir, []byte("ab"), "WBO_SYNC_INTERVAL", "1")), "watching")
 
 	writeLikeWBO(t, filepath.Join(dir, "board-a.svg"), "a v2")
 	writeLikeWBO(t, filepath.Join(dir, "board-z.svg"), "z v2, not ours")
-	waitFor(t, loop, "board-a uploaded", func() bool { return f.objects(testPrefix)["boards/board-a.svg"] == "a v2" })
+	tick(t, clk, loop, "backup", 1)
+	if got := f.objects(testPrefix)["boards/board-a.svg"]; got != "a v2" {
+		t.Fatalf("board-a = %q in S3 after the next sync, want the change:\n%s", got, loop.out.String())
+	}
 	if err := os.Remove(filepath.Join(dir, "board-b.svg")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, loop, "board-b deleted", func() bool { _, ok := f.objects(testPrefix)["boards/board-b.svg"]; return !ok })
+	tick(t, clk, loop, "backup", 1)
+	if _, ok := f.objects(testPrefix)["boards/board-b.svg"]; ok {
+		t.Fatalf("board-b not deleted by the next sync:\n%s", loop.out.String())
+	}
 
-	if code := loop.stop(t, syscall.SIGINT); code != 0 {
+	if code := loop.stopOnClock(t, clk, "backup", syscall.SIGINT); code != 0 {
 		t.Fatalf("backup loop exited %d after SIGINT:\n%s", code, loop.out.String())
 	}
 	if _, ok := f.objects("")["boards/board-z.svg"]; ok {
 		t.Fatal("the loop uploaded board-z, which its shard does not own")
-	}
-}
-
-// waitFor polls cond until it holds, failing after 30 s. It asserts no
-// timing: the deadline only bounds a hung test.
-func waitFor(t *testing.T, p *proc, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 30 s; backup output:\n%s", what, p.out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

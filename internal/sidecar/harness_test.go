@@ -1,16 +1,15 @@
 package sidecar
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -63,6 +62,11 @@ func shellCommand(ctx context.Context, shell, script string) *exec.Cmd {
 
 type s3req struct{ Method, Key, Query string }
 
+// hang bounds every wait of these tests. It is far beyond what a busy
+// machine needs and only stops a hung test with its output: no assertion
+// depends on how much real time passed.
+const hang = 5 * time.Minute
+
 // TaskRolePolicy returns the task role policy the tool generates for a
 // bucket and board prefix (provision.TaskRolePolicyFor). It is set by
 // rolepolicy_test.go, of package sidecar_test: this package's own tests
@@ -86,8 +90,8 @@ type fakeS3 struct {
 
 	mu     sync.Mutex
 	reqs   []s3req
+	ecs    []fargate.Request // the ECS calls so far
 	denied []string
-	ecs    http.Handler // answers the ECS JSON API calls (X-Amz-Target), when set
 }
 
 func newFakeS3(t *testing.T) *fakeS3 {
@@ -119,19 +123,6 @@ func newFakeS3(t *testing.T) *fakeS3 {
 			t.Errorf("the task role refused requests the scripts made: %v", f.denied)
 		}
 	})
-	// ECS calls (describe-tasks of the lease holder), authorized against
-	// the role like the S3 requests, are answered by f.ecs.
-	srv.SetECS(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		f.mu.Lock()
-		h := f.ecs
-		f.mu.Unlock()
-		if h == nil {
-			w.WriteHeader(http.StatusBadRequest)
-			_, _ = w.Write([]byte(`{"__type":"ServerException","message":"no ECS in this test"}`))
-			return
-		}
-		h.ServeHTTP(w, r)
-	}))
 
 	// Path-style addressing, no checksum trailers (aws-chunked uploads that
 	// gofakes3 would store verbatim), nothing read from ~/.aws.
@@ -207,7 +198,7 @@ type result struct {
 	reqs   []s3req // the S3 requests made during the run
 }
 
-// run runs script with shell and waits for it (at most 60 s).
+// run runs script with shell and waits for it.
 func (f *fakeS3) run(shell, script string, vars map[string]string) result {
 	return f.runAt(f.url, shell, script, vars)
 }
@@ -215,7 +206,7 @@ func (f *fakeS3) run(shell, script string, vars map[string]string) result {
 func (f *fakeS3) runAt(endpoint, shell, script string, vars map[string]string) result {
 	f.t.Helper()
 	f.takeRequests()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), hang)
 	defer cancel()
 	cmd := shellCommand(ctx, shell, script)
 	cmd.Env = f.env(endpoint, vars)
@@ -232,20 +223,21 @@ func (f *fakeS3) runAt(endpoint, shell, script string, vars map[string]string) r
 		code = ee.ExitCode()
 	}
 	if ctx.Err() != nil {
-		f.t.Fatalf("script did not finish within 60 s; output:\n%s", stderr.String())
+		f.t.Fatalf("script did not finish within %v; output:\n%s", hang, stderr.String())
 	}
 	return result{code: code, stderr: stderr.String(), reqs: f.takeRequests()}
 }
 
 // proc is a script running in the background.
 type proc struct {
-	cmd  *exec.Cmd
-	out  *lineLog
-	done chan int // receives the exit code
+	cmd    *exec.Cmd
+	out    *fargate.LineLog
+	exited chan struct{} // closed when it has exited
+	code   int           // its exit code, once exited
 }
 
 // start runs script in the background and returns once a line of its output
-// contains ready.
+// contains ready (at once for "").
 func (f *fakeS3) start(shell, script string, vars map[string]string, ready string) *proc {
 	f.t.Helper()
 	f.takeRequests()
@@ -258,86 +250,160 @@ func (f *fakeS3) start(shell, script string, vars map[string]string, ready strin
 	if err := cmd.Start(); err != nil {
 		f.t.Fatal(err)
 	}
-	p := &proc{cmd: cmd, out: &lineLog{changed: make(chan struct{}, 1)}, done: make(chan int, 1)}
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			p.out.add(sc.Text())
-		}
-	}()
+	p := &proc{cmd: cmd, out: fargate.NewLineLog(), exited: make(chan struct{})}
+	scanned := make(chan struct{})
+	go func() { p.out.Scan(pr); close(scanned) }()
 	go func() {
 		err := cmd.Wait()
 		_ = pw.Close()
+		<-scanned // every line is in p.out once it has exited
 		code := 0
 		if ee, ok := err.(*exec.ExitError); ok {
 			code = ee.ExitCode()
 		} else if err != nil {
 			code = -1
 		}
-		p.done <- code
+		p.code = code
+		close(p.exited)
 	}()
 	f.t.Cleanup(func() { _ = cmd.Process.Kill() })
-	if !p.out.waitFor(ready, 30*time.Second) {
+	if ready != "" && !p.out.WaitFor(ready, hang, p.exited) {
 		f.t.Fatalf("script never printed %q; output:\n%s", ready, p.out.String())
 	}
 	return p
 }
 
-// stop sends sig and returns the exit code (failing after 60 s).
+// stop sends sig and returns the exit code.
 func (p *proc) stop(t *testing.T, sig os.Signal) int {
 	t.Helper()
+	p.signal(t, sig)
+	return p.wait(t)
+}
+
+// signal sends sig to the script.
+func (p *proc) signal(t *testing.T, sig os.Signal) {
+	t.Helper()
+	// A signal ignored here is ignored by the script too, and sh cannot
+	// trap it ("signals that were ignored on entry to a non-interactive
+	// shell cannot be trapped or reset"): e.g. SIGINT for a go test run as
+	// a background job of a script without job control.
+	if signal.Ignored(sig) {
+		t.Fatalf("%v is ignored by this test process, so the script cannot trap it: run go test in the foreground", sig)
+	}
 	if err := p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// stopOnClock sends sig to p, which runs on clk as who, and returns its
+// exit code. A sleep p began just before the signal and still waits for
+// is ended (Clock.Wake), as it would end by itself on a real clock; so are
+// the sleeps between the retries of a failing final sync (two at most).
+func (p *proc) stopOnClock(t *testing.T, clk *fargate.Clock, who string, sig os.Signal) int {
+	t.Helper()
+	p.signal(t, sig)
+	for wakes := 0; clk.WaitAsleep(t, hang, p.exited, who); wakes++ {
+		if wakes > 3 {
+			t.Fatalf("%s still runs after %v and %d of its sleeps ended; output:\n%s", who, sig, wakes, p.out.String())
+		}
+		clk.Wake(who)
+	}
+	return p.wait(t)
+}
+
+// wait returns the exit code of the script once it has ended.
+func (p *proc) wait(t *testing.T) int {
+	t.Helper()
 	select {
-	case code := <-p.done:
-		return code
-	case <-time.After(60 * time.Second):
-		t.Fatalf("script still running 60 s after %v; output:\n%s", sig, p.out.String())
+	case <-p.exited:
+		return p.code
+	case <-time.After(hang):
+		t.Fatalf("script still running after %v; output:\n%s", hang, p.out.String())
 		return -1
 	}
 }
 
-type lineLog struct {
-	mu      sync.Mutex
-	lines   []string
-	changed chan struct{}
-}
-
-func (l *lineLog) add(s string) {
-	l.mu.Lock()
-	l.lines = append(l.lines, s)
-	l.mu.Unlock()
+// running reports whether the script has not exited yet.
+func (p *proc) running() bool {
 	select {
-	case l.changed <- struct{}{}:
+	case <-p.exited:
+		return false
 	default:
+		return true
 	}
 }
 
-func (l *lineLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
+// sleepThrough lets p, which runs on clk as who, run to its end: each time
+// it sleeps, the clock moves by step. It returns p's exit code and how many
+// times it slept; more than maxSleeps sleeps fail the test.
+func sleepThrough(t *testing.T, clk *fargate.Clock, p *proc, who string, step time.Duration, maxSleeps int) (code, sleeps int) {
+	t.Helper()
+	for clk.WaitAsleep(t, hang, p.exited, who) {
+		if clk.Sleeps(who) > maxSleeps {
+			t.Fatalf("%s slept more than %d times; output:\n%s", who, maxSleeps, p.out.String())
+		}
+		clk.Advance(step)
+	}
+	return p.wait(t), clk.Sleeps(who)
 }
 
-func (l *lineLog) waitFor(sub string, timeout time.Duration) bool {
-	deadline := time.After(timeout)
-	for {
-		if strings.Contains(l.String(), sub) {
-			return true
+// runOnClock runs script on clk as who to its end (see sleepThrough).
+func (f *fakeS3) runOnClock(clk *fargate.Clock, shell, script, who string, vars map[string]string, step time.Duration, maxSleeps int) (r result, sleeps int) {
+	f.t.Helper()
+	p := f.start(shell, script, clockVars(clk, who, vars), "")
+	r.code, sleeps = sleepThrough(f.t, clk, p, who, step, maxSleeps)
+	r.stderr, r.reqs = p.out.String(), f.takeRequests()
+	return r, sleeps
+}
+
+// tick moves clk by n seconds, one at a time, each once p (running on it
+// as who) sleeps, then waits until p sleeps again: what p does in those n
+// seconds is done when tick returns.
+func tick(t *testing.T, clk *fargate.Clock, p *proc, who string, n int) {
+	t.Helper()
+	for i := 0; i <= n; i++ {
+		if !clk.WaitAsleep(t, hang, p.exited, who) {
+			t.Fatalf("%s ended (%d); output:\n%s", who, p.code, p.out.String())
 		}
-		select {
-		case <-l.changed:
-		case <-deadline:
-			return false
+		if i < n {
+			clk.Advance(time.Second)
 		}
 	}
 }
 
+// clockVars adds the test clock's variables (the script runs as who) to vars.
+func clockVars(clk *fargate.Clock, who string, vars map[string]string) map[string]string {
+	v := clk.Vars(who)
+	for i := 0; i+1 < len(v); i += 2 {
+		vars[v[i]] = v[i+1]
+	}
+	return vars
+}
+
+// takeRequests returns the S3 requests to the bucket since the last call.
 func (f *fakeS3) takeRequests() []s3req {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	f.drain()
+	r := f.reqs
+	f.reqs = nil
+	return r
+}
+
+// ecsCalls returns every ECS call the scripts made so far.
+func (f *fakeS3) ecsCalls() []fargate.Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.drain()
+	return slices.Clone(f.ecs)
+}
+
+// drain moves the requests the server logged into f (f.mu held).
+func (f *fakeS3) drain() {
 	for _, r := range f.srv.TakeRequests() {
+		if strings.HasPrefix(r.Operation, "ecs:") {
+			f.ecs = append(f.ecs, r)
+		}
 		if r.Bucket != testBucket {
 			continue
 		}
@@ -348,9 +414,6 @@ func (f *fakeS3) takeRequests() []s3req {
 			}
 		}
 	}
-	r := f.reqs
-	f.reqs = nil
-	return r
 }
 
 // objects returns every current object whose key starts with prefix.

@@ -1,7 +1,6 @@
 package sidecar
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/awssim/fargate"
 )
 
 // wboModel saves one board as WBO 2.17 documents it
@@ -145,7 +146,7 @@ func TestKilledTaskLosesAtMostTheWindow(t *testing.T) {
 	cmd := shellCommand(t.Context(), "sh", BackupScript)
 	cmd.Env = f.env(f.url, shardVars(dir, nil, "WBO_SYNC_INTERVAL", strconv.Itoa(syncSeconds)))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	out := &lineLog{changed: make(chan struct{}, 1)}
+	out := fargate.NewLineLog()
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -155,14 +156,9 @@ func TestKilledTaskLosesAtMostTheWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = pw.Close()
-	go func() {
-		sc := bufio.NewScanner(pr)
-		for sc.Scan() {
-			out.add(sc.Text())
-		}
-	}()
+	go out.Scan(pr)
 	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); _ = cmd.Wait() })
-	if !out.waitFor("watching", 30*time.Second) {
+	if !out.WaitFor("watching", hang, nil) {
 		t.Fatalf("backup never started:\n%s", out.String())
 	}
 

@@ -1,125 +1,90 @@
 package sidecar
 
 import (
-	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/awssim/fargate"
 )
-
-// ecsTasks answers DescribeTasks (ECS JSON 1.1 protocol, Amazon ECS API
-// reference) from a map of task ARN to lastStatus, AccessDenied when denied
-// is set, and records the cluster each call named.
-type ecsTasks struct {
-	mu       sync.Mutex
-	status   map[string]string
-	denied   bool
-	clusters []string
-}
-
-func (e *ecsTasks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Cluster string   `json:"cluster"`
-		Tasks   []string `json:"tasks"`
-	}
-	_ = json.NewDecoder(r.Body).Decode(&in)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.clusters = append(e.clusters, in.Cluster)
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	if !strings.HasSuffix(r.Header.Get("X-Amz-Target"), ".DescribeTasks") {
-		w.WriteHeader(400)
-		_, _ = w.Write([]byte(`{"__type":"InvalidParameterException","message":"unexpected call"}`))
-		return
-	}
-	if e.denied {
-		w.WriteHeader(400)
-		_, _ = w.Write([]byte(`{"__type":"AccessDeniedException","message":"User is not authorized to perform: ecs:DescribeTasks"}`))
-		return
-	}
-	type task struct {
-		TaskArn    string `json:"taskArn"`
-		LastStatus string `json:"lastStatus"`
-	}
-	type failure struct {
-		Arn    string `json:"arn"`
-		Reason string `json:"reason"`
-	}
-	out := struct {
-		Tasks    []task    `json:"tasks"`
-		Failures []failure `json:"failures"`
-	}{Tasks: []task{}, Failures: []failure{}}
-	for _, t := range in.Tasks {
-		if s, ok := e.status[t]; ok {
-			out.Tasks = append(out.Tasks, task{t, s})
-		} else {
-			out.Failures = append(out.Failures, failure{t, "MISSING"})
-		}
-	}
-	_ = json.NewEncoder(w).Encode(out)
-}
 
 // TestLeaseOfStoppedTaskDoesNotBlock: a lease with a fresh heartbeat whose
 // holder (a task ARN) ECS reports stopped is no reason to wait; a running
-// holder, an unknown one or a failed lookup means waiting as before.
+// holder, an unknown one or a lookup the task role may not make means
+// waiting as before. ECS is fargate.Tasks behind the generated task role
+// policy; the scripts run on a test clock moved one poll interval per poll.
 func TestLeaseOfStoppedTaskDoesNotBlock(t *testing.T) {
 	t.Parallel()
-	const arn = "arn:aws:ecs:us-east-1:123456789012:task/wbo/0123456789abcdef0123456789abcdef"
+	const (
+		arn      = "arn:aws:ecs:us-east-1:123456789012:task/wbo/0123456789abcdef0123456789abcdef"
+		otherARN = "arn:aws:ecs:us-east-1:123456789012:task/other/0123456789abcdef0123456789abcdef"
+	)
 	cases := []struct {
-		name, status string
-		denied       bool
-		wait         int
-		want         string
+		name, holder, status, cluster string
+		wait, sleeps, calls           int
+		want                          string
 	}{
-		{name: "stopped", status: "STOPPED", wait: 600, want: "lease " + testLease + " is held by " + arn + ", which ECS reports STOPPED"},
-		{name: "running", status: "RUNNING", wait: 2, want: "giving up waiting"},
-		{name: "unknown", wait: 2, want: "giving up waiting"},
-		{name: "denied", denied: true, wait: 2, want: "cannot look up " + arn + " in cluster wbo"},
+		{name: "stopped", holder: arn, status: "STOPPED", cluster: "wbo", wait: 600, sleeps: 0, calls: 1,
+			want: "lease " + testLease + " is held by " + arn + ", which ECS reports STOPPED; waited 0s"},
+		{name: "running", holder: arn, status: "RUNNING", cluster: "wbo", wait: 1, sleeps: 1, calls: 2, want: "giving up waiting; waited 1s"},
+		{name: "unknown", holder: arn, cluster: "wbo", wait: 1, sleeps: 1, calls: 2, want: "giving up waiting; waited 1s"},
+		// The generated role may only describe the tasks of its own cluster
+		// (wbo): ECS refuses, and restore stops asking.
+		{name: "denied", holder: otherARN, status: "STOPPED", cluster: "other", wait: 1, sleeps: 1, calls: 1,
+			want: "cannot look up " + otherARN + " in cluster other"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFakeS3(t)
-			e := &ecsTasks{status: map[string]string{}, denied: c.denied}
+			clk := fargate.NewClock(t, clockStart)
+			tasks := fargate.NewTasks()
 			if c.status != "" {
-				e.status[arn] = c.status
+				tasks.Set(c.holder, c.status)
 			}
-			f.mu.Lock()
-			f.ecs = e
-			f.mu.Unlock()
+			f.srv.SetECS(tasks)
 			f.put(testPrefix+"board-a.svg", "a")
-			putLease(f, arn, time.Now().Unix())
+			putLease(f, c.holder, clk.Now().Unix())
 			dir := filepath.Join(t.TempDir(), "data")
-			r := f.run("sh", RestoreScript, leaseVars(dir, 600, c.wait, "WBO_CLUSTER", "wbo"))
+			r, sleeps := f.runOnClock(clk, "sh", RestoreScript, "restore", leaseVars(dir, 600, c.wait, "WBO_CLUSTER", c.cluster), time.Second, 10)
 			if r.code != 0 {
 				t.Fatalf("restore exited %d:\n%s", r.code, r.stderr)
 			}
 			if !strings.Contains(r.stderr, c.want) {
 				t.Errorf("restore output lacks %q:\n%s", c.want, r.stderr)
 			}
-			if c.wait == 600 && strings.Contains(r.stderr, "giving up") {
-				t.Errorf("restore waited for a stopped task's lease:\n%s", r.stderr)
+			if sleeps != c.sleeps {
+				t.Errorf("restore slept %d times between polls, want %d:\n%s", sleeps, c.sleeps, r.stderr)
 			}
 			if d := diffMaps(map[string]string{"board-a.svg": "a"}, boardFiles(dirFiles(t, dir))); d != "" {
 				t.Fatalf("restored:\n%s", d)
 			}
-			e.mu.Lock()
-			defer e.mu.Unlock()
-			if len(e.clusters) == 0 {
-				t.Fatal("restore never asked ECS about the lease holder")
+			calls := f.ecsCalls()
+			if len(calls) != c.calls {
+				t.Errorf("restore asked ECS %d times, want %d (once per poll, never again after a refusal): %v", len(calls), c.calls, calls)
 			}
-			for _, cl := range e.clusters {
+			for _, call := range calls {
+				if call.Operation != "ecs:DescribeTasks" || (len(call.Denied) > 0) != (c.name == "denied") {
+					t.Errorf("ECS call %s denied %v", call.Operation, call.Denied)
+				}
+			}
+			answered := tasks.Clusters()
+			if c.name == "denied" {
+				if len(answered) != 0 {
+					t.Errorf("the refused call reached ECS: %v", answered)
+				}
+				return
+			}
+			if len(answered) != c.calls {
+				t.Errorf("ECS answered %d calls, want %d", len(answered), c.calls)
+			}
+			for _, cl := range answered {
 				if cl != "wbo" {
 					t.Errorf("DescribeTasks named cluster %q, want wbo", cl)
 				}
-			}
-			if c.denied && len(e.clusters) != 1 {
-				t.Errorf("restore asked ECS %d times after an AccessDenied, want once", len(e.clusters))
 			}
 		})
 	}
@@ -128,58 +93,51 @@ func TestLeaseOfStoppedTaskDoesNotBlock(t *testing.T) {
 // TestLeaseCarriesTheRecoveryPoint: the backup's heartbeat publishes the
 // time of its last successful sync with the boards and bytes it saw, in the
 // form ParseLease reads; a failing sync leaves the recovery point behind.
+// The backup runs on a test clock, one second per tick.
 func TestLeaseCarriesTheRecoveryPoint(t *testing.T) {
 	t.Parallel()
 	f := newFakeS3(t)
+	clk := fargate.NewClock(t, clockStart)
 	dir := filepath.Join(t.TempDir(), "data")
 	writeBoards(t, dir, map[string]string{"board-a.svg": "aaaa", "board-b.svg": "bb", "board-тест.svg": "ccc"})
-	vars := leaseVars(dir, 6, 6, "WBO_SYNC_INTERVAL", "1") // a heartbeat every 2 s
-	before := time.Now().Add(-time.Second).Truncate(time.Second)
+	vars := clockVars(clk, "backup", leaseVars(dir, 6, 6, "WBO_SYNC_INTERVAL", "1")) // a heartbeat every 2 s
 	loop := f.start("sh", BackupScript, vars, "watching")
-	parse := func() Lease {
+	check := func(what string, heartbeat, lastBackup time.Time, boards int, bytes int64) {
 		t.Helper()
 		body, ok := f.objects(testLeaseKey)[testLeaseKey]
 		if !ok {
-			t.Fatalf("no lease:\n%s", loop.out.String())
+			t.Fatalf("%s: no lease:\n%s", what, loop.out.String())
 		}
 		l, err := ParseLease(body)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return l
+		want := Lease{Owner: l.Owner, Heartbeat: heartbeat, LastBackup: lastBackup, Boards: boards, Bytes: bytes}
+		if l != want || l.Owner == "" {
+			t.Fatalf("%s: lease %+v, want %+v", what, l, want)
+		}
 	}
-	l := parse()
-	if l.LastBackup.Before(before) || l.Boards != 3 || l.Bytes != int64(4+2+len("ccc")) {
-		t.Fatalf("lease at start: %+v, want a recovery point after %v with 3 boards and 9 bytes", l, before)
-	}
+	// The directory as restore left it is the first recovery point.
+	t0 := clk.Now()
+	sec := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Second) }
+	check("at start", t0, t0, 3, int64(4+2+len("ccc")))
+
+	// A new board: the sync at t0+1 uploads it, the heartbeat at t0+2
+	// publishes that sync.
 	writeLikeWBO(t, filepath.Join(dir, "board-c.svg"), "c")
-	waitLong(t, loop, "the new board counted", func() bool { l := parse(); return l.Boards == 4 && l.Bytes == 10 })
+	tick(t, clk, loop, "backup", 1)
+	check("1 s later (no heartbeat due)", t0, t0, 3, 9)
+	tick(t, clk, loop, "backup", 1)
+	check("the heartbeat after the upload", sec(2), sec(1), 4, 10)
 
 	// Syncs fail from now on (the directory is gone): heartbeats go on,
-	// the recovery point stays.
-	last := parse().LastBackup
+	// the recovery point stays at the last successful sync (t0+2).
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
-	waitLong(t, loop, "a heartbeat after failing syncs", func() bool {
-		l := parse()
-		return l.Heartbeat.After(last.Add(2 * time.Second))
-	})
-	if l := parse(); !l.LastBackup.Equal(last) && !l.LastBackup.Before(last.Add(2*time.Second)) {
-		t.Errorf("the recovery point moved to %v while every sync failed (last success %v)", l.LastBackup, last)
-	}
-	_ = loop.stop(t, syscall.SIGTERM)
-}
-
-// waitLong is waitFor with a 3-minute bound, for waits spanning several
-// syncs and heartbeats on a busy machine. It asserts no timing.
-func waitLong(t *testing.T, p *proc, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within 3 minutes; backup output:\n%s", what, p.out.String())
-		}
-		time.Sleep(100 * time.Millisecond)
+	tick(t, clk, loop, "backup", 2)
+	check("a heartbeat after failing syncs", sec(4), sec(2), 4, 10)
+	if code := loop.stopOnClock(t, clk, "backup", syscall.SIGTERM); code == 0 {
+		t.Errorf("backup exited 0 after its final sync failed:\n%s", loop.out.String())
 	}
 }

@@ -1,6 +1,7 @@
 package sidecar
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -9,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wbo-deploy/wbo-deploy/internal/awssim/fargate"
 )
 
 const (
@@ -49,19 +52,6 @@ func putLease(f *fakeS3, owner string, at int64) {
 	f.put(testLeaseKey, owner+" "+strconv.FormatInt(at, 10)+"\n")
 }
 
-// wait returns the exit code of a script that ends by itself (failing after
-// 60 s).
-func (p *proc) wait(t *testing.T) int {
-	t.Helper()
-	select {
-	case code := <-p.done:
-		return code
-	case <-time.After(60 * time.Second):
-		t.Fatalf("script still running after 60 s; output:\n%s", p.out.String())
-		return -1
-	}
-}
-
 func readOwner(t *testing.T, dir string) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, ownerFile))
@@ -71,51 +61,67 @@ func readOwner(t *testing.T, dir string) string {
 	return strings.TrimSpace(string(b))
 }
 
+// clockStart is where the test clocks start (whole seconds).
+var clockStart = time.Unix(1_800_000_000, 0)
+
 // TestLeaseHandOverWaitsForFinalBackup plays an ECS deployment that starts
 // the new task while the old one is still stopping: the new task's restore
-// waits for the old task's lease, the old task's last edit reaches S3 in its
-// final sync, and only then does the new restore copy the boards.
+// waits for the old task's lease, polling, the old task's last edit reaches
+// S3 in its final sync, and only then does the new restore copy the boards.
+// The scripts run on a test clock: every poll happens when the test moves
+// it, so the order of events is the test's, however busy the machine.
 func TestLeaseHandOverWaitsForFinalBackup(t *testing.T) {
 	t.Parallel()
 	for _, sh := range shells(t) {
 		t.Run(sh, func(t *testing.T) {
 			t.Parallel()
 			f := newFakeS3(t)
+			clk := fargate.NewClock(t, clockStart)
 			f.put(testPrefix+"board-a.svg", "a v1")
 			f.put(testPrefix+"board-b.svg", "b v1")
-			// The TTL and the wait are far longer than the test: the new
-			// restore can only go on because the lease was released.
-			vars := func(dir string) map[string]string {
-				return leaseVars(dir, 600, 600, "WBO_SYNC_INTERVAL", "3600")
+			// The TTL and the wait are far longer than the clock ever
+			// moves: the new restore can only go on because the lease was
+			// released.
+			vars := func(dir, who string) map[string]string {
+				return clockVars(clk, who, leaseVars(dir, 600, 600, "WBO_SYNC_INTERVAL", "3600"))
 			}
 
 			// The old task: restore (no lease yet), then its backup loop.
 			oldDir := filepath.Join(t.TempDir(), "data")
-			r := f.run(sh, RestoreScript, vars(oldDir))
-			if r.code != 0 || !strings.Contains(r.stderr, "lease "+testLease+" is free") {
-				t.Fatalf("old task's restore exited %d:\n%s", r.code, r.stderr)
+			r := f.run(sh, RestoreScript, vars(oldDir, "old-restore"))
+			if r.code != 0 || !strings.Contains(r.stderr, "lease "+testLease+" is free; waited 0s") || clk.Sleeps("old-restore") != 0 {
+				t.Fatalf("old task's restore exited %d after %d sleeps:\n%s", r.code, clk.Sleeps("old-restore"), r.stderr)
 			}
 			oldOwner := readOwner(t, oldDir)
-			before := time.Now().Unix()
-			backup := f.start(sh, BackupScript, vars(oldDir), "watching")
+			backup := f.start(sh, BackupScript, vars(oldDir, "old-backup"), "watching")
 			owner, at, ok := f.lease()
-			if !ok || owner != oldOwner || at < before-1 {
-				t.Fatalf("lease after the backup started: %q at %d (ok %v), want %q at %d or later", owner, at, ok, oldOwner, before)
+			if !ok || owner != oldOwner || at != clk.Now().Unix() {
+				t.Fatalf("lease after the backup started: %q at %d (ok %v), want %q at %d", owner, at, ok, oldOwner, clk.Now().Unix())
 			}
 
 			// The new task starts while the old one still serves: its
-			// restore waits.
+			// restore waits, and keeps waiting at each poll.
 			newDir := filepath.Join(t.TempDir(), "data")
-			restore := f.start(sh, RestoreScript, vars(newDir), "waiting for "+oldOwner)
-
-			// The old task's WBO saves a last edit, then ECS stops it.
-			writeLikeWBO(t, filepath.Join(oldDir, "board-a.svg"), "a v2, the last edit")
-			select {
-			case code := <-restore.done:
-				t.Fatalf("the new restore ended (%d) while the old task held the lease:\n%s", code, restore.out.String())
-			default:
+			restore := f.start(sh, RestoreScript, vars(newDir, "new-restore"), "waiting for "+oldOwner)
+			const polls = 2
+			for i := 1; ; i++ {
+				if !clk.WaitAsleep(t, hang, restore.exited, "new-restore", "old-backup") {
+					t.Fatalf("the new restore ended (%d) while the old task held the lease:\n%s", restore.code, restore.out.String())
+				}
+				if n := clk.Sleeps("new-restore"); n != i {
+					t.Fatalf("the new restore slept %d times after %d polls", n, i)
+				}
+				if i == polls {
+					break
+				}
+				clk.Advance(time.Second)
 			}
-			if code := backup.stop(t, syscall.SIGTERM); code != 0 {
+
+			// The old task's WBO saves a last edit, then ECS stops it. The
+			// new restore sleeps meanwhile (the clock stands still): it
+			// cannot see the lease before the final sync.
+			writeLikeWBO(t, filepath.Join(oldDir, "board-a.svg"), "a v2, the last edit")
+			if code := backup.stopOnClock(t, clk, "old-backup", syscall.SIGTERM); code != 0 {
 				t.Fatalf("old backup exited %d after SIGTERM:\n%s", code, backup.out.String())
 			}
 			for _, want := range []string{"final sync done", "lease " + testLease + " released"} {
@@ -123,12 +129,20 @@ func TestLeaseHandOverWaitsForFinalBackup(t *testing.T) {
 					t.Errorf("old backup output lacks %q:\n%s", want, backup.out.String())
 				}
 			}
+			if !restore.running() || !clk.Asleep("new-restore") {
+				t.Fatalf("the new restore did not sleep through the old task's stop:\n%s", restore.out.String())
+			}
 
+			// Its next poll finds the lease released.
+			clk.Advance(time.Second)
 			if code := restore.wait(t); code != 0 {
 				t.Fatalf("new restore exited %d:\n%s", code, restore.out.String())
 			}
-			if !strings.Contains(restore.out.String(), "lease "+testLease+" released by its owner") {
-				t.Errorf("new restore does not say the lease was released:\n%s", restore.out.String())
+			if want := fmt.Sprintf("lease %s released by its owner; waited %ds", testLease, polls); !strings.Contains(restore.out.String(), want) {
+				t.Errorf("new restore output lacks %q:\n%s", want, restore.out.String())
+			}
+			if n := clk.Sleeps("new-restore"); n != polls {
+				t.Errorf("the new restore slept %d times, want %d", n, polls)
 			}
 			want := map[string]string{"board-a.svg": "a v2, the last edit", "board-b.svg": "b v1"}
 			if d := diffMaps(want, boardFiles(dirFiles(t, newDir))); d != "" {
@@ -147,38 +161,38 @@ func TestLeaseHandOverWaitsForFinalBackup(t *testing.T) {
 // TestLeaseStaleOrOverdueDoesNotBlock: a lease whose heartbeat is older than
 // the TTL (its task died without releasing it) is no reason to wait, one
 // that goes stale while restore waits ends the wait, and a live one is
-// waited for at most WBO_LEASE_WAIT.
+// waited for at most WBO_LEASE_WAIT. On a test clock, moved one poll
+// interval per poll, each case makes an exact number of polls.
 func TestLeaseStaleOrOverdueDoesNotBlock(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		name       string
-		at         func(now int64) int64
-		ttl, wait  int
-		want       []string
-		wantNoWait bool
+		name      string
+		age       int64 // of the heartbeat when restore starts
+		ttl, wait int
+		want      []string
+		sleeps    int
 	}{
-		// Dead for long: restore goes on at once (the wait of 600 s
-		// would exceed the run's 60 s limit).
-		{name: "stale", at: func(now int64) int64 { return now - 1000 }, ttl: 30, wait: 600,
-			want: []string{"lease " + testLease + " is stale (last heartbeat of dead-task "}, wantNoWait: true},
-		// Its last heartbeat 5 s ahead of this clock (as a skewed clock
-		// would write it), TTL 4 s: fresh at the first look unless the
-		// CLI takes 9 s to start, stale soon after, long before the wait of
-		// 600 s runs out.
-		{name: "goes stale while waiting", at: func(now int64) int64 { return now + 5 }, ttl: 4, wait: 600,
-			want: []string{"waiting for dead-task to release lease " + testLease, "lease " + testLease + " is stale"}},
-		// Alive (a fresh heartbeat, TTL 600 s) but the wait is 2 s.
-		{name: "wait runs out", at: func(now int64) int64 { return now }, ttl: 600, wait: 2,
-			want: []string{"waiting for dead-task", "lease " + testLease + " still held by dead-task: giving up waiting"}},
+		// Dead for long: restore goes on at once.
+		{name: "stale", age: 1000, ttl: 30, wait: 600, sleeps: 0,
+			want: []string{"lease " + testLease + " is stale (last heartbeat of dead-task 1000s ago); waited 0s"}},
+		// 2 s old, TTL 3 s: fresh at the first poll, stale at the second,
+		// long before the wait of 600 s runs out.
+		{name: "goes stale while waiting", age: 2, ttl: 3, wait: 600, sleeps: 1,
+			want: []string{"waiting for dead-task to release lease " + testLease + " (heartbeat 2s ago)",
+				"lease " + testLease + " is stale (last heartbeat of dead-task 3s ago); waited 1s"}},
+		// Alive (TTL 600 s) but the wait is 1 s: a second poll, then no more.
+		{name: "wait runs out", age: 0, ttl: 600, wait: 1, sleeps: 1,
+			want: []string{"waiting for dead-task", "lease " + testLease + " still held by dead-task: giving up waiting; waited 1s"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFakeS3(t)
+			clk := fargate.NewClock(t, clockStart)
 			f.put(testPrefix+"board-a.svg", "a")
-			putLease(f, "dead-task", c.at(time.Now().Unix()))
+			putLease(f, "dead-task", clk.Now().Unix()-c.age)
 			dir := filepath.Join(t.TempDir(), "data")
-			r := f.run("sh", RestoreScript, leaseVars(dir, c.ttl, c.wait))
+			r, sleeps := f.runOnClock(clk, "sh", RestoreScript, "restore", leaseVars(dir, c.ttl, c.wait), time.Second, 10)
 			if r.code != 0 {
 				t.Fatalf("restore exited %d:\n%s", r.code, r.stderr)
 			}
@@ -187,7 +201,10 @@ func TestLeaseStaleOrOverdueDoesNotBlock(t *testing.T) {
 					t.Errorf("restore output lacks %q:\n%s", w, r.stderr)
 				}
 			}
-			if c.wantNoWait && strings.Contains(r.stderr, "waiting") {
+			if sleeps != c.sleeps {
+				t.Errorf("restore slept %d times between polls, want %d:\n%s", sleeps, c.sleeps, r.stderr)
+			}
+			if c.sleeps == 0 && strings.Contains(r.stderr, "waiting") {
 				t.Errorf("restore waited for a stale lease:\n%s", r.stderr)
 			}
 			if d := diffMaps(map[string]string{"board-a.svg": "a"}, boardFiles(dirFiles(t, dir))); d != "" {
@@ -207,17 +224,19 @@ func TestLeaseStaleOrOverdueDoesNotBlock(t *testing.T) {
 
 // TestLeaseIsNoBoard: the lease object is never restored, its owner token
 // file is never uploaded, and neither counts as a board for the deletion
-// guard; the backup loop refreshes the lease while nothing changes.
+// guard; the backup loop refreshes the lease while nothing changes. The
+// backup runs on a test clock, one second per tick.
 func TestLeaseIsNoBoard(t *testing.T) {
 	t.Parallel()
 	f := newFakeS3(t)
+	clk := fargate.NewClock(t, clockStart)
 	boards := map[string]string{"board-a.svg": "a", "board-b.svg": "b", "board-c.svg": "c", "board-d.svg": "d"}
 	for name, body := range boards {
 		f.put(testPrefix+name, body)
 	}
 	putLease(f, "gone-task", 1000) // stale
 	dir := filepath.Join(t.TempDir(), "data")
-	vars := leaseVars(dir, 6, 6, "WBO_SYNC_INTERVAL", "1") // a heartbeat every 2 s
+	vars := clockVars(clk, "backup", leaseVars(dir, 6, 6, "WBO_SYNC_INTERVAL", "1")) // a heartbeat every 2 s
 
 	r := f.run("sh", RestoreScript, vars)
 	if r.code != 0 || !strings.Contains(r.stderr, "restored 4 boards") {
@@ -237,8 +256,17 @@ func TestLeaseIsNoBoard(t *testing.T) {
 	owner := readOwner(t, dir)
 
 	loop := f.start("sh", BackupScript, vars, "watching")
-	_, first, _ := f.lease()
-	waitFor(t, loop, "a heartbeat", func() bool { o, at, ok := f.lease(); return ok && o == owner && at > first })
+	if o, at, ok := f.lease(); !ok || o != owner || at != clk.Now().Unix() {
+		t.Fatalf("lease at start: %q at %d (present %v), want %q at %d", o, at, ok, owner, clk.Now().Unix())
+	}
+	tick(t, clk, loop, "backup", 1)
+	if _, at, _ := f.lease(); at != clk.Now().Unix()-1 {
+		t.Fatalf("a heartbeat after 1 s of a TTL of 6 s: want every 2 s")
+	}
+	tick(t, clk, loop, "backup", 1)
+	if o, at, _ := f.lease(); o != owner || at != clk.Now().Unix() {
+		t.Fatalf("no heartbeat 2 s after the last: %q at %d, now %d", o, at, clk.Now().Unix())
+	}
 
 	// One board of four deleted: its object goes. Then two of the three
 	// left: the guard refuses, which it would not if the lease or the token
@@ -246,16 +274,20 @@ func TestLeaseIsNoBoard(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "board-a.svg")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, loop, "board-a deleted", func() bool { _, ok := f.objects(testPrefix)[testPrefix+"board-a.svg"]; return !ok })
+	tick(t, clk, loop, "backup", 1)
+	if _, ok := f.objects(testPrefix)[testPrefix+"board-a.svg"]; ok {
+		t.Fatalf("board-a not deleted by the next sync:\n%s", loop.out.String())
+	}
 	for _, n := range []string{"board-b.svg", "board-c.svg"} {
 		if err := os.Remove(filepath.Join(dir, n)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if !loop.out.waitFor("refusing to delete 2 of 3 boards", 30*time.Second) {
+	tick(t, clk, loop, "backup", 1)
+	if !strings.Contains(loop.out.String(), "refusing to delete 2 of 3 boards") {
 		t.Fatalf("the guard did not refuse deleting 2 of 3 boards:\n%s", loop.out.String())
 	}
-	if code := loop.stop(t, syscall.SIGINT); code != 0 {
+	if code := loop.stopOnClock(t, clk, "backup", syscall.SIGINT); code != 0 {
 		t.Fatalf("backup exited %d:\n%s", code, loop.out.String())
 	}
 

@@ -18,6 +18,11 @@
 # So owned() tests a name in constant time whatever the number of keys: one
 # bracket match or one variable lookup (matched byte by byte, LC_ALL=C).
 LC_ALL=C
+# The clock: $($NOW) is the time (unix seconds), $NAP N sleeps N seconds.
+# WBO_TEST_CLOCK, set by tests only (the tool never does), names a command
+# (a path without blanks) that stands in for both, called as "date +%s" and
+# "sleep N" are, so that a test moves the time instead of waiting for it.
+NOW="${WBO_TEST_CLOCK:-date} +%s" NAP=${WBO_TEST_CLOCK:-sleep}
 log() { echo "$N: $*" >&2; }
 die() { log "$*"; exit 1; }
 # up: U = the upper-case form of hex digit $1 (empty for a digit).
@@ -144,7 +149,7 @@ lget() {
   LO=${c%% *} c=${c#* }
   c=${c%% *}
   case $c in '' | *[!0-9]*) c=0;; esac
-  LA=$(($(date +%s) - c))
+  LA=$(($($NOW) - c))
 }
 NL=$(printf '\nx') TAB=$(printf '\t')
 NL=${NL%x}

@@ -19,7 +19,7 @@ mkdir -p "$D" || die "cannot create $D"
 # missing key is a 403 for a role whose s3:ListBucket has a prefix condition.
 if [ -n "$LK" ]; then
   me
-  t=$(date +%s) w= s=
+  t=$($NOW) w= s=
   while :; do
     k=$(aws s3api list-objects-v2 --bucket "$B" --prefix "$LK" --max-items 1 --query 'Contents[0].Key' --output text) ||
       die "cannot list s3://$B/$LK"
@@ -45,11 +45,11 @@ if [ -n "$LK" ]; then
       [ -n "$s" ] || log "waiting for $LO to release lease $LN (heartbeat ${LA}s ago)"
       s=1
     fi
-    if [ $(($(date +%s) - t)) -ge "$LW" ]; then m="still held by ${LO:-?}: giving up waiting"; break; fi
+    if [ $(($($NOW) - t)) -ge "$LW" ]; then m="still held by ${LO:-?}: giving up waiting"; break; fi
     w=1
-    sleep "$LP"
+    $NAP "$LP"
   done
-  log "lease $LN $m; waited $(($(date +%s) - t))s; this task is $ME"
+  log "lease $LN $m; waited $(($($NOW) - t))s; this task is $ME"
 fi
 log "copying boards with keys [${WBO_SHARD_KEYS:-all}] from s3://$B/$P to $D"
 aws s3 cp "s3://$B/$P" "$D" --recursive --only-show-errors --exclude '*' "$@" ||

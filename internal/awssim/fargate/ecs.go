@@ -118,17 +118,23 @@ func writeJSONError(w http.ResponseWriter, typ, msg string) {
 	_, _ = w.Write(b)
 }
 
-// Tasks answers DescribeTasks for the tasks the runner started (Track):
+// Tasks answers DescribeTasks (Amazon ECS API reference, DescribeTasks;
+// "Amazon ECS task lifecycle") for the tasks the runner started (Track):
 // lastStatus RUNNING, STOPPING while its containers stop, STOPPED once they
-// all have; an unknown task is a MISSING failure (Amazon ECS API reference,
-// DescribeTasks; "Amazon ECS task lifecycle").
+// all have; and for tasks known only by their state (Set). A task of
+// another cluster than the request's ("cluster: the short name or full ARN
+// of the cluster that hosts the task or tasks to describe. If you do not
+// specify a cluster, the default cluster is assumed"), or an unknown one,
+// is a failure with reason MISSING.
 type Tasks struct {
-	mu    sync.Mutex
-	tasks map[string]*Task
+	mu       sync.Mutex
+	tasks    map[string]*Task
+	states   map[string]string // lastStatus of the tasks given by Set
+	clusters []string          // the cluster each call named
 }
 
 // NewTasks returns an empty registry.
-func NewTasks() *Tasks { return &Tasks{tasks: map[string]*Task{}} }
+func NewTasks() *Tasks { return &Tasks{tasks: map[string]*Task{}, states: map[string]string{}} }
 
 // Track adds a task.
 func (ts *Tasks) Track(t *Task) {
@@ -137,9 +143,37 @@ func (ts *Tasks) Track(t *Task) {
 	ts.tasks[t.ARN] = t
 }
 
+// Set adds a task the runner does not run, in the given lastStatus (also
+// its desiredStatus, as for a task that is not changing).
+func (ts *Tasks) Set(arn, lastStatus string) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.states[arn] = lastStatus
+}
+
+// Clusters returns the cluster parameter of every call so far, in order
+// ("" when a call named none).
+func (ts *Tasks) Clusters() []string {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return append([]string(nil), ts.clusters...)
+}
+
+// clusterName is the name in a cluster name or ARN, and in a task ARN
+// (arn:aws:ecs:region:account:task/cluster/id).
+func clusterName(s string) string {
+	if !strings.HasPrefix(s, "arn:") {
+		return s
+	}
+	_, rest, _ := strings.Cut(s, "/")
+	name, _, _ := strings.Cut(rest, "/")
+	return name
+}
+
 func (ts *Tasks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Tasks []string `json:"tasks"`
+		Cluster string   `json:"cluster"`
+		Tasks   []string `json:"tasks"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		writeJSONError(w, "SerializationException", err.Error())
@@ -158,16 +192,25 @@ func (ts *Tasks) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Tasks    []task    `json:"tasks"`
 		Failures []failure `json:"failures"`
 	}{Tasks: []task{}, Failures: []failure{}}
+	cluster := clusterName(in.Cluster)
+	if cluster == "" {
+		cluster = "default"
+	}
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
+	ts.clusters = append(ts.clusters, in.Cluster)
 	for _, arn := range in.Tasks {
-		t, ok := ts.tasks[arn]
-		if !ok {
+		t, tracked := ts.tasks[arn]
+		state, set := ts.states[arn]
+		switch {
+		case strings.HasPrefix(arn, "arn:") && clusterName(arn) != cluster, !tracked && !set:
 			out.Failures = append(out.Failures, failure{arn, "MISSING"})
-			continue
+		case tracked:
+			last, desired := t.status()
+			out.Tasks = append(out.Tasks, task{arn, last, desired})
+		default:
+			out.Tasks = append(out.Tasks, task{arn, state, state})
 		}
-		last, desired := t.status()
-		out.Tasks = append(out.Tasks, task{arn, last, desired})
 	}
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	_ = json.NewEncoder(w).Encode(out)

@@ -1,7 +1,6 @@
 package fargate
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -41,6 +40,24 @@ type TaskOptions struct {
 	Region  string // default us-east-1
 	Account string // default 123456789012
 	Cluster string // default "default"
+	// Clock is the time of stopTimeout, startTimeout and the health
+	// checks' interval and startPeriod (nil: real time). With a test Clock
+	// they pass only when the test advances it (a health probe's own
+	// timeout stays real: it bounds a real process).
+	Clock Timers
+}
+
+// Timers is a source of time for the runner; *Clock is one.
+type Timers interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) (stop func() bool)
+}
+
+type realTimers struct{}
+
+func (realTimers) Now() time.Time { return time.Now() }
+func (realTimers) AfterFunc(d time.Duration, f func()) func() bool {
+	return time.AfterFunc(d, f).Stop
 }
 
 // FromDefinition copies what the runner needs from a RegisterTaskDefinition
@@ -87,7 +104,7 @@ type Container struct {
 	health   string // "", "HEALTHY", "UNHEALTHY"
 	pid      int
 	proc     *exec.Cmd
-	out      *lineLog
+	out      *LineLog
 	stopHC   chan struct{}
 }
 
@@ -126,13 +143,16 @@ func Start(t testing.TB, o TaskOptions) (*Task, error) {
 	if o.Cluster == "" {
 		o.Cluster = "default"
 	}
+	if o.Clock == nil {
+		o.Clock = realTimers{}
+	}
 	if err := validate(o); err != nil {
 		return nil, err
 	}
 	id := fmt.Sprintf("%032x", time.Now().UnixNano())
 	task := &Task{t: t, o: o, id: id, vols: map[string]string{}, by: map[string]*Container{},
 		ARN:  "arn:aws:ecs:" + o.Region + ":" + o.Account + ":task/" + o.Cluster + "/" + id,
-		poke: make(chan struct{}, 1), done: make(chan struct{}), started: time.Now()}
+		poke: make(chan struct{}, 1), done: make(chan struct{}), started: o.Clock.Now()}
 	for _, v := range o.Volumes {
 		if v.Host != nil && aws.ToString(v.Host.SourcePath) != "" {
 			return nil, fmt.Errorf("volume %s: Fargate does not support a host sourcePath", aws.ToString(v.Name))
@@ -148,7 +168,7 @@ func Start(t testing.TB, o TaskOptions) (*Task, error) {
 			return nil, fmt.Errorf("container %s: CannotPullContainerError: no model of image %s", aws.ToString(d.Name), aws.ToString(d.Image))
 		}
 		c := &Container{Name: aws.ToString(d.Name), Def: d, essential: d.Essential == nil || *d.Essential, img: img,
-			out: &lineLog{changed: make(chan struct{}, 1)}}
+			out: NewLineLog()}
 		task.ctrs = append(task.ctrs, c)
 		task.by[c.Name] = c
 	}
@@ -160,7 +180,7 @@ func Start(t testing.TB, o TaskOptions) (*Task, error) {
 	t.Cleanup(task.cleanup)
 	for _, c := range task.ctrs {
 		if st := aws.ToInt32(c.Def.StartTimeout); st > 0 {
-			time.AfterFunc(time.Duration(st)*time.Second, task.wake)
+			o.Clock.AfterFunc(time.Duration(st)*time.Second, task.wake)
 		}
 	}
 	go task.supervise()
@@ -304,7 +324,7 @@ func (task *Task) step() {
 			}
 			ok, why := task.depsMet(c)
 			if why == "" && !ok {
-				if st := aws.ToInt32(c.Def.StartTimeout); st > 0 && time.Since(task.started) >= time.Duration(st)*time.Second {
+				if st := aws.ToInt32(c.Def.StartTimeout); st > 0 && task.o.Clock.Now().Sub(task.started) >= time.Duration(st)*time.Second {
 					why = fmt.Sprintf("its dependencies were not resolved within its startTimeout of %d s", st)
 				}
 			}
@@ -403,7 +423,7 @@ func (task *Task) terminate(c *Container) {
 	task.event(c.Name, "SIGTERM", "stopTimeout "+strconv.Itoa(timeout)+" s")
 	_ = syscall.Kill(c.pid, syscall.SIGTERM)
 	pid := c.pid
-	time.AfterFunc(time.Duration(timeout)*time.Second, func() {
+	task.o.Clock.AfterFunc(time.Duration(timeout)*time.Second, func() {
 		task.mu.Lock()
 		defer task.mu.Unlock()
 		if c.state == running && c.pid == pid {
@@ -500,7 +520,7 @@ func (task *Task) Output(name string) string { return task.Container(name).out.S
 // WaitOutput waits until a line of the container's output contains sub.
 func (task *Task) WaitOutput(name, sub string, timeout time.Duration) {
 	task.t.Helper()
-	if !task.Container(name).out.waitFor(sub, timeout, task.done) {
+	if !task.Container(name).out.WaitFor(sub, timeout, task.done) {
 		task.t.Fatalf("container %s never printed %q; events: %v\n%s", name, sub, task.Events(), task.Logs())
 	}
 }
@@ -654,14 +674,7 @@ func (task *Task) startContainer(c *Container) error {
 	}
 	c.state, c.pid, c.proc = running, info.ChildPID, cmd
 	task.event(c.Name, "start", "")
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64*1024), 1<<20)
-		for sc.Scan() {
-			c.out.add(sc.Text())
-		}
-		_, _ = io.Copy(io.Discard, pr)
-	}()
+	go c.out.Scan(pr)
 	if hc := c.Def.HealthCheck; hc != nil {
 		c.stopHC = make(chan struct{})
 		go task.healthLoop(c, hc, mounts, id, workDir, cmd.Env)
@@ -718,12 +731,15 @@ func (task *Task) healthLoop(c *Container, hc *ecstypes.HealthCheck, mounts []mo
 	default:
 		probe = hc.Command
 	}
-	begin, failures := time.Now(), 0
+	begin, failures := task.o.Clock.Now(), 0
 	for {
+		due := make(chan struct{})
+		stop := task.o.Clock.AfterFunc(interval, func() { close(due) })
 		select {
 		case <-c.stopHC:
+			stop()
 			return
-		case <-time.After(interval):
+		case <-due:
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), timeout)
 		cmd := exec.CommandContext(ctx, bwrapPath, sandboxArgs(c.img, mounts, aws.ToBool(c.Def.ReadonlyRootFilesystem), task.hostname(c), id, workDir, probe, 0)...)
@@ -739,7 +755,7 @@ func (task *Task) healthLoop(c *Container, hc *ecstypes.HealthCheck, mounts []mo
 				c.health = "HEALTHY"
 				task.event(c.Name, "healthy", "")
 			}
-		case time.Since(begin) < startPeriod:
+		case task.o.Clock.Now().Sub(begin) < startPeriod:
 		default:
 			failures++
 			if failures >= retries && c.health != "UNHEALTHY" {
@@ -760,42 +776,4 @@ func secondsOr(v *int32, def int) time.Duration {
 		return time.Duration(def) * time.Second
 	}
 	return time.Duration(*v) * time.Second
-}
-
-type lineLog struct {
-	mu      sync.Mutex
-	lines   []string
-	changed chan struct{}
-}
-
-func (l *lineLog) add(s string) {
-	l.mu.Lock()
-	l.lines = append(l.lines, s)
-	l.mu.Unlock()
-	select {
-	case l.changed <- struct{}{}:
-	default:
-	}
-}
-
-func (l *lineLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return strings.Join(l.lines, "\n")
-}
-
-func (l *lineLog) waitFor(sub string, timeout time.Duration, done <-chan struct{}) bool {
-	deadline := time.After(timeout)
-	for {
-		if strings.Contains(l.String(), sub) {
-			return true
-		}
-		select {
-		case <-l.changed:
-		case <-done:
-			return strings.Contains(l.String(), sub)
-		case <-deadline:
-			return false
-		}
-	}
 }

@@ -126,9 +126,28 @@ func boardsOf(t *testing.T, n, i int, skip ...string) string {
 
 func runTask(t *testing.T, srv *fargate.S3, def *ecs.RegisterTaskDefinitionInput, cfg *config.Config, wbo fargate.Image) *fargate.Task {
 	t.Helper()
+	return runTaskOnClock(t, srv, def, cfg, wbo, nil, "")
+}
+
+// runTaskOnClock runs the task with its sidecar scripts and the runner's
+// timers (stopTimeout) on clk (nil: real time); the scripts call the clock
+// as name-restore and name-backup.
+func runTaskOnClock(t *testing.T, srv *fargate.S3, def *ecs.RegisterTaskDefinitionInput, cfg *config.Config, wbo fargate.Image, clk *fargate.Clock, name string) *fargate.Task {
+	t.Helper()
 	o := fargate.FromDefinition(def)
 	o.S3, o.Region, o.Account, o.Cluster = srv, fgRegion, fgAccount, "wbo"
-	o.Images = map[string]fargate.Image{provision.AWSCLIImage: fargate.AWSCLIImage(t, srv.URL), cfg.App.Image: wbo}
+	cli := fargate.AWSCLIImage(t, srv.URL)
+	if clk != nil {
+		cli = clk.AddTo(cli)
+		o.Clock = clk
+		for _, c := range []string{"restore", "backup"} {
+			v := clk.Vars(name + "-" + c)
+			setEnv(container(t, def, c), v[0], fargate.ClockMount+"/clock")
+			setEnv(container(t, def, c), v[2], v[3])
+		}
+		o.Containers = def.ContainerDefinitions
+	}
+	o.Images = map[string]fargate.Image{provision.AWSCLIImage: cli, cfg.App.Image: wbo}
 	task, err := fargate.Start(t, o)
 	if err != nil {
 		t.Fatal(err)
@@ -201,7 +220,10 @@ func TestGeneratedTaskRoundTrip(t *testing.T) {
 	put(t, srv, prefix+own, "original")
 	put(t, srv, prefix+other, "other shard")
 	def := st.taskDef(t, 1)
-	task := runTask(t, srv, def, st.cfg, wboImage(t, own, fresh))
+	// On a test clock that stands still: no stopTimeout can run out on a
+	// busy machine, the backup's final sync alone carries the edits.
+	clk := fargate.NewClock(t, time.Unix(1_800_000_000, 0))
+	task := runTaskOnClock(t, srv, def, st.cfg, wboImage(t, own, fresh), clk, "trip")
 	task.WaitOutput("wbo", "wbo: ready", fgWait)
 	if out := task.Output("wbo"); !strings.Contains(out, "wbo: loaded "+own+"\n") && !strings.HasSuffix(strings.Split(out, "\n")[0], own) {
 		t.Errorf("WBO must find exactly the shard's board %s; output:\n%s", own, out)
@@ -213,8 +235,7 @@ func TestGeneratedTaskRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	task.WaitOutput("wbo", "wbo: edited", fgWait)
-	task.Stop("the service deployed a new revision")
-	task.Wait(fgWait)
+	stopOnClock(t, task, clk, "trip", "the service deployed a new revision")
 
 	evs := task.Events()
 	order := []int{eventIndex(evs, "restore", "start"), eventIndex(evs, "restore", "exit"), eventIndex(evs, "backup", "start"),
@@ -263,7 +284,10 @@ func container(t *testing.T, def *ecs.RegisterTaskDefinitionInput, name string) 
 	return nil
 }
 
+// setEnv sets a variable of one container; the generated containers may
+// share one environment slice, so it is copied first.
 func setEnv(c *ecstypes.ContainerDefinition, name, value string) {
+	c.Environment = slices.Clone(c.Environment)
 	for i, kv := range c.Environment {
 		if aws.ToString(kv.Name) == name {
 			c.Environment[i].Value = aws.String(value)
@@ -346,14 +370,27 @@ func TestGeneratedTaskStopsAHungWBO(t *testing.T) {
 	prefix := st.cfg.Storage.Prefix
 	put(t, srv, prefix+own, "original")
 	def := st.taskDef(t, 0)
-	task := runTask(t, srv, def, st.cfg, wboImage(t, own, ""))
+	clk := fargate.NewClock(t, time.Unix(1_800_000_000, 0))
+	task := runTaskOnClock(t, srv, def, st.cfg, wboImage(t, own, ""), clk, "hung")
 	task.WaitOutput("backup", "watching", fgWait)
 	if err := os.WriteFile(filepath.Join(task.Volume("boards"), ".edit"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	task.WaitOutput("wbo", "wbo: edited", fgWait)
 	task.Stop("scale in")
-	task.Wait(fgWait)
+	waitEvent(t, task, "wbo", "SIGTERM")
+	// The runner's stopTimeout is on the test clock: WBO is killed when,
+	// and only when, the clock has moved that far.
+	stopTimeout := time.Duration(aws.ToInt32(container(t, def, "wbo").StopTimeout)) * time.Second
+	clk.Advance(stopTimeout - time.Second)
+	if i := eventIndex(task.Events(), "wbo", "SIGKILL"); i != -1 {
+		t.Fatalf("wbo killed %v after SIGTERM, before its stopTimeout of %v; events %v", stopTimeout-time.Second, stopTimeout, task.Events())
+	}
+	clk.Advance(time.Second)
+	if i := eventIndex(task.Events(), "wbo", "SIGKILL"); i == -1 {
+		t.Fatalf("wbo not killed after its stopTimeout of %v; events %v", stopTimeout, task.Events())
+	}
+	stopOnClock(t, task, clk, "hung", "scale in")
 	evs := task.Events()
 	order := []int{eventIndex(evs, "wbo", "SIGTERM"), eventIndex(evs, "wbo", "SIGKILL"), eventIndex(evs, "wbo", "exit"),
 		eventIndex(evs, "backup", "SIGTERM"), eventIndex(evs, "backup", "exit")}
@@ -377,12 +414,46 @@ func TestGeneratedTaskStopsAHungWBO(t *testing.T) {
 	}
 }
 
+// waitEvent waits until the task records "container what" (polling its
+// events; the bound only stops a hung test).
+func waitEvent(t *testing.T, task *fargate.Task, container, what string) {
+	t.Helper()
+	deadline := time.After(fgWait)
+	for eventIndex(task.Events(), container, what) == -1 {
+		select {
+		case <-deadline:
+			t.Fatalf("no event %s %s; events %v\n%s", container, what, task.Events(), task.Logs())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// stopOnClock stops a task whose scripts run on clk (runTaskOnClock as
+// name) and waits for it. A sleep its backup began just before its SIGTERM
+// and still waits for is ended (Clock.Wake), as it would end by itself on a
+// real clock.
+func stopOnClock(t *testing.T, task *fargate.Task, clk *fargate.Clock, name, reason string) {
+	t.Helper()
+	task.Stop(reason)
+	// The backup runs its loop until WBO has stopped.
+	waitEvent(t, task, "backup", "SIGTERM")
+	for wakes := 0; clk.WaitAsleep(t, fgWait, task.Done(), name+"-backup"); wakes++ {
+		if wakes > 3 {
+			t.Fatalf("the backup still runs after its SIGTERM and %d of its sleeps ended; events %v\n%s", wakes, task.Events(), task.Logs())
+		}
+		clk.Wake(name + "-backup")
+	}
+	task.Wait(fgWait)
+}
+
 // TestGeneratedTasksHandOverTheLease: ECS starts a shard's new task while
 // the old one still runs (maximumPercent counts only RUNNING and PENDING
-// tasks). The new task's restore waits for the old task's lease; once the
-// old task is stopped, its backup's final sync carries WBO's flush and
-// releases the lease, and only then does the new task restore, so its WBO
-// starts with the old task's last save.
+// tasks). The new task's restore waits for the old task's lease, polling;
+// once the old task is stopped, its backup's final sync carries WBO's flush
+// and releases the lease, and only then does the new task restore, so its
+// WBO starts with the old task's last save. The scripts and the runner's
+// timers run on a test clock that moves only when the test says: each poll
+// of the new restore happens at a point of the test's choosing.
 func TestGeneratedTasksHandOverTheLease(t *testing.T) {
 	fargate.RequireSandbox(t)
 	t.Parallel()
@@ -390,37 +461,60 @@ func TestGeneratedTasksHandOverTheLease(t *testing.T) {
 	srv := st.s3WithRole(t, st.policy(t))
 	tasks := fargate.NewTasks()
 	srv.SetECS(tasks)
+	clk := fargate.NewClock(t, time.Unix(1_800_000_000, 0))
 	own := boardsOf(t, 2, 0)
 	fresh := boardsOf(t, 2, 0, own)
 	prefix := st.cfg.Storage.Prefix
 	put(t, srv, prefix+own, "original")
-	def := st.taskDef(t, 0)
-	old := runTask(t, srv, def, st.cfg, wboImage(t, own, fresh))
+	old := runTaskOnClock(t, srv, st.taskDef(t, 0), st.cfg, wboImage(t, own, fresh), clk, "old")
 	tasks.Track(old)
 	old.WaitOutput("backup", "watching", fgWait)
+	if out := old.Output("restore"); !strings.Contains(out, "is free; waited 0s") {
+		t.Fatalf("the old task's restore must find the lease free:\n%s", out)
+	}
 
-	next := runTask(t, srv, st.taskDef(t, 0), st.cfg, wboImage(t, own, fresh))
+	next := runTaskOnClock(t, srv, st.taskDef(t, 0), st.cfg, wboImage(t, own, fresh), clk, "next")
 	tasks.Track(next)
 	next.WaitOutput("restore", "waiting for "+old.ARN, fgWait)
-	old.Stop("deployment: the new task is starting")
-	old.Wait(fgWait)
-	next.WaitOutput("wbo", "wbo: ready", fgWait)
-
-	// It goes on once the lease is released, or once ECS reports its holder
-	// stopped (which it is only after the final sync): either way after.
-	if out := next.Output("restore"); !strings.Contains(out, "released by its owner") && !strings.Contains(out, "which ECS reports STOPPED") {
-		t.Errorf("the new task's restore must go on because the old task released the lease or stopped:\n%s", out)
+	// The new restore polls (every WBO_LEASE_POLL, 5 s) and keeps waiting
+	// while ECS reports the old task RUNNING and its lease is held.
+	const poll = 5 * time.Second
+	for polls := 1; ; polls++ {
+		if !clk.WaitAsleep(t, fgWait, next.Done(), "next-restore", "old-backup") {
+			t.Fatalf("the new task ended while the old one held the lease; events %v\n%s", next.Events(), next.Logs())
+		}
+		if n := clk.Sleeps("next-restore"); n != polls {
+			t.Fatalf("the new restore slept %d times after %d polls", n, polls)
+		}
+		if polls == 2 {
+			break
+		}
+		clk.Advance(poll)
 	}
+
+	// The old task stops while the new restore sleeps (the clock stands
+	// still, so no stopTimeout runs out): WBO flushes, the backup's final
+	// sync uploads it and releases the lease.
+	stopOnClock(t, old, clk, "old", "deployment: the new task is starting")
 	evs := old.Events()
-	if i := eventIndex(evs, "backup", "exit"); i == -1 || strings.Contains(old.Output("backup"), "not released") {
+	if i := eventIndex(evs, "backup", "exit"); i == -1 || strings.Contains(old.Output("backup"), "not released") || old.Killed("backup") {
 		t.Fatalf("the old backup did not release its lease; events %v\n%s", evs, old.Logs())
+	}
+	if !clk.Asleep("next-restore") || eventIndex(next.Events(), "wbo", "start") != -1 {
+		t.Fatalf("the new restore must still be sleeping; events %v\n%s", next.Events(), next.Logs())
+	}
+
+	// Its next poll finds the lease released.
+	clk.Advance(poll)
+	next.WaitOutput("wbo", "wbo: ready", fgWait)
+	if out := next.Output("restore"); !strings.Contains(out, "released by its owner; waited 10s") {
+		t.Errorf("the new task's restore must go on because the old task released the lease, at its third poll:\n%s", out)
 	}
 	b, err := os.ReadFile(filepath.Join(next.Volume("boards"), fresh))
 	if err != nil || string(b) != "flushed" {
 		t.Errorf("the new task restored %s = %q (%v), want the old WBO's flush", fresh, b, err)
 	}
-	next.Stop("test done")
-	next.Wait(fgWait)
+	stopOnClock(t, next, clk, "next", "test done")
 	if d := deniedRequests(srv.TakeRequests()); len(d) > 0 {
 		t.Errorf("requests the task role refused: %v", d)
 	}
