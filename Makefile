@@ -22,13 +22,14 @@ run: build
 # CLI, which the sidecar script tests drive against a loopback S3 server, and
 # bubblewrap (bwrap), in which internal/awssim/fargate runs the generated
 # task definitions' containers as Fargate does (with Debian's awscli at
-# /usr/bin/aws inside). As root with apt-get (CI) the Debian packages are
+# /usr/bin/aws inside), and curl, which the scripts' test clock calls
+# (internal/awssim/fargate/clock.go). As root with apt-get (CI) the Debian packages are
 # installed; elsewhere an aws CLI on PATH is enough (the Fargate-like tests
 # then skip, saying why).
 tools:
 	@test -x $(GOBIN)/staticcheck || $(GO) install $(STATICCHECK)
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
-	  missing=; test -x /usr/bin/aws || missing="$$missing awscli"; command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; \
+	  missing=; test -x /usr/bin/aws || missing="$$missing awscli"; command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; command -v curl >/dev/null 2>&1 || missing="$$missing curl"; \
 	  [ -z "$$missing" ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null); \
 	elif ! command -v aws >/dev/null 2>&1; then \
 	  echo "install the AWS CLI (Debian: apt-get install awscli bubblewrap)" >&2; exit 1; fi
