@@ -90,6 +90,8 @@ func (k dnsRecordKind) spec(env *Env, n *Node) (dnsSpec, error) {
 		s.typ, s.aliasZone = "A", lb.Attrs["zone_id"]
 		if zone.ID == zoneExternal {
 			s.typ = "CNAME" // what the user creates at their provider
+		} else if s.aliasZone == "" {
+			return dnsSpec{}, fmt.Errorf("the load balancer's canonical hosted zone ID is unknown (DescribeLoadBalancers answered no CanonicalHostedZoneId): an alias record of %s cannot name it", env.Cfg.DomainName())
 		}
 	default:
 		return dnsSpec{}, fmt.Errorf("unknown DNS record role %q", n.Role)
