@@ -167,9 +167,18 @@ func upModel(g *provision.Graph, t awssim.Timing) *dagModel {
 		m.kind[n.Name] = n.Kind
 		m.preds[n.Name] = n.Deps
 	}
-	// A service's CreateService is refused until ECS can assume the roles
-	// of its task definition.
+	// ECS refuses a task definition (RegisterTaskDefinition "Role is not
+	// valid") until it can assume its new roles, and a service
+	// (CreateService) until it can assume those of its task definition.
 	for _, n := range g.Nodes() {
+		if n.Kind == "ecs.task-definition" {
+			for _, r := range n.Deps {
+				if m.kind[r] == "iam.role" {
+					m.waits[n.Name] = append(m.waits[n.Name], r)
+				}
+			}
+			continue
+		}
 		if n.Kind != "ecs.service" {
 			continue
 		}
