@@ -43,6 +43,8 @@ var perfScenarios = []perfScenario{
 	// Shared mode needs an image that shares board state; such an image
 	// uses Redis, so it gets the endpoint (and its tasks wait for it).
 	{"shared mode (Redis passed)", baseConfig + "app:\n  mode: shared\n  shares_state: true\n  image: example/wbo-redis:1\nredis:\n  pass_url: true\n"},
+	// Your own domain, in a Route 53 zone of the account (made before up).
+	{"domain, redis.mode: none", baseConfig + "redis:\n  mode: none\ndomain:\n  name: board.example.com\n"},
 }
 
 // timeline is what one command run did, in virtual time since its start.
@@ -206,6 +208,12 @@ func upModel(g *provision.Graph, t awssim.Timing) *dagModel {
 			return t.ReplicationGroup
 		case "ecs.service":
 			return t.TaskStart + t.TargetHealthy // the deployment completes when its tasks are healthy
+		case "acm.certificate":
+			return t.ACMRecord // until ACM shows the validation record
+		case "route53.record":
+			return t.Route53Propagation // until the change is INSYNC
+		case "acm.certificate-validation":
+			return t.ACMValidation // once the record resolves
 		}
 		return 0 // one or a few API calls: no modelled wait
 	}
@@ -395,6 +403,9 @@ func perfWorld(t *testing.T, config string, concurrency int) *world {
 	// internal/provision run with them on.
 	w.cloud = awssim.New(awssim.Options{Scale: 1, ConsistencyMisses: -1, NoThrottling: true})
 	w.seed, w.concurrency = 1, concurrency
+	if strings.Contains(config, "domain:") {
+		w.cloud.CreateZone("example.com") // the domain owner's zone
+	}
 	return w
 }
 
