@@ -58,10 +58,12 @@ const (
 	// resolving; Terraform's aws_acm_certificate_validation gives up after
 	// 75 minutes (its default create timeout).
 	certIssueTimeout = 75 * time.Minute
-	// With DNS elsewhere, up looks a few times (certExternalChecks, every
-	// certPollMin) and then says which records to create, instead of
-	// waiting for a person to act.
-	certExternalChecks = 6
+	// With DNS elsewhere, up looks for 3 minutes (certExternalChecks, every
+	// certExternalEvery: ACM usually validates within minutes once the
+	// record resolves, so a record created just before up is seen) and then
+	// says which records to create, instead of waiting for a person to act.
+	certExternalChecks = 13
+	certExternalEvery  = 15 * time.Second
 	certPollMin        = 10 * time.Second
 	certPollMax        = 30 * time.Second
 )
@@ -479,8 +481,8 @@ func (k certificateIssuedKind) wait(ctx context.Context, env *Env, n *Node, arn 
 			if i+1 >= certExternalChecks {
 				return nil, &DNSRecordsNeeded{Domain: domain, Records: neededRecords(env, n, domain)}
 			}
-			env.Progress(n.Name, status+": the records are at your DNS provider", 0)
-			if err := env.Clock.Sleep(ctx, certPollMin); err != nil {
+			env.Progress(n.Name, status+": the records are at your DNS provider", time.Duration(i+1)*certExternalEvery)
+			if err := env.Clock.Sleep(ctx, certExternalEvery); err != nil {
 				return nil, err
 			}
 		}
