@@ -341,6 +341,10 @@ func (c *Config) DomainName() string {
 
 // HostedZoneID is domain.hosted_zone_id without the "/hostedzone/" prefix
 // Route 53 answers some IDs with.
-func (c *Config) HostedZoneID() string {
-	return strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(c.Domain.HostedZoneID), "/hostedzone/"), "hostedzone/")
+func (c *Config) HostedZoneID() string { return TrimHostedZoneID(c.Domain.HostedZoneID) }
+
+// TrimHostedZoneID drops the "/hostedzone/" prefix Route 53 answers zone
+// IDs with (HostedZone.Id "/hostedzone/Z…"), so IDs compare as written.
+func TrimHostedZoneID(id string) string {
+	return strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(id), "/hostedzone/"), "hostedzone/")
 }

@@ -204,6 +204,15 @@ var Implicit = map[string]string{
 	"kms:Decrypt": "GetSecretValue / GetParameter of an app.secrets value under a customer managed key (token, the probe's sign-in)",
 }
 
+// implicitNeeded narrows an implicit action to the configurations that
+// can need it (the others get it whenever its service's prefix is in the
+// policy).
+var implicitNeeded = map[string]func(*config.Config) bool{
+	// Only the values of secrets the configuration names by ARN can be
+	// under a customer managed key.
+	"kms:Decrypt": func(c *config.Config) bool { return hasSecretSource(c, "secretsmanager") || hasSecretSource(c, "ssm") },
+}
+
 // Conditional are actions whose use depends on what AWS does and when, not
 // on the configuration: a cycle may or may not need them. They stay in the
 // policy; the coverage test neither requires nor forbids their use, so its
@@ -317,8 +326,8 @@ func Build(cfg *config.Config, partition, account, region string, o Options) *Do
 		if why == "" {
 			continue
 		}
-		if a == "kms:Decrypt" && !hasSecretSource(cfg, "secretsmanager") && !hasSecretSource(cfg, "ssm") {
-			continue // only the values of secrets the configuration names by ARN
+		if needs, ok := implicitNeeded[a]; ok && !needs(cfg) {
+			continue
 		}
 		p := a[:strings.Index(a, ":")]
 		if byPrefix[p] != nil || p == "iam" {

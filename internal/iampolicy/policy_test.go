@@ -370,3 +370,32 @@ func TestKMSOnlyForAnAlias(t *testing.T) {
 		}
 	}
 }
+
+// kms:Decrypt is granted only with secrets named by ARN, and only through
+// the services holding them (kms:ViaService).
+func TestKMSDecryptOnlyThroughTheSecretsServices(t *testing.T) {
+	cfg := config.Default()
+	cfg.Region = "us-east-1"
+	cfg.App.Secrets = map[string]string{"AUTH_SECRET_KEY": "arn:aws:ssm:us-east-1:123456789012:parameter/team/key"}
+	doc := iampolicy.Build(&cfg, "aws", "123456789012", "us-east-1", iampolicy.Options{})
+	found := false
+	for _, s := range doc.Statement {
+		for _, a := range s.Action {
+			if a != "kms:Decrypt" {
+				continue
+			}
+			found = true
+			via := fmt.Sprint(s.Condition["StringLike"])
+			if !strings.Contains(via, "ssm.us-east-1.amazonaws.com") || strings.Contains(via, "secretsmanager") || s.Resource != "arn:aws:kms:us-east-1:123456789012:key/*" {
+				t.Errorf("kms:Decrypt statement %+v: want key/* through ssm only", s)
+			}
+		}
+	}
+	if !found {
+		t.Fatal("no kms:Decrypt for a SecureString named by ARN")
+	}
+	cfg.App.Secrets = map[string]string{"AUTH_SECRET_KEY": config.SecretStack}
+	if iampolicy.Build(&cfg, "aws", "123456789012", "us-east-1", iampolicy.Options{}).ActionSet()["kms:Decrypt"] {
+		t.Error("kms:Decrypt granted for a stack-owned secret (AWS managed key)")
+	}
+}

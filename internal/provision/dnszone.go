@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53"
 	"github.com/wbo-deploy/wbo-deploy/internal/awserr"
+	"github.com/wbo-deploy/wbo-deploy/internal/config"
 	"github.com/wbo-deploy/wbo-deploy/internal/state"
 )
 
@@ -86,10 +87,8 @@ func lookupZone(ctx context.Context, env *Env, domain string) (zoneInfo, error) 
 	return zoneInfo{}, nil
 }
 
-// zoneIDOf drops the "/hostedzone/" prefix Route 53 answers zone IDs with.
-func zoneIDOf(id string) string {
-	return strings.TrimPrefix(strings.TrimPrefix(id, "/hostedzone/"), "hostedzone/")
-}
+// zoneIDOf is a zone ID as Route 53 answers it, without "/hostedzone/".
+func zoneIDOf(id string) string { return config.TrimHostedZoneID(id) }
 
 func (k dnsZoneKind) Find(ctx context.Context, env *Env, n *Node, rec *state.Resource) (*Observed, error) {
 	domain := env.Cfg.DomainName()
