@@ -31,8 +31,8 @@ tools:
 	@if command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
 	  missing=; test -x /usr/bin/aws || missing="$$missing awscli"; command -v bwrap >/dev/null 2>&1 || missing="$$missing bubblewrap"; command -v curl >/dev/null 2>&1 || missing="$$missing curl"; \
 	  [ -z "$$missing" ] || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null); \
-	elif ! command -v aws >/dev/null 2>&1; then \
-	  echo "install the AWS CLI (Debian: apt-get install awscli bubblewrap)" >&2; exit 1; fi
+	elif ! command -v aws >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then \
+	  echo "install the AWS CLI and curl (Debian: apt-get install awscli bubblewrap curl)" >&2; exit 1; fi
 
 vet:
 	$(GO) vet ./...

@@ -326,6 +326,21 @@ func domainCalls(calls []string) []int {
 	return points
 }
 
+// crashThenRerun runs run (up or destroy) with a crash at the k-th mutating
+// call, checks that the crash happened, then runs it again to completion.
+func crashThenRerun(r *rig, mode awssim.CrashMode, k int, run func(*Graph) *Result) error {
+	g := computeGraph(r.cfg)
+	r.cloud.CrashAt(k, mode)
+	if err := run(g).Err(); err == nil || !r.cloud.Crashed() {
+		return fmt.Errorf("mode %d k=%d: the crash did not happen (%v)", mode, k, err)
+	}
+	r.cloud.Revive()
+	if err := run(g).Err(); err != nil {
+		return fmt.Errorf("mode %d k=%d: re-run: %v", mode, k, err)
+	}
+	return nil
+}
+
 // A domain change through a crash at every call of the change: the re-run
 // leaves only the new certificate, serving, and only the new name's records.
 func TestDomainChangeCrashAtEveryCall(t *testing.T) {
@@ -345,14 +360,8 @@ func TestDomainChangeCrashAtEveryCall(t *testing.T) {
 	}
 	for _, err := range cmpCrashAll(points, func(mode awssim.CrashMode, k int) error {
 		r, zone := prep()
-		g := computeGraph(r.cfg)
-		r.cloud.CrashAt(k, mode)
-		if err := r.up(g).Err(); err == nil || !r.cloud.Crashed() {
-			return fmt.Errorf("mode %d k=%d: the crash did not happen (%v)", mode, k, err)
-		}
-		r.cloud.Revive()
-		if err := r.up(g).Err(); err != nil {
-			return fmt.Errorf("mode %d k=%d: re-run: %v", mode, k, err)
+		if err := crashThenRerun(r, mode, k, r.up); err != nil {
+			return err
 		}
 		if got := certificates(t, r); strings.Join(got, ",") != "new.example.com ISSUED" {
 			return fmt.Errorf("mode %d k=%d: certificates %v", mode, k, got)
@@ -396,14 +405,8 @@ func TestDomainDestroyCrashAtEveryCall(t *testing.T) {
 	}
 	for _, err := range cmpCrashAll(points, func(mode awssim.CrashMode, k int) error {
 		r, zone := prep()
-		g := computeGraph(r.cfg)
-		r.cloud.CrashAt(k, mode)
-		if err := r.destroy(g).Err(); err == nil || !r.cloud.Crashed() {
-			return fmt.Errorf("mode %d k=%d: the crash did not happen (%v)", mode, k, err)
-		}
-		r.cloud.Revive()
-		if err := r.destroy(g).Err(); err != nil {
-			return fmt.Errorf("mode %d k=%d: re-run: %v", mode, k, err)
+		if err := crashThenRerun(r, mode, k, r.destroy); err != nil {
+			return err
 		}
 		if got := zoneRecords(t, r, zone); strings.Join(got, ",") != "www.example.com. CNAME elsewhere.example.net." {
 			return fmt.Errorf("mode %d k=%d: zone holds %v", mode, k, got)
